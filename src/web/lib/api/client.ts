@@ -1,0 +1,149 @@
+import type {
+  ApiToken,
+  CreateTokenResponse,
+  LoginRequest,
+  SessionInfo,
+  Settings,
+  SettingsPatch,
+  SetupRequest,
+  User,
+} from '../../../contract/index.js';
+
+/**
+ * The one typed client for the mainloop HTTP API. Plain TypeScript with no Svelte and no
+ * browser globals beyond `fetch`, so that the CLI and the tests can use it too: the base
+ * URL, a bearer token and `fetch` itself are injectable.
+ */
+
+/** An answer outside 2xx, with the server's `{code, message, details?}`; status 0 when the server could not be reached. */
+export class ApiRequestError extends Error {
+  override readonly name = 'ApiRequestError';
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export const NETWORK_ERROR = 'NETWORK_ERROR';
+
+export interface ApiClientOptions {
+  /** Where the API lives, e.g. `http://127.0.0.1:3000`; default '' (the page's own origin). */
+  baseUrl?: string;
+  /** An API token, sent as `Authorization: Bearer …` (the CLI, scripts); the browser uses its session cookie instead. */
+  token?: string;
+  fetch?: typeof fetch;
+  /** Called on any 401 outside `/api/auth/*`: the session is gone (the web app then shows sign-in). */
+  onUnauthorized?: (error: ApiRequestError) => void;
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export class ApiClient {
+  readonly #baseUrl: string;
+  readonly #token: string | undefined;
+  readonly #fetch: typeof fetch;
+  readonly #onUnauthorized: ((error: ApiRequestError) => void) | undefined;
+
+  constructor(options: ApiClientOptions = {}) {
+    this.#baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
+    this.#token = options.token;
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#onUnauthorized = options.onUnauthorized;
+  }
+
+  // auth
+  getSession(): Promise<SessionInfo> {
+    return this.request('GET', '/auth/session');
+  }
+  login(body: LoginRequest): Promise<{ user: User }> {
+    return this.request('POST', '/auth/login', body);
+  }
+  setup(body: SetupRequest): Promise<{ user: User }> {
+    return this.request('POST', '/auth/setup', body);
+  }
+  logout(): Promise<void> {
+    return this.request('POST', '/auth/logout');
+  }
+
+  // settings
+  getSettings(): Promise<{ settings: Settings }> {
+    return this.request('GET', '/settings');
+  }
+  updateSettings(patch: SettingsPatch): Promise<{ settings: Settings }> {
+    return this.request('PATCH', '/settings', patch);
+  }
+
+  // API tokens
+  listTokens(): Promise<{ tokens: ApiToken[] }> {
+    return this.request('GET', '/tokens');
+  }
+  createToken(name: string): Promise<CreateTokenResponse> {
+    return this.request('POST', '/tokens', { name });
+  }
+  revokeToken(id: string): Promise<void> {
+    return this.request('DELETE', `/tokens/${encodeURIComponent(id)}`);
+  }
+
+  /** One call to `/api<path>`; JSON in and out; throws `ApiRequestError` for anything but 2xx. */
+  async request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (this.#token) headers['Authorization'] = `Bearer ${this.#token}`;
+
+    let response: Response;
+    try {
+      response = await this.#fetch(`${this.#baseUrl}/api${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'same-origin',
+      });
+    } catch (error) {
+      throw new ApiRequestError(0, NETWORK_ERROR, 'The mainloop server cannot be reached. Check your connection.', undefined, {
+        cause: error,
+      });
+    }
+
+    if (!response.ok) {
+      const error = await errorFrom(response);
+      if (response.status === 401 && !path.startsWith('/auth/')) this.#onUnauthorized?.(error);
+      throw error;
+    }
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+}
+
+async function errorFrom(response: Response): Promise<ApiRequestError> {
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  if (isErrorBody(body)) return new ApiRequestError(response.status, body.code, body.message, body.details);
+  const message = response.status >= 500 ? 'The server ran into a problem. Try again in a moment.' : `Request failed (${response.status}).`;
+  return new ApiRequestError(response.status, `HTTP_${response.status}`, message);
+}
+
+function isErrorBody(body: unknown): body is { code: string; message: string; details?: unknown } {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as { code?: unknown }).code === 'string' &&
+    typeof (body as { message?: unknown }).message === 'string'
+  );
+}
+
+/** A message a person can act on, for any error a call may throw. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiRequestError) return error.message;
+  return 'Something went wrong. Try again.';
+}

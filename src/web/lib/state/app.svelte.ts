@@ -1,0 +1,70 @@
+import type { User } from '../../../contract/index.js';
+import { ApiClient } from '../api/client.js';
+import { browserNetwork, EventStream } from '../events/event-stream.js';
+import { ROUTES } from '../router/routes.js';
+import { ConnectionState } from './connection.svelte.js';
+import { InboxState } from './inbox.svelte.js';
+import { Router } from './router.svelte.js';
+import { SessionState } from './session.svelte.js';
+import { SettingsState } from './settings.svelte.js';
+
+/** The app's composition root: one API client, one event stream, and the state built on them. */
+export class AppState {
+  readonly api: ApiClient;
+  readonly router: Router;
+  readonly session: SessionState;
+  readonly settings: SettingsState;
+  readonly connection: ConnectionState;
+  readonly inbox: InboxState;
+  /** Set when the session could not be loaded at start (server unreachable). */
+  startError: string | undefined = $state();
+
+  constructor(target: Window) {
+    this.api = new ApiClient({ onUnauthorized: () => this.signedOut() });
+    this.router = new Router(target);
+    this.session = new SessionState(this.api);
+    this.settings = new SettingsState(this.api, target);
+    this.inbox = new InboxState();
+    const stream = new EventStream({
+      network: browserNetwork(target),
+      onUnauthorized: () => this.signedOut(),
+    });
+    stream.on('settings.updated', ({ settings }) => this.settings.receive(settings));
+    stream.on('inbox.updated', ({ counts }) => this.inbox.receive(counts));
+    this.connection = new ConnectionState(stream);
+  }
+
+  async start(): Promise<void> {
+    this.startError = undefined;
+    try {
+      const info = await this.session.load();
+      if (info.user) this.#whileSignedIn();
+    } catch {
+      this.startError = 'The mainloop server cannot be reached right now.';
+    }
+  }
+
+  /** After sign-in or set-up: the server's settings win over this device's. */
+  signedIn(user: User): void {
+    this.session.signedIn(user);
+    this.#whileSignedIn();
+    this.router.navigate(ROUTES.home, { replace: true });
+  }
+
+  async signOut(): Promise<void> {
+    await this.api.logout();
+    this.signedOut();
+  }
+
+  signedOut(): void {
+    this.connection.stop();
+    this.session.signedOut();
+  }
+
+  #whileSignedIn(): void {
+    this.connection.start();
+    this.settings.load().catch(() => {
+      // the stored theme stays; the settings page shows its own errors
+    });
+  }
+}

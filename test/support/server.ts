@@ -1,0 +1,48 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { loadConfig, type Config } from '../../src/server/config/index.js';
+import { startServer, type RunningServer } from '../../src/server/server.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export const TEST_API_TOKEN = 'test-owner-token-0123456789abcdef';
+
+export interface TestServer extends RunningServer {
+  /** the owner's bearer token (MAINLOOP_API_TOKEN) */
+  token: string;
+  /** headers that authenticate as the owner */
+  authHeaders: { authorization: string };
+  testDatabase: TestDatabase;
+  dataDir: string;
+}
+
+/**
+ * A real mainloop (Fastify, Postgres, DBOS, services) in this process, on an ephemeral port,
+ * on a fresh database. One per test file: DBOS is a process-wide singleton.
+ */
+export async function startTestServer(
+  options: { config?: Partial<Config>; env?: Record<string, string>; webRoot?: string | false } = {},
+): Promise<TestServer> {
+  const testDatabase = await createTestDatabase();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mainloop-test-data-'));
+  const config = loadConfig(
+    { MAINLOOP_API_TOKEN: TEST_API_TOKEN, ...options.env, DATABASE_URL: testDatabase.url, MAINLOOP_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
+    options.config,
+  );
+  const logger = pino({ level: config.logLevel });
+  const server = await startServer({ config, logger, webRoot: options.webRoot ?? false });
+  const close = server.close;
+  return {
+    ...server,
+    token: config.apiToken ?? '',
+    authHeaders: { authorization: `Bearer ${config.apiToken ?? ''}` },
+    testDatabase,
+    dataDir,
+    async close() {
+      await close();
+      await testDatabase.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
