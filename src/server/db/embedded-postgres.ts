@@ -172,7 +172,9 @@ export class EmbeddedPostgres {
         return;
       } catch (error) {
         if (Date.now() > deadline) {
-          throw new Error(`embedded postgres did not become ready in time: ${String(error)}\n${this.recentLog.join('\n')}`);
+          throw new Error(`embedded postgres did not become ready in time: ${String(error)}\n${this.recentLog.join('\n')}`, {
+            cause: error,
+          });
         }
         await delay(25);
       } finally {
