@@ -66,12 +66,22 @@ function serviceWorker(): Plugin {
       const hash = createHash('sha256');
       for (const fileName of precache) hash.update(fileName).update('\0').update(files.get(fileName)!);
       const template = await readFile(path.join(webRoot, 'sw/service-worker.js'), 'utf8');
-      const source = template
-        .replace('__VERSION__', JSON.stringify(hash.digest('hex').slice(0, 16)))
-        .replace('__PRECACHE__', JSON.stringify(precache.map((fileName) => `/${fileName}`)));
+      const source = fill(template, {
+        'const VERSION = __VERSION__;': `const VERSION = ${JSON.stringify(hash.digest('hex').slice(0, 16))};`,
+        'const PRECACHE = __PRECACHE__;': `const PRECACHE = ${JSON.stringify(precache.map((fileName) => `/${fileName}`))};`,
+      });
       await writeFile(path.join(outDir, 'sw.js'), source);
     },
   };
+}
+
+function fill(template: string, replacements: Record<string, string>): string {
+  let result = template;
+  for (const [placeholder, value] of Object.entries(replacements)) {
+    if (!result.includes(placeholder)) throw new Error(`service-worker.js lost its placeholder: ${placeholder}`);
+    result = result.replace(placeholder, value);
+  }
+  return result;
 }
 
 async function listFiles(directory: string, prefix = ''): Promise<string[]> {

@@ -24,7 +24,9 @@ export function run(command, args, options = {}) {
 export function ensureDependencies() {
   const lock = path.join(root, 'package-lock.json');
   const stamp = path.join(root, 'node_modules', '.mainloop-installed');
-  const wanted = existsSync(lock) ? hash(readFileSync(lock)) + hash(readFileSync(path.join(root, 'package.json'))) : 'none';
+  const wanted = existsSync(lock)
+    ? hash(readFileSync(lock)) + hash(readFileSync(path.join(root, 'package.json')))
+    : 'none';
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return;
   log('installing dependencies (first start, or package-lock.json changed)…');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

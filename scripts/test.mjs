@@ -48,7 +48,9 @@ function ensureChromium() {
   const isRoot = process.getuid?.() === 0;
   const hasApt = existsSync('/usr/bin/apt-get');
   if (!isRoot || !hasApt) {
-    log(`Chromium not found at ${CHROMIUM}. Install it (Debian: sudo apt-get install -y chromium) or set MAINLOOP_CHROMIUM_PATH.`);
+    log(
+      `Chromium not found at ${CHROMIUM}. Install it (Debian: sudo apt-get install -y chromium) or set MAINLOOP_CHROMIUM_PATH.`,
+    );
     process.exit(1);
   }
   log('installing Chromium from Debian for the browser tests (about a minute)…');

@@ -56,3 +56,13 @@ export const CreateTokenRequest = z.object({
 /** POST /api/tokens → 201: `token` is the secret, shown this once */
 export const CreateTokenResponse = z.object({ token: z.string(), apiToken: ApiToken });
 export type CreateTokenResponse = z.infer<typeof CreateTokenResponse>;
+
+/** POST /api/auth/setup and POST /api/auth/login: the signed-in user (the session is in the cookie) */
+export const SignedInResponse = z.object({ user: User });
+export type SignedInResponse = z.infer<typeof SignedInResponse>;
+
+/** GET /api/tokens */
+export const TokenList = z.object({ tokens: z.array(ApiToken) });
+export type TokenList = z.infer<typeof TokenList>;
+
+export const TokenIdParams = z.object({ id: z.string().min(1, 'id is required') });

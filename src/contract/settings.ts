@@ -11,6 +11,13 @@ export const Settings = z.object({
 });
 export type Settings = z.infer<typeof Settings>;
 
+/** What a person who never changed anything gets. */
+export const DEFAULT_SETTINGS: Settings = Object.freeze({ theme: DEFAULT_THEME, timeZone: 'UTC' });
+
+/** GET /api/settings and PATCH /api/settings */
+export const SettingsResponse = z.object({ settings: Settings });
+export type SettingsResponse = z.infer<typeof SettingsResponse>;
+
 export const SettingsPatch = z
   .object({
     theme: Theme,

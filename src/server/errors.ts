@@ -9,7 +9,11 @@ export class DomainError extends Error {
   readonly details: unknown;
   readonly retryable: boolean;
 
-  constructor(code: ErrorCode, message: string, options: { details?: unknown; cause?: unknown; retryable?: boolean } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: unknown; cause?: unknown; retryable?: boolean } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'DomainError';
     this.code = code;

@@ -16,7 +16,13 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config);
   const server = await startServer({ config, logger });
-  logger.info({ url: server.url, dataDir: config.databaseUrl ? undefined : config.dataDir }, `mainloop is running at ${server.url}`);
+  logger.info(
+    { url: server.url, dataDir: config.databaseUrl ? undefined : config.dataDir },
+    `mainloop is running at ${server.url}`,
+  );
+  process.stdout.write(
+    `\n  mainloop ${config.version} is running at ${config.publicUrl ?? server.url}\n  data: ${config.databaseUrl ? 'DATABASE_URL' : config.dataDir}\n\n`,
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -37,6 +43,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`mainloop failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `mainloop failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -9,6 +9,7 @@ import { migrate } from './db/migrate.js';
 import { createHttpApp } from './http/app.js';
 import { launchDurableRuntime, type DurableRuntime } from './workflows/durable.js';
 import { createServices, type Services } from './services.js';
+import type { SetupLinkPrinter } from './auth/index.js';
 
 export interface RunningServer {
   /** where the server listens, e.g. http://127.0.0.1:3000 */
@@ -26,11 +27,18 @@ const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), find
  * The composition root: Postgres (embedded or DATABASE_URL) → migrations → DBOS → services →
  * HTTP. Everything a later feature needs is wired here and nowhere else.
  */
-export async function startServer(options: { config: Config; logger: Logger; webRoot?: string | false }): Promise<RunningServer> {
+export async function startServer(options: {
+  config: Config;
+  logger: Logger;
+  webRoot?: string | false;
+  /** where the one-time set-up link is shown (default: stdout) */
+  setupLinkPrinter?: Pick<SetupLinkPrinter, 'print'>;
+}): Promise<RunningServer> {
   const { config, logger } = options;
   const cleanups: Array<() => Promise<void>> = [];
   const cleanUp = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => logger.error({ err: error }, 'shutdown step failed'));
+    for (const cleanup of cleanups.reverse())
+      await cleanup().catch((error) => logger.error({ err: error }, 'shutdown step failed'));
     cleanups.length = 0;
   };
   try {
@@ -48,7 +56,7 @@ export async function startServer(options: { config: Config; logger: Logger; web
     const durable: DurableRuntime = await launchDurableRuntime({ databaseUrl, logger });
     cleanups.push(() => durable.shutdown());
 
-    const services = await createServices({ config, logger, database });
+    const services = await createServices({ config, logger, database, setupLinkPrinter: options.setupLinkPrinter });
     cleanups.push(() => services.stop());
 
     const app = await createHttpApp({
@@ -76,5 +84,7 @@ export async function startServer(options: { config: Config; logger: Logger; web
 /** src/server/server.ts and dist/server/main.js both find the built web app at <root>/dist/web. */
 function findDist(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  return here.includes(`${path.sep}dist${path.sep}`) || here.endsWith(`${path.sep}dist${path.sep}server`) ? '../web' : '../../dist/web';
+  return here.includes(`${path.sep}dist${path.sep}`) || here.endsWith(`${path.sep}dist${path.sep}server`)
+    ? '../web'
+    : '../../dist/web';
 }

@@ -19,7 +19,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     url: withDatabaseName(adminUrl, name),
     name,
-    drop: () => withAdmin(adminUrl, (admin) => admin.query(`drop database if exists "${name}" with (force)`)).then(() => {}),
+    drop: () =>
+      withAdmin(adminUrl, (admin) => admin.query(`drop database if exists "${name}" with (force)`)).then(() => {}),
   };
 }
 

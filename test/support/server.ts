@@ -4,6 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { loadConfig, type Config } from '../../src/server/config/index.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
+import type { SetupLinkPrinter } from '../../src/server/auth/index.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const TEST_API_TOKEN = 'test-owner-token-0123456789abcdef';
@@ -15,6 +16,10 @@ export interface TestServer extends RunningServer {
   authHeaders: { authorization: string };
   testDatabase: TestDatabase;
   dataDir: string;
+  /** the one-time set-up token offered at start (the owner has no password yet) */
+  setupToken: string | undefined;
+  /** the set-up link exactly as it was printed */
+  setupLink: string | undefined;
 }
 
 /**
@@ -22,16 +27,40 @@ export interface TestServer extends RunningServer {
  * on a fresh database. One per test file: DBOS is a process-wide singleton.
  */
 export async function startTestServer(
-  options: { config?: Partial<Config>; env?: Record<string, string>; webRoot?: string | false } = {},
+  options: {
+    config?: Partial<Config>;
+    env?: Record<string, string>;
+    webRoot?: string | false;
+    /** default: captured into `setupLink`/`setupToken`, not printed */
+    setupLinkPrinter?: Pick<SetupLinkPrinter, 'print'>;
+  } = {},
 ): Promise<TestServer> {
   const testDatabase = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mainloop-test-data-'));
   const config = loadConfig(
-    { MAINLOOP_API_TOKEN: TEST_API_TOKEN, ...options.env, DATABASE_URL: testDatabase.url, MAINLOOP_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
+    {
+      MAINLOOP_API_TOKEN: TEST_API_TOKEN,
+      ...options.env,
+      DATABASE_URL: testDatabase.url,
+      MAINLOOP_DATA_DIR: dataDir,
+      PORT: '0',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    },
     options.config,
   );
   const logger = pino({ level: config.logLevel });
-  const server = await startServer({ config, logger, webRoot: options.webRoot ?? false });
+  let setupLink: string | undefined;
+  const server = await startServer({
+    config,
+    logger,
+    webRoot: options.webRoot ?? false,
+    setupLinkPrinter: {
+      print(link, expiresAt) {
+        setupLink = link;
+        options.setupLinkPrinter?.print(link, expiresAt);
+      },
+    },
+  });
   const close = server.close;
   return {
     ...server,
@@ -39,6 +68,8 @@ export async function startTestServer(
     authHeaders: { authorization: `Bearer ${config.apiToken ?? ''}` },
     testDatabase,
     dataDir,
+    setupLink,
+    setupToken: setupLink ? (new URL(setupLink).searchParams.get('token') ?? undefined) : undefined,
     async close() {
       await close();
       await testDatabase.drop();

@@ -1,3 +1,12 @@
-export { AuthService, SESSION_COOKIE } from './auth.service.js';
+export { AuthService, SESSION_TTL_MS, type NewSession, type SignedIn } from './auth.service.js';
+export { SetupService, SETUP_TOKEN_TTL_MS } from './setup.service.js';
+export { ApiTokenService, API_TOKEN_PREFIX } from './api-token.service.js';
+export { SESSION_COOKIE, readCredentials, isSameOrigin, type Credentials } from './credentials.js';
+export { PasswordHasher, type Passwords } from './password-hasher.js';
+export { SetupLinkPrinter } from './setup-link-printer.js';
 export { UserRepository } from './user.repository.js';
 export { ApiTokenRepository } from './api-token.repository.js';
+export { SessionRepository } from './session.repository.js';
+export { SetupTokenRepository } from './setup-token.repository.js';
+export { authRoutes, SIGN_IN_RATE_LIMIT } from './auth.routes.js';
+export { apiTokenRoutes } from './api-token.routes.js';

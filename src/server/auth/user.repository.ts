@@ -24,10 +24,18 @@ export class UserRepository {
     return row && toUser(row);
   }
 
-  async insert(db: Queryable, user: { id: string; username: string; isOwner: boolean; passwordHash?: string | null }): Promise<UserRecord> {
+  async insert(
+    db: Queryable,
+    user: { id: string; username: string; isOwner: boolean; passwordHash?: string | null },
+  ): Promise<UserRecord> {
     const row = await db
       .insertInto('users')
-      .values({ id: user.id, username: user.username, is_owner: user.isOwner, password_hash: user.passwordHash ?? null })
+      .values({
+        id: user.id,
+        username: user.username,
+        is_owner: user.isOwner,
+        password_hash: user.passwordHash ?? null,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
     return toUser(row);
@@ -38,6 +46,18 @@ export class UserRepository {
   }
 }
 
-function toUser(row: { id: string; username: string; password_hash: string | null; is_owner: boolean; created_at: Date }): UserRecord {
-  return { id: row.id, username: row.username, passwordHash: row.password_hash, isOwner: row.is_owner, createdAt: row.created_at };
+function toUser(row: {
+  id: string;
+  username: string;
+  password_hash: string | null;
+  is_owner: boolean;
+  created_at: Date;
+}): UserRecord {
+  return {
+    id: row.id,
+    username: row.username,
+    passwordHash: row.password_hash,
+    isOwner: row.is_owner,
+    createdAt: row.created_at,
+  };
 }

@@ -14,7 +14,10 @@ const Env = z.object({
   MAINLOOP_DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().url('DATABASE_URL must be a postgres:// URL').optional(),
   MAINLOOP_API_TOKEN: z.string().min(16, 'MAINLOOP_API_TOKEN must be at least 16 characters').optional(),
-  MAINLOOP_PUBLIC_URL: z.string().url('MAINLOOP_PUBLIC_URL must be a URL such as https://mainloop.example.com').optional(),
+  MAINLOOP_PUBLIC_URL: z
+    .string()
+    .url('MAINLOOP_PUBLIC_URL must be a URL such as https://mainloop.example.com')
+    .optional(),
   MAINLOOP_EMBEDDED_PG_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   MAINLOOP_EVENT_RETENTION_DAYS: z.coerce.number().positive().default(30),
   MAINLOOP_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
@@ -49,10 +52,7 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig(
-  env: NodeJS.ProcessEnv = process.env,
-  overrides: Partial<Config> = {},
-): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const parsed = Env.safeParse(stripEmpty(env));
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
@@ -92,7 +92,10 @@ function readVersion(): string {
   let directory = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     try {
-      const manifest = JSON.parse(readFileSync(path.join(directory, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const manifest = JSON.parse(readFileSync(path.join(directory, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (manifest.name === 'mainloop' && manifest.version) return (version = manifest.version);
     } catch {
       // not here: keep walking up

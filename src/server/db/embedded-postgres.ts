@@ -68,12 +68,18 @@ export class EmbeddedPostgres {
     const child = spawn(
       binaries.postgres,
       [
-        '-D', this.clusterDir,
-        '-p', String(port),
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'unix_socket_directories=',
-        '-c', 'max_connections=200',
-        '-c', 'fsync=on',
+        '-D',
+        this.clusterDir,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=200',
+        '-c',
+        'fsync=on',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'], env: postgresEnv(), ...(runAs ?? {}) },
     );
@@ -151,7 +157,17 @@ export class EmbeddedPostgres {
     try {
       await run(
         binaries.initdb,
-        ['-D', this.clusterDir, '-U', SUPERUSER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-instructions'],
+        [
+          '-D',
+          this.clusterDir,
+          '-U',
+          SUPERUSER,
+          `--pwfile=${pwfile}`,
+          '--auth=scram-sha-256',
+          '--encoding=UTF8',
+          '--locale=C',
+          '--no-instructions',
+        ],
         runAs,
       );
     } finally {
@@ -172,9 +188,12 @@ export class EmbeddedPostgres {
         return;
       } catch (error) {
         if (Date.now() > deadline) {
-          throw new Error(`embedded postgres did not become ready in time: ${String(error)}\n${this.recentLog.join('\n')}`, {
-            cause: error,
-          });
+          throw new Error(
+            `embedded postgres did not become ready in time: ${String(error)}\n${this.recentLog.join('\n')}`,
+            {
+              cause: error,
+            },
+          );
         }
         await delay(25);
       } finally {
@@ -215,7 +234,10 @@ async function ensurePostgresUser(dataDir: string, logger: Logger): Promise<RunA
   for (let directory = path.dirname(path.resolve(dataDir)); ; directory = path.dirname(directory)) {
     const stat = await fs.stat(directory);
     if ((stat.mode & 0o001) === 0 && stat.uid !== ids.uid) {
-      logger.warn({ directory }, 'running as root: letting the postgres user pass through this directory (o+x) to reach the data directory');
+      logger.warn(
+        { directory },
+        'running as root: letting the postgres user pass through this directory (o+x) to reach the data directory',
+      );
       await fs.chmod(directory, stat.mode | 0o001);
     }
     if (directory === path.dirname(directory)) break;
@@ -249,7 +271,9 @@ function run(command: string, args: string[], runAs: RunAs | undefined): Promise
     child.stderr?.on('data', (chunk) => output.push(String(chunk)));
     child.once('error', reject);
     child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${path.basename(command)} failed (exit ${code}):\n${output.join('')}`)),
+      code === 0
+        ? resolve()
+        : reject(new Error(`${path.basename(command)} failed (exit ${code}):\n${output.join('')}`)),
     );
   });
 }

@@ -1,11 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  type RawServerDefault,
+} from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { Health } from '../../contract/health.js';
 import type { Config } from '../config/index.js';
@@ -15,7 +25,13 @@ import type { Principal } from './request-context.js';
 import { serveWebApp } from './web-app.js';
 
 export type App = FastifyInstance;
-export type AppWithZod = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+export type AppWithZod = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
 
 /** A feature's routes: registered under /api by the composition root. */
 export type RoutePlugin = (app: AppWithZod) => void | Promise<void>;
@@ -106,7 +122,10 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
       const zodApi = api.withTypeProvider<ZodTypeProvider>();
       zodApi.get(
         '/health',
-        { config: { public: true }, schema: { tags: ['meta'], summary: 'Liveness and version', security: [], response: { 200: Health } } },
+        {
+          config: { public: true },
+          schema: { tags: ['meta'], summary: 'Liveness and version', security: [], response: { 200: Health } },
+        },
         async () => ({ status: 'ok' as const, version: config.version }),
       );
       zodApi.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());

@@ -9,7 +9,8 @@ import { createHttpApp, type App } from './app.js';
 const lines: Array<Record<string, unknown>> = [];
 const sink = new Writable({
   write(chunk, _encoding, done) {
-    for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+    for (const line of String(chunk).split('\n').filter(Boolean))
+      lines.push(JSON.parse(line) as Record<string, unknown>);
     done();
   },
 });
@@ -19,10 +20,15 @@ beforeAll(async () => {
   app = await createHttpApp({
     config: loadConfig({ MAINLOOP_BODY_LIMIT_BYTES: '1024' }),
     logger: pino({ level: 'info' }, sink),
-    authenticate: async (request) => (request.headers.authorization === 'Bearer good' ? { userId: 'u1', isOwner: true, via: 'token' } : null),
+    authenticate: async (request) =>
+      request.headers.authorization === 'Bearer good' ? { userId: 'u1', isOwner: true, via: 'token' } : null,
     routes: [
       (api) => {
-        api.post('/echo', { schema: { body: z.object({ name: z.string().min(1), count: z.number().int() }) } }, async (request) => request.body);
+        api.post(
+          '/echo',
+          { schema: { body: z.object({ name: z.string().min(1), count: z.number().int() }) } },
+          async (request) => request.body,
+        );
         api.get('/boom', async () => {
           throw new Error('database password is hunter2');
         });
@@ -39,13 +45,23 @@ const auth = { authorization: 'Bearer good' };
 
 describe('error handling', () => {
   it('answers malformed JSON with 400 naming the problem', async () => {
-    const response = await app.inject({ method: 'POST', url: '/api/echo', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"name": ' });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/echo',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '{"name": ',
+    });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/json/i) });
   });
 
   it('answers invalid fields with 400 naming each field', async () => {
-    const response = await app.inject({ method: 'POST', url: '/api/echo', headers: auth, payload: { name: '', count: 1.5 } });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/echo',
+      headers: auth,
+      payload: { name: '', count: 1.5 },
+    });
     expect(response.statusCode).toBe(400);
     const body = response.json();
     expect(body.code).toBe('VALIDATION_FAILED');
@@ -55,7 +71,12 @@ describe('error handling', () => {
   });
 
   it('answers a body over the limit with 413', async () => {
-    const response = await app.inject({ method: 'POST', url: '/api/echo', headers: auth, payload: { name: 'x'.repeat(2000), count: 1 } });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/echo',
+      headers: auth,
+      payload: { name: 'x'.repeat(2000), count: 1 },
+    });
     expect(response.statusCode).toBe(413);
     expect(response.json().code).toBe('PAYLOAD_TOO_LARGE');
   });

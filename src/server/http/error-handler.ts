@@ -7,6 +7,7 @@ const STATUS: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 400,
   UNAUTHENTICATED: 401,
+  FORBIDDEN_ORIGIN: 403,
   INVALID_CREDENTIALS: 401,
   SETUP_TOKEN_INVALID: 400,
   SETUP_ALREADY_DONE: 409,
@@ -24,7 +25,9 @@ const STATUS: Record<ErrorCode, number> = {
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof DomainError) {
-      return reply.status(STATUS[error.code]).send({ code: error.code, message: error.message, details: error.details });
+      return reply
+        .status(STATUS[error.code])
+        .send({ code: error.code, message: error.message, details: error.details });
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const issues = error.validation.map((issue) => ({
@@ -43,7 +46,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     const status = error.statusCode ?? 500;
     if (status === 429) {
-      return reply.status(429).send({ code: 'RATE_LIMITED', message: error.message || 'too many requests: wait a moment and try again' });
+      return reply
+        .status(429)
+        .send({ code: 'RATE_LIMITED', message: error.message || 'too many requests: wait a moment and try again' });
     }
     if (status === 413) {
       return reply.status(413).send({ code: 'PAYLOAD_TOO_LARGE', message: 'the request body is too large' });

@@ -2,6 +2,6 @@
 try {
   var theme = localStorage.getItem('mainloop.theme');
   if (theme && /^[a-z-]{1,32}$/.test(theme)) document.documentElement.setAttribute('data-theme', theme);
-} catch (error) {
+} catch {
   // storage disabled: the default theme shows
 }

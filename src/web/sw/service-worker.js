@@ -1,3 +1,4 @@
+/* global __VERSION__, __PRECACHE__ */
 /*
  * mainloop's service worker: the app shell works offline.
  * Built by the `mainloop-service-worker` plugin in vite.config.ts, which fills in the two
@@ -24,7 +25,11 @@ self.addEventListener('activate', (event) => {
   event.waitUntil(
     caches
       .keys()
-      .then((keys) => Promise.all(keys.filter((key) => key.startsWith('mainloop-shell-') && key !== CACHE).map((key) => caches.delete(key))))
+      .then((keys) =>
+        Promise.all(
+          keys.filter((key) => key.startsWith('mainloop-shell-') && key !== CACHE).map((key) => caches.delete(key)),
+        ),
+      )
       .then(() => self.clients.claim()),
   );
 });

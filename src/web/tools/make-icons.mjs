@@ -1,9 +1,10 @@
 // Draws mainloop's app icons (a `❯_` prompt on the Eighties background) and writes them as
 // PNG files into src/web/public/icons, using only Node's built-in zlib. The PNGs are
 // committed; run this again only to change the design: `node src/web/tools/make-icons.mjs`.
+import { Buffer } from 'node:buffer';
 import { deflateSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, URL } from 'node:url';
 
 const OUT = fileURLToPath(new URL('../public/icons/', import.meta.url));
 const BACKGROUND = [0x2d, 0x2d, 0x2d];

@@ -105,9 +105,15 @@ export class ApiClient {
         credentials: 'same-origin',
       });
     } catch (error) {
-      throw new ApiRequestError(0, NETWORK_ERROR, 'The mainloop server cannot be reached. Check your connection.', undefined, {
-        cause: error,
-      });
+      throw new ApiRequestError(
+        0,
+        NETWORK_ERROR,
+        'The mainloop server cannot be reached. Check your connection.',
+        undefined,
+        {
+          cause: error,
+        },
+      );
     }
 
     if (!response.ok) {
@@ -129,7 +135,10 @@ async function errorFrom(response: Response): Promise<ApiRequestError> {
     body = undefined;
   }
   if (isErrorBody(body)) return new ApiRequestError(response.status, body.code, body.message, body.details);
-  const message = response.status >= 500 ? 'The server ran into a problem. Try again in a moment.' : `Request failed (${response.status}).`;
+  const message =
+    response.status >= 500
+      ? 'The server ran into a problem. Try again in a moment.'
+      : `Request failed (${response.status}).`;
   return new ApiRequestError(response.status, `HTTP_${response.status}`, message);
 }
 

@@ -1,13 +1,13 @@
-import type { EventData, EventType } from '../../../contract/index.js';
+import { SseFrameParser, type EventData, type EventType, type SseFrame } from '../../../contract/events.js';
 import { Backoff } from './backoff.js';
-import { SseParser, type SseItem } from './sse-parser.js';
 
 /**
- * The one connection to `GET /api/events`: a fetch-stream reader (not `EventSource`, so
- * that heartbeat comments count as signs of life and a 401 can be told apart from a
- * network failure). It remembers the last event id and passes it on reconnect so that the
- * server replays what was missed; it reconnects with exponential backoff, goes `offline`
- * while the device is, and reconnects when nothing at all arrived for `idleTimeoutMs`.
+ * The one connection to `GET /api/events`: a fetch-stream reader over the contract's SSE
+ * frame parser (not `EventSource`, so that heartbeat comments count as signs of life and a
+ * 401 can be told apart from a network failure). It remembers the last event id and passes
+ * it on reconnect so that the server replays what was missed; it reconnects with
+ * exponential backoff, goes `offline` while the device is, and reconnects when nothing at
+ * all arrived for `idleTimeoutMs`.
  * Plain TypeScript: the web app wraps it in a `*.svelte.ts` class; the CLI can use it as is.
  */
 export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
@@ -195,14 +195,14 @@ export class EventStream {
   async #read(body: ReadableStream<Uint8Array>, generation: number): Promise<void> {
     const reader = body.getReader();
     const decoder = new TextDecoder();
-    const parser = new SseParser();
+    const parser = new SseFrameParser();
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (generation !== this.#generation || done) return;
         this.#armIdleTimer(generation);
-        for (const item of parser.push(decoder.decode(value, { stream: true }))) {
-          this.#handle(item);
+        for (const frame of parser.feed(decoder.decode(value, { stream: true }))) {
+          this.#handle(frame);
           if (generation !== this.#generation) return;
         }
       }
@@ -211,25 +211,23 @@ export class EventStream {
     }
   }
 
-  #handle(item: SseItem): void {
-    if (item.kind === 'id') {
-      this.#lastEventId = item.id;
-      return;
-    }
-    if (item.kind !== 'event') return;
-    if (item.id !== undefined) this.#lastEventId = item.id;
-    const handlers = this.#handlers.get(item.event);
+  #handle(frame: SseFrame): void {
+    // An id moves the resume point even on a frame without data (as in EventSource).
+    if (frame.id !== undefined && !frame.id.includes('\0')) this.#lastEventId = frame.id;
+    if (frame.data === undefined) return; // a heartbeat comment, or a bare id/retry
+    const type = frame.event || 'message';
+    const handlers = this.#handlers.get(type);
     if (!handlers || handlers.size === 0) return;
     let data: unknown;
     try {
-      data = JSON.parse(item.data);
+      data = JSON.parse(frame.data);
     } catch (error) {
-      this.#onError(new Error(`event ${item.event} (id ${item.id ?? '?'}) has data that is not JSON`, { cause: error }));
+      this.#onError(new Error(`event ${type} (id ${frame.id ?? '?'}) has data that is not JSON`, { cause: error }));
       return;
     }
     for (const handler of [...handlers]) {
       try {
-        handler(data, { id: item.id });
+        handler(data, { id: frame.id });
       } catch (error) {
         this.#onError(error);
       }

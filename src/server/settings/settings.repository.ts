@@ -1,0 +1,35 @@
+import { sql } from 'kysely';
+import type { Queryable } from '../db/database.js';
+
+/** A user's settings as stored: a JSON object holding only what they changed. */
+export class SettingsRepository {
+  async find(db: Queryable, userId: string): Promise<Record<string, unknown> | undefined> {
+    const row = await db
+      .selectFrom('user_settings')
+      .select('settings')
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row?.settings;
+  }
+
+  /** Merges `patch` into the stored settings in one statement (concurrent patches do not lose each other's keys). */
+  async merge(
+    db: Queryable,
+    userId: string,
+    patch: Record<string, unknown>,
+    at: Date,
+  ): Promise<Record<string, unknown>> {
+    const row = await db
+      .insertInto('user_settings')
+      .values({ user_id: userId, settings: JSON.stringify(patch), updated_at: at })
+      .onConflict((conflict) =>
+        conflict.column('user_id').doUpdateSet({
+          settings: sql<string>`user_settings.settings || excluded.settings`,
+          updated_at: at,
+        }),
+      )
+      .returning('settings')
+      .executeTakeFirstOrThrow();
+    return row.settings;
+  }
+}

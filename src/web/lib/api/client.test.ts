@@ -1,0 +1,85 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ApiClient, ApiRequestError, NETWORK_ERROR } from './client.js';
+
+function recordingFetch(respond: () => Response | Promise<Response>) {
+  const calls: Array<{ url: string; init: RequestInit }> = [];
+  const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+    calls.push({ url: String(input), init: init ?? {} });
+    return respond();
+  });
+  return { fetch: fetch as unknown as typeof globalThis.fetch, calls };
+}
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+describe('ApiClient', () => {
+  it('sends JSON with the session cookie and parses the answer', async () => {
+    const { fetch, calls } = recordingFetch(() => json(200, { user: { id: 'u1', username: 'ada' } }));
+    const api = new ApiClient({ fetch });
+    const result = await api.login({ username: 'ada', password: 'secret-password' });
+    expect(result.user.username).toBe('ada');
+    expect(calls[0]!.url).toBe('/api/auth/login');
+    expect(calls[0]!.init.method).toBe('POST');
+    expect(calls[0]!.init.credentials).toBe('same-origin');
+    expect(JSON.parse(String(calls[0]!.init.body))).toEqual({ username: 'ada', password: 'secret-password' });
+    expect((calls[0]!.init.headers as Record<string, string>)['Content-Type']).toBe('application/json');
+  });
+
+  it('uses an injected base URL and bearer token (the CLI)', async () => {
+    const { fetch, calls } = recordingFetch(() => json(200, { tokens: [] }));
+    await new ApiClient({ fetch, baseUrl: 'http://127.0.0.1:3000/', token: 't0ken' }).listTokens();
+    expect(calls[0]!.url).toBe('http://127.0.0.1:3000/api/tokens');
+    expect((calls[0]!.init.headers as Record<string, string>)['Authorization']).toBe('Bearer t0ken');
+    expect(calls[0]!.init.body).toBeUndefined();
+  });
+
+  it('returns undefined for 204 and encodes ids in paths', async () => {
+    const { fetch, calls } = recordingFetch(() => new Response(null, { status: 204 }));
+    await expect(new ApiClient({ fetch }).revokeToken('a/b')).resolves.toBeUndefined();
+    expect(calls[0]!.url).toBe('/api/tokens/a%2Fb');
+    expect(calls[0]!.init.method).toBe('DELETE');
+  });
+
+  it('throws ApiRequestError with the server error body', async () => {
+    const { fetch } = recordingFetch(() =>
+      json(400, { code: 'VALIDATION_FAILED', message: 'name is required', details: [{ path: 'name' }] }),
+    );
+    const error = await new ApiClient({ fetch }).createToken('').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ApiRequestError);
+    expect(error).toMatchObject({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'name is required',
+      details: [{ path: 'name' }],
+    });
+  });
+
+  it('makes a readable error of an answer without an error body', async () => {
+    const { fetch } = recordingFetch(() => new Response('<html>bad gateway</html>', { status: 502 }));
+    await expect(new ApiClient({ fetch }).getSettings()).rejects.toMatchObject({ status: 502, code: 'HTTP_502' });
+  });
+
+  it('turns a network failure into status 0 NETWORK_ERROR', async () => {
+    const fetch = vi.fn(async () => {
+      throw new TypeError('fetch failed');
+    }) as unknown as typeof globalThis.fetch;
+    await expect(new ApiClient({ fetch }).getSession()).rejects.toMatchObject({ status: 0, code: NETWORK_ERROR });
+  });
+
+  it('reports a 401 outside /api/auth as a lost session, but not a failed sign-in', async () => {
+    const onUnauthorized = vi.fn();
+    const { fetch } = recordingFetch(() => json(401, { code: 'UNAUTHENTICATED', message: 'sign in' }));
+    const api = new ApiClient({ fetch, onUnauthorized });
+    await expect(api.getSettings()).rejects.toMatchObject({ status: 401 });
+    expect(onUnauthorized).toHaveBeenCalledTimes(1);
+
+    const failedLogin = recordingFetch(() => json(401, { code: 'INVALID_CREDENTIALS', message: 'wrong password' }));
+    const loginApi = new ApiClient({ fetch: failedLogin.fetch, onUnauthorized });
+    await expect(loginApi.login({ username: 'ada', password: 'x' })).rejects.toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+      message: 'wrong password',
+    });
+    expect(onUnauthorized).toHaveBeenCalledTimes(1);
+  });
+});

@@ -1,0 +1,94 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+/** Helpers shared by the browser tests: Debian's Chromium through playwright-core, the built app, screenshots. */
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const WEB_ROOT = path.join(repoRoot, 'dist/web');
+const SCREENSHOTS = path.join(repoRoot, 'test-artifacts/screenshots');
+
+export const OWNER = { username: 'owner', password: 'correct horse battery staple' };
+export const MOBILE = { width: 375, height: 812 };
+export const DESKTOP = { width: 1280, height: 800 };
+
+export function assertWebAppBuilt(): void {
+  if (!existsSync(path.join(WEB_ROOT, 'index.html'))) {
+    throw new Error(`the web app is not built (${WEB_ROOT}): run \`npm run build\` or \`npx vite build\` first`);
+  }
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.MAINLOOP_CHROMIUM_PATH || '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * A browser context for `baseURL`. Service workers are blocked unless asked for: they would
+ * hide the page's requests from Playwright's routing, and most tests are not about them.
+ */
+export function newContext(
+  browser: Browser,
+  baseURL: string,
+  options: BrowserContextOptions & { serviceWorkers?: 'allow' | 'block' } = {},
+): Promise<BrowserContext> {
+  return browser.newContext({ baseURL, serviceWorkers: 'block', viewport: DESKTOP, ...options });
+}
+
+/** Creates the owner through the one-time set-up link's API (for tests that are not about set-up). */
+export async function setUpOwner(baseURL: string, setupToken: string): Promise<void> {
+  const response = await fetch(`${baseURL}/api/auth/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: setupToken, ...OWNER }),
+  });
+  if (!response.ok) throw new Error(`set-up failed: ${response.status} ${await response.text()}`);
+}
+
+/** Signs the context in as the owner (the session cookie lands in the context's cookie jar). */
+export async function signIn(context: BrowserContext): Promise<void> {
+  const response = await context.request.post('/api/auth/login', { data: OWNER });
+  if (!response.ok()) throw new Error(`sign-in failed: ${response.status()} ${await response.text()}`);
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+}
+
+/**
+ * A real server (test/support) serving the built app, whose owner has no password yet, and its
+ * one-time set-up token: from the harness when it offers one, else from the link the server prints.
+ */
+export async function startServerAwaitingSetup(): Promise<{ server: TestServer; setupToken: string }> {
+  const stdout = process.stdout;
+  const write = stdout.write;
+  let printed = '';
+  stdout.write = function (this: typeof stdout, chunk: unknown, ...rest: unknown[]) {
+    printed += String(chunk);
+    return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof stdout.write;
+  let server: TestServer;
+  try {
+    server = await startTestServer({ webRoot: WEB_ROOT });
+  } finally {
+    stdout.write = write;
+  }
+  const offered = (server as TestServer & { setupToken?: string }).setupToken;
+  const setupToken = offered ?? /\/setup\?token=([A-Za-z0-9_~.%-]+)/.exec(printed)?.[1];
+  if (!setupToken) {
+    await server.close();
+    throw new Error('the test server offered no set-up link: is the owner already set up?');
+  }
+  return { server, setupToken: decodeURIComponent(setupToken) };
+}

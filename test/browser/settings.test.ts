@@ -1,0 +1,118 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestServer } from '../support/server.js';
+import {
+  assertWebAppBuilt,
+  launchChromium,
+  MOBILE,
+  newContext,
+  screenshot,
+  setUpOwner,
+  startServerAwaitingSetup,
+  signIn,
+} from './browser.js';
+
+const backgroundOf = (theme: string) =>
+  ({
+    eighties: 'rgb(45, 45, 45)',
+    nord: 'rgb(46, 52, 64)',
+    'solarized-light': 'rgb(253, 246, 227)',
+    gruvbox: 'rgb(40, 40, 40)',
+  })[theme];
+
+describe('settings page (browser)', () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    assertWebAppBuilt();
+    const started = await startServerAwaitingSetup();
+    server = started.server;
+    await setUpOwner(server.url, started.setupToken);
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('switches at once, survives a reload, follows the account to another device, and changes live', async () => {
+    const context = await newContext(browser, server.url);
+    await signIn(context);
+    const page = await context.newPage();
+    const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+
+    await page.goto('/settings');
+    const select = page.getByTestId('theme-select');
+    await select.waitFor();
+    expect(await theme()).toBe('eighties');
+    expect(await background()).toBe(backgroundOf('eighties'));
+
+    await select.selectOption('solarized-light');
+    expect(await theme()).toBe('solarized-light');
+    expect(await background()).toBe(backgroundOf('solarized-light'));
+    await screenshot(page, 'theme-solarized-light');
+
+    // saved to the server...
+    await expect
+      .poll(async () => (await (await context.request.get('/api/settings')).json()).settings.theme)
+      .toBe('solarized-light');
+    // ...and remembered on this device before the app even starts
+    await page.reload();
+    expect(await theme()).toBe('solarized-light');
+    expect(await select.inputValue()).toBe('solarized-light');
+
+    // another device (fresh storage) gets the account's theme once signed in
+    const other = await newContext(browser, server.url, { viewport: MOBILE });
+    await signIn(other);
+    const phone = await other.newPage();
+    await phone.goto('/');
+    await phone.getByTestId('chat-pane').waitFor();
+    await expect.poll(() => phone.evaluate(() => document.documentElement.dataset.theme)).toBe('solarized-light');
+
+    // a change made on one device shows on the other without a reload (settings.updated)
+    await phone.locator('[data-testid="connection-status"][data-state="live"]').waitFor();
+    await page.goto('/settings');
+    await page.getByTestId('theme-select').selectOption('nord');
+    await expect.poll(() => phone.evaluate(() => document.documentElement.dataset.theme)).toBe('nord');
+    expect(await phone.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(backgroundOf('nord'));
+    await screenshot(phone, 'theme-nord-mobile');
+
+    await other.close();
+    await context.close();
+  });
+  it('creates an API token whose secret shows once and works, then revokes it after a confirmation', async () => {
+    const context = await newContext(browser, server.url, { viewport: MOBILE });
+    await signIn(context);
+    const page = await context.newPage();
+    await page.goto('/settings');
+
+    await page.getByLabel('New token name').fill('laptop CLI');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secretField = page.getByTestId('new-token-secret');
+    await secretField.waitFor();
+    const secret = await secretField.inputValue();
+    expect(secret.length).toBeGreaterThan(16);
+    expect(await page.getByTestId('new-token').textContent()).toContain("you won't see it again");
+    expect(await page.getByTestId('api-token').allTextContents()).toEqual([expect.stringContaining('laptop CLI')]);
+    await screenshot(page, 'api-token-created');
+
+    const withToken = () => fetch(`${server.url}/api/settings`, { headers: { authorization: `Bearer ${secret}` } });
+    expect((await withToken()).status).toBe(200);
+
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await secretField.count()).toBe(0);
+    await page.reload();
+    await page.getByTestId('api-token').waitFor();
+    expect(await page.locator('body').textContent()).not.toContain(secret);
+
+    await page.getByRole('button', { name: 'Revoke laptop CLI' }).click();
+    await page.getByRole('button', { name: 'Yes, revoke' }).click();
+    await page.getByTestId('api-token').waitFor({ state: 'detached' });
+    expect(await page.getByText('No tokens yet.').isVisible()).toBe(true);
+    expect((await withToken()).status).toBe(401);
+    await context.close();
+  });
+});
