@@ -3,3 +3,5 @@ export * from './auth.js';
 export * from './settings.js';
 export * from './events.js';
 export * from './health.js';
+export * from './thread.js';
+export * from './tasks.js';

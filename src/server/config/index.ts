@@ -4,6 +4,16 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
+/** MAINLOOP_MODEL_PROVIDER: a provider, `auto` (the first one available) or `none`. */
+export const MODEL_PROVIDER_SETTINGS = [
+  'auto',
+  'anthropic',
+  'openai-compatible',
+  'claude-subscription',
+  'none',
+] as const;
+export type ModelProviderSetting = (typeof MODEL_PROVIDER_SETTINGS)[number];
+
 /**
  * The one place that reads process.env. Parsed and validated at start-up, typed and frozen.
  * An explicit option beats an environment variable beats a default.
@@ -26,7 +36,43 @@ const Env = z.object({
     .default('false')
     .transform((value) => value === 'true' || value === '1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // The main thread's model (src/server/models)
+  MAINLOOP_MODEL_PROVIDER: z
+    .enum(MODEL_PROVIDER_SETTINGS, {
+      message: `MAINLOOP_MODEL_PROVIDER must be one of ${MODEL_PROVIDER_SETTINGS.join(', ')}`,
+    })
+    .default('auto'),
+  MAINLOOP_MODEL: z.string().trim().min(1).optional(),
+  ANTHROPIC_API_KEY: z.string().trim().min(1).optional(),
+  ANTHROPIC_BASE_URL: httpUrl('ANTHROPIC_BASE_URL must be a URL such as https://api.anthropic.com').optional(),
+  OPENAI_BASE_URL: httpUrl('OPENAI_BASE_URL must be a URL such as http://localhost:11434/v1').optional(),
+  OPENAI_API_KEY: z.string().trim().min(1).optional(),
+  // read only to tell whether the Claude Code CLI is signed in; the CLI reads them itself
+  CLAUDE_CODE_OAUTH_TOKEN: z.string().trim().min(1).optional(),
+  CLAUDE_CONFIG_DIR: z.string().min(1).optional(),
 });
+
+function httpUrl(message: string) {
+  return z.url({ protocol: /^https?$/, message });
+}
+
+/** A provider chosen by name needs what it cannot work without. */
+const MODEL_PROVIDER_NEEDS = { anthropic: 'ANTHROPIC_API_KEY', 'openai-compatible': 'OPENAI_BASE_URL' } as const;
+
+export interface ModelsConfig {
+  /** MAINLOOP_MODEL_PROVIDER */
+  readonly provider: ModelProviderSetting;
+  /** MAINLOOP_MODEL; undefined: the provider's default */
+  readonly model: string | undefined;
+  readonly anthropic: { readonly apiKey: string | undefined; readonly baseUrl: string | undefined };
+  readonly openaiCompatible: { readonly baseUrl: string | undefined; readonly apiKey: string | undefined };
+  readonly claudeCode: {
+    /** CLAUDE_CODE_OAUTH_TOKEN */
+    readonly oauthToken: string | undefined;
+    /** CLAUDE_CONFIG_DIR: where the CLI keeps its sign-in (default ~/.claude) */
+    readonly configDir: string | undefined;
+  };
+}
 
 export interface Config {
   readonly version: string;
@@ -43,6 +89,8 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly trustProxy: boolean;
   readonly logLevel: z.infer<typeof Env>['LOG_LEVEL'];
+  /** the main thread's model provider and its settings */
+  readonly models: ModelsConfig;
 }
 
 export class ConfigError extends Error {
@@ -58,6 +106,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const values = parsed.data;
+  const modelProvider = values.MAINLOOP_MODEL_PROVIDER;
+  if (modelProvider === 'anthropic' || modelProvider === 'openai-compatible') {
+    const needed = MODEL_PROVIDER_NEEDS[modelProvider];
+    if (!values[needed])
+      throw new ConfigError([`${needed}: MAINLOOP_MODEL_PROVIDER is ${modelProvider}, which needs ${needed}`]);
+  }
   const config: Config = {
     version: readVersion(),
     port: values.PORT,
@@ -71,6 +125,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     bodyLimitBytes: values.MAINLOOP_BODY_LIMIT_BYTES,
     trustProxy: values.MAINLOOP_TRUST_PROXY,
     logLevel: values.LOG_LEVEL,
+    models: Object.freeze({
+      provider: modelProvider,
+      model: values.MAINLOOP_MODEL,
+      anthropic: Object.freeze({ apiKey: values.ANTHROPIC_API_KEY, baseUrl: values.ANTHROPIC_BASE_URL }),
+      openaiCompatible: Object.freeze({ baseUrl: values.OPENAI_BASE_URL, apiKey: values.OPENAI_API_KEY }),
+      claudeCode: Object.freeze({
+        oauthToken: values.CLAUDE_CODE_OAUTH_TOKEN,
+        configDir: values.CLAUDE_CONFIG_DIR ? path.resolve(expandHome(values.CLAUDE_CONFIG_DIR)) : undefined,
+      }),
+    }),
     ...overrides,
   };
   return Object.freeze(config);
