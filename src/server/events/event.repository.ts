@@ -34,7 +34,11 @@ export class EventRepository {
     const row = rows[0]!;
     const event: StoredEvent = { id: String(row.id), userId, type, data, at: row.created_at.toISOString() };
     const payload = JSON.stringify(event);
-    const notice = payload.length <= INLINE_LIMIT ? payload : JSON.stringify({ id: event.id, userId, type, large: true });
+    // The limit is in bytes: 3,000 characters of '€' are 9,000.
+    const notice =
+      Buffer.byteLength(payload) <= INLINE_LIMIT
+        ? payload
+        : JSON.stringify({ id: event.id, userId, type, large: true });
     await sql`select pg_notify(${EVENTS_CHANNEL}, ${notice})`.execute(trx);
     return event;
   }
