@@ -1,11 +1,21 @@
 import type {
   ApiToken,
+  ConfirmProposalResponse,
+  CreateTaskRequest,
   CreateTokenResponse,
   LoginRequest,
+  MessagePage,
+  MessageResponse,
+  PostMessageRequest,
+  ProposalList,
+  ProposalResponse,
+  Proposal,
+  ProvidersResponse,
   SessionInfo,
   Settings,
   SettingsPatch,
   SetupRequest,
+  TaskResponse,
   User,
 } from '../../../contract/index.js';
 
@@ -43,6 +53,12 @@ export interface ApiClientOptions {
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+/** A project as the chat's proposal form needs it (`GET /api/projects`; the full shape lands with issue 4). */
+export interface ProjectSummary {
+  id: string;
+  name: string;
+}
 
 export class ApiClient {
   readonly #baseUrl: string;
@@ -90,6 +106,40 @@ export class ApiClient {
     return this.request('DELETE', `/tokens/${encodeURIComponent(id)}`);
   }
 
+  // thread
+  listMessages(query: { before?: string; limit?: number } = {}): Promise<MessagePage> {
+    return this.request('GET', `/thread/messages${queryString(query)}`);
+  }
+  postMessage(body: PostMessageRequest): Promise<MessageResponse> {
+    return this.request('POST', '/thread/messages', body);
+  }
+  retryMessage(id: string): Promise<MessageResponse> {
+    return this.request('POST', `/thread/messages/${encodeURIComponent(id)}/retry`);
+  }
+
+  // proposals
+  listProposals(query: { status?: Proposal['status'] } = {}): Promise<ProposalList> {
+    return this.request('GET', `/proposals${queryString(query)}`);
+  }
+  /** `payload`: the person's edited version of a spawn_task proposal */
+  confirmProposal(id: string, payload?: CreateTaskRequest): Promise<ConfirmProposalResponse> {
+    return this.request('POST', `/proposals/${encodeURIComponent(id)}/confirm`, payload ? { payload } : {});
+  }
+  dismissProposal(id: string): Promise<ProposalResponse> {
+    return this.request('POST', `/proposals/${encodeURIComponent(id)}/dismiss`);
+  }
+
+  // tasks, projects, providers
+  getTask(id: string): Promise<TaskResponse> {
+    return this.request('GET', `/tasks/${encodeURIComponent(id)}`);
+  }
+  listProjects(): Promise<{ projects: ProjectSummary[] }> {
+    return this.request('GET', '/projects');
+  }
+  getProviders(): Promise<ProvidersResponse> {
+    return this.request('GET', '/providers');
+  }
+
   /** One call to `/api<path>`; JSON in and out; throws `ApiRequestError` for anything but 2xx. */
   async request<T>(method: Method, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
@@ -125,6 +175,15 @@ export class ApiClient {
     const text = await response.text();
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
+}
+
+function queryString(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== '') params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
 }
 
 async function errorFrom(response: Response): Promise<ApiRequestError> {

@@ -2,6 +2,7 @@ import type { User } from '../../../contract/index.js';
 import { ApiClient } from '../api/client.js';
 import { browserNetwork, EventStream } from '../events/event-stream.js';
 import { ROUTES } from '../router/routes.js';
+import { ChatState } from './chat.svelte.js';
 import { ConnectionState } from './connection.svelte.js';
 import { InboxState } from './inbox.svelte.js';
 import { Router } from './router.svelte.js';
@@ -16,6 +17,7 @@ export class AppState {
   readonly settings: SettingsState;
   readonly connection: ConnectionState;
   readonly inbox: InboxState;
+  readonly chat: ChatState;
   /** Set when the session could not be loaded at start (server unreachable). */
   startError: string | undefined = $state();
 
@@ -32,13 +34,14 @@ export class AppState {
     stream.on('settings.updated', ({ settings }) => this.settings.receive(settings));
     stream.on('inbox.updated', ({ counts }) => this.inbox.receive(counts));
     this.connection = new ConnectionState(stream);
+    this.chat = new ChatState(this.api, stream, target);
   }
 
   async start(): Promise<void> {
     this.startError = undefined;
     try {
       const info = await this.session.load();
-      if (info.user) this.#whileSignedIn();
+      if (info.user) this.#whileSignedIn(info.user);
     } catch {
       this.startError = 'The mainloop server cannot be reached right now.';
     }
@@ -47,7 +50,7 @@ export class AppState {
   /** After sign-in or set-up: the server's settings win over this device's. */
   signedIn(user: User): void {
     this.session.signedIn(user);
-    this.#whileSignedIn();
+    this.#whileSignedIn(user);
     this.router.navigate(ROUTES.home, { replace: true });
   }
 
@@ -58,11 +61,13 @@ export class AppState {
 
   signedOut(): void {
     this.connection.stop();
+    this.chat.stop();
     this.session.signedOut();
   }
 
-  #whileSignedIn(): void {
+  #whileSignedIn(user: User): void {
     this.connection.start();
+    this.chat.start(user);
     this.settings.load().catch(() => {
       // the stored theme stays; the settings page shows its own errors
     });

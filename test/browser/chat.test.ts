@@ -1,0 +1,432 @@
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { anthropicScenario, FakeAnthropicApi } from '../fakes/anthropic-api.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import {
+  assertWebAppBuilt,
+  launchChromium,
+  MOBILE,
+  newContext,
+  screenshot,
+  setUpOwner,
+  signIn,
+  WEB_ROOT,
+} from './browser.js';
+
+/**
+ * The chat, driven in Chromium against a real mainloop whose model is the local fake of the
+ * Anthropic Messages API (test/fakes/anthropic-api.ts): each turn takes the next scripted
+ * scenario, so every test queues exactly the model calls it expects.
+ *
+ * Until the server side of the main thread lands, `POST /api/thread/messages` answers 404 and
+ * the whole file is skipped (the probe below); it runs as soon as the route exists.
+ */
+
+assertWebAppBuilt();
+const fake = await FakeAnthropicApi.start();
+const harness = await startTestServer({
+  webRoot: WEB_ROOT,
+  env: {
+    MAINLOOP_MODEL_PROVIDER: 'anthropic',
+    ANTHROPIC_API_KEY: fake.apiKey,
+    ANTHROPIC_BASE_URL: fake.url,
+  },
+});
+/** An invalid body: 400 once the route exists (and starts no turn), 404 while it does not. */
+const probe = await fetch(`${harness.url}/api/thread/messages`, {
+  method: 'POST',
+  headers: { ...harness.authHeaders, 'content-type': 'application/json' },
+  body: JSON.stringify({}),
+});
+const serverHasThread = probe.status !== 404;
+if (!serverHasThread) {
+  await harness.close();
+  await fake.close();
+}
+
+type Api = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+const api: Api = async (method, path, body) => {
+  const response = await fetch(`${harness.url}/api${path}`, {
+    method,
+    headers: { ...harness.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as never;
+};
+
+interface WireMessage {
+  id: string;
+  role: string;
+  content: string;
+  status: string;
+  clientId?: string;
+}
+
+describe.skipIf(!serverHasThread)('chat (browser)', () => {
+  const server: TestServer = harness;
+  let browser: Browser;
+  /** the owner's session cookie, signed in once (sign-in is rate limited) and shared by every context */
+  let signedIn: BrowserContextOptions['storageState'];
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    if (!server.setupToken) throw new Error('the test server offered no set-up token');
+    await setUpOwner(server.url, server.setupToken);
+    browser = await launchChromium();
+    const context = await newContext(browser, server.url);
+    await signIn(context);
+    signedIn = await context.storageState();
+    await context.close();
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close();
+    await server.close();
+    await fake.close(); // fails loudly if the model got a request nobody queued a scenario for
+  });
+
+  async function openChat(options: { viewport?: { width: number; height: number }; bypassCSP?: boolean } = {}) {
+    const context = await newContext(browser, server.url, {
+      storageState: signedIn,
+      ...(options.viewport ? { viewport: options.viewport, hasTouch: options.viewport === MOBILE } : {}),
+      ...(options.bypassCSP ? { bypassCSP: true } : {}),
+    });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto('/');
+    await live(page);
+    return { context, page };
+  }
+
+  const live = (page: Page) => page.locator('[data-testid="connection-status"][data-state="live"]').waitFor();
+  const composer = (page: Page) => page.getByTestId('composer-input');
+  const messages = (page: Page, role: string, status?: string) =>
+    page.locator(`[data-testid="message"][data-role="${role}"]${status ? `[data-status="${status}"]` : ''}`);
+
+  async function send(page: Page, text: string) {
+    await composer(page).fill(text);
+    await composer(page).press('Enter');
+  }
+
+  async function stored(content: string): Promise<WireMessage[]> {
+    const { messages: page } = await api<{ messages: WireMessage[] }>('GET', '/thread/messages?limit=200');
+    return page.filter((message) => message.content === content);
+  }
+
+  it('sends with Enter, streams the reply as it arrives, and completes it with its usage', async () => {
+    fake.enqueue(anthropicScenario.slow(250, 'Hello', ' from', ' the', ' fake', ' model.'));
+    const { page } = await openChat();
+
+    await composer(page).fill('first line');
+    await composer(page).press('Shift+Enter');
+    await composer(page).type('second line');
+    expect(await composer(page).inputValue()).toBe('first line\nsecond line');
+    await composer(page).press('Enter');
+    expect(await composer(page).inputValue()).toBe('');
+
+    await messages(page, 'user').filter({ hasText: 'second line' }).waitFor();
+    const reply = messages(page, 'assistant').last();
+    await page.locator('[data-role="assistant"][data-status="streaming"]').waitFor();
+    // part of the text is on screen before the reply is complete
+    await expect.poll(async () => (await reply.textContent()) ?? '', { timeout: 10_000 }).toMatch(/Hello/);
+    expect(await reply.getAttribute('data-status')).toBe('streaming');
+    await screenshot(page, 'chat-streaming');
+
+    await page.locator('[data-role="assistant"][data-status="complete"]').last().waitFor();
+    expect(await reply.textContent()).toContain('Hello from the fake model.');
+    expect(await reply.getByTestId('usage').textContent()).toMatch(/in · \d+ out/);
+    expect(await stored('first line\nsecond line')).toHaveLength(1);
+  });
+
+  it('keeps a draft across reloads', async () => {
+    const { page } = await openChat();
+    await composer(page).fill('half a thought');
+    await page.reload();
+    await live(page);
+    expect(await composer(page).inputValue()).toBe('half a thought');
+    await composer(page).fill('');
+  });
+
+  it('renders markdown: highlighted code, tables, lists, links that open safely', async () => {
+    fake.enqueue(
+      anthropicScenario.text(
+        'Use **this**:\n\n```ts\nconst answer: number = 42;\n```\n\n',
+        '| a | b |\n|---|---|\n| 1 | 2 |\n\n- one\n- two\n\n[docs](https://example.com/docs)',
+      ),
+    );
+    const { page } = await openChat();
+    await send(page, 'show me markdown');
+    const reply = page.locator('[data-role="assistant"][data-status="complete"]').last();
+    await reply.locator('.hljs-keyword').first().waitFor();
+    expect(await reply.locator('table td').allTextContents()).toEqual(['1', '2']);
+    expect(await reply.locator('li').allTextContents()).toEqual(['one', 'two']);
+    const link = reply.getByRole('link', { name: 'docs' });
+    expect(await link.getAttribute('href')).toBe('https://example.com/docs');
+    expect(await link.getAttribute('target')).toBe('_blank');
+    expect(await link.getAttribute('rel')).toBe('noopener noreferrer');
+  });
+
+  it('confirms a proposal card and shows the task with its live status', async () => {
+    fake.enqueue(
+      anthropicScenario.toolCall({
+        name: 'spawn_task',
+        input: { title: 'Write the weekly report', prompt: 'Summarise the merged pull requests of the week.' },
+        text: ['I can start a worker for that.'],
+      }),
+      anthropicScenario.text('Proposed: confirm it below.'),
+    );
+    const { page } = await openChat();
+    await send(page, 'please start a task for the weekly report');
+    const card = page.locator('[data-testid="proposal-card"][data-state="pending"]').last();
+    await card.waitFor({ timeout: 20_000 });
+    expect(await card.getByTestId('proposal-title').textContent()).toBe('Write the weekly report');
+    for (const name of ['Confirm', 'Edit', 'Dismiss']) {
+      const box = (await card.getByRole('button', { name, exact: true }).boundingBox())!;
+      expect(box.height).toBeGreaterThanOrEqual(44);
+    }
+    await screenshot(page, 'chat-proposal');
+
+    await card.getByRole('button', { name: 'Confirm', exact: true }).click();
+    const confirmed = page.locator('[data-testid="proposal-card"][data-state="confirmed"]').last();
+    await confirmed.getByTestId('task-status').waitFor();
+    const taskId = await confirmed.getByTestId('proposal-task').getAttribute('data-task-id');
+    const { task } = await api<{ task: { title: string; status: string } }>('GET', `/tasks/${taskId}`);
+    expect(task.title).toBe('Write the weekly report');
+    expect(await confirmed.getByTestId('task-status').getAttribute('data-status')).toBe(task.status);
+  });
+
+  it('edits a proposal before confirming it', async () => {
+    fake.enqueue(
+      anthropicScenario.toolCall({
+        name: 'spawn_task',
+        input: { title: 'Fix the flaky test', prompt: 'Find out why login.test.ts fails now and then.' },
+      }),
+      anthropicScenario.text('Proposed.'),
+    );
+    const { page } = await openChat({ viewport: MOBILE });
+    await send(page, 'the login test is flaky, propose a fix');
+    const card = page.locator('[data-testid="proposal-card"][data-state="pending"]').last();
+    await card.waitFor({ timeout: 20_000 });
+    await card.getByRole('button', { name: 'Edit', exact: true }).click();
+    const editor = card.getByTestId('proposal-editor');
+    await editor.getByLabel('Title').fill('Fix the flaky login test');
+    await editor.getByLabel('Runtime').selectOption('codex');
+    await editor.getByLabel('Model').fill('gpt-5-codex');
+    await screenshot(page, 'chat-proposal-edit-mobile');
+    await editor.getByRole('button', { name: 'Confirm with changes' }).click();
+
+    const confirmed = page.locator('[data-testid="proposal-card"][data-state="confirmed"]').last();
+    await confirmed.getByTestId('task-status').waitFor();
+    const taskId = await confirmed.getByTestId('proposal-task').getAttribute('data-task-id');
+    const { task } = await api<{ task: { title: string; runtime: string; model?: string; prompt: string } }>(
+      'GET',
+      `/tasks/${taskId}`,
+    );
+    expect(task).toMatchObject({
+      title: 'Fix the flaky login test',
+      runtime: 'codex',
+      model: 'gpt-5-codex',
+      prompt: 'Find out why login.test.ts fails now and then.',
+    });
+  });
+
+  it('dismissing a proposal folds its card', async () => {
+    fake.enqueue(
+      anthropicScenario.toolCall({ name: 'spawn_task', input: { title: 'Rename the repo', prompt: 'Rename it.' } }),
+      anthropicScenario.text('Proposed.'),
+    );
+    const { page } = await openChat();
+    await send(page, 'maybe rename the repo?');
+    const card = page.locator('[data-testid="proposal-card"][data-state="pending"]').last();
+    await card.waitFor({ timeout: 20_000 });
+    const id = await card.getAttribute('data-proposal-id');
+    await card.getByRole('button', { name: 'Dismiss', exact: true }).click();
+    await page.locator(`[data-testid="proposal-card"][data-state="dismissed"][data-proposal-id="${id}"]`).waitFor();
+  });
+
+  it('a second device sees the same conversation live', async () => {
+    fake.enqueue(anthropicScenario.slow(100, 'Seen', ' on', ' both', ' devices.'));
+    const { page: laptop } = await openChat();
+    const { page: phone } = await openChat({ viewport: MOBILE });
+    await send(laptop, 'hello from the laptop');
+    await messages(phone, 'user').filter({ hasText: 'hello from the laptop' }).waitFor();
+    await phone
+      .locator('[data-role="assistant"][data-status="complete"]', { hasText: 'Seen on both devices.' })
+      .waitFor();
+    await laptop
+      .locator('[data-role="assistant"][data-status="complete"]', { hasText: 'Seen on both devices.' })
+      .waitFor();
+    await screenshot(phone, 'chat-second-device-mobile');
+  });
+
+  it('queues a message written offline and delivers it exactly once on reconnect', async () => {
+    fake.enqueue(anthropicScenario.text('Got it, now that you are back.'));
+    const { context, page } = await openChat();
+    await context.setOffline(true);
+    await page.locator('[data-testid="connection-status"][data-state="offline"]').waitFor();
+    await send(page, 'written on the train');
+    const queued = page.locator('[data-testid="message"][data-status="pending"]', { hasText: 'written on the train' });
+    await queued.getByTestId('pending-state').and(page.locator('[data-state="queued"]')).waitFor();
+    const outbox = await page.evaluate(() =>
+      Object.keys(localStorage)
+        .filter((key) => key.startsWith('mainloop.outbox.'))
+        .map((key) => localStorage.getItem(key)),
+    );
+    expect(outbox.join()).toContain('written on the train');
+    await screenshot(page, 'chat-queued');
+
+    await context.setOffline(false);
+    await messages(page, 'user', 'complete').filter({ hasText: 'written on the train' }).waitFor({ timeout: 20_000 });
+    await page
+      .locator('[data-role="assistant"][data-status="complete"]', { hasText: 'now that you are back' })
+      .waitFor();
+    expect(await queued.count()).toBe(0);
+    const [message, ...more] = await stored('written on the train');
+    expect(more).toEqual([]);
+    expect(message?.clientId).toBeTruthy();
+  });
+
+  it('a message queued offline survives closing the page and goes out, once, when the app opens again', async () => {
+    fake.enqueue(anthropicScenario.text('Delivered after a restart of the page.'));
+    const { context, page } = await openChat();
+    await context.setOffline(true);
+    await page.locator('[data-testid="connection-status"][data-state="offline"]').waitFor();
+    await send(page, 'sent before the battery died');
+    await page.getByTestId('pending-state').waitFor();
+    await page.close();
+
+    await context.setOffline(false);
+    const again = await context.newPage();
+    await again.goto('/');
+    await messages(again, 'user', 'complete')
+      .filter({ hasText: 'sent before the battery died' })
+      .waitFor({ timeout: 20_000 });
+    await again.locator('[data-role="assistant"][data-status="complete"]', { hasText: 'after a restart' }).waitFor();
+    expect(await stored('sent before the battery died')).toHaveLength(1);
+  });
+
+  it('a message the server refuses comes back to the composer with the reason', async () => {
+    const { page } = await openChat();
+    const tooLong = 'x'.repeat(100_001);
+    await composer(page).fill(tooLong);
+    await composer(page).press('Enter');
+    await page.getByTestId('send-error').waitFor();
+    expect(await composer(page).inputValue()).toBe(tooLong);
+    expect(await page.locator('[data-testid="message"][data-status="pending"]').count()).toBe(0);
+    await composer(page).fill('');
+  });
+
+  it('a reply that failed shows why, and Retry runs the turn again', async () => {
+    fake.enqueue(anthropicScenario.badRequest('prompt is too long: 250000 tokens > 200000 maximum'));
+    const { page } = await openChat();
+    await send(page, 'this one fails');
+    const failed = page.locator('[data-role="assistant"][data-status="error"]').last();
+    await failed.getByTestId('reply-error').waitFor({ timeout: 20_000 });
+    expect(await failed.getByTestId('reply-error').textContent()).toMatch(/too long|400|invalid/i);
+
+    fake.enqueue(anthropicScenario.text('Second time lucky.'));
+    const id = await failed.getAttribute('data-message-id');
+    await failed.getByRole('button', { name: 'Retry' }).click();
+    await page.locator('[data-role="assistant"][data-status="complete"]', { hasText: 'Second time lucky.' }).waitFor();
+    expect(id).toBeTruthy();
+  });
+
+  it('nothing from a user, the model or a tool runs as script', async () => {
+    const payloads = [
+      '<img src=x onerror="window.__xss=\'img\'">',
+      '<svg onload="window.__xss=\'svg\'"></svg>',
+      '<a href="javascript:window.__xss=\'a\'">a link</a>',
+      '<iframe srcdoc="<script>parent.__xss=\'iframe\'</script>"></iframe>',
+      '<style>body{display:none}</style>',
+    ].join(' ');
+    fake.enqueue(
+      anthropicScenario.toolCall({
+        name: 'spawn_task',
+        input: {
+          title: 'Task <img src=x onerror="window.__xss=1">' /* within the 200-character title limit */,
+          prompt: `Prompt ${payloads} [md link](javascript:window.__xss='md')`,
+        },
+        text: [`Reply ${payloads}\n\n[md link](javascript:window.__xss='md') `, '<img src=x onerror=alert(1)>'],
+      }),
+      anthropicScenario.text(`Done. ${payloads}\n\n![x](javascript:window.__xss='image')`),
+    );
+    // With CSP bypassed, any handler that reached the DOM would run: the sanitizer alone must stop it.
+    const { page } = await openChat({ bypassCSP: true });
+    await page.addInitScript(() => {
+      (window as unknown as { __xss?: unknown }).__xss = undefined;
+      window.alert = () => {
+        (window as unknown as { __xss?: unknown }).__xss = 'alert';
+      };
+    });
+    await page.reload();
+    await live(page);
+    await send(page, `User ${payloads}`);
+    await page
+      .locator('[data-testid="proposal-card"][data-state="pending"]')
+      .last()
+      .waitFor({ state: 'attached', timeout: 20_000 });
+    await page
+      .locator('[data-role="assistant"][data-status="complete"]', { hasText: 'Done.' })
+      .waitFor({ state: 'attached' });
+    await page.waitForTimeout(500);
+
+    const findings = await page.evaluate(() => {
+      const thread = document.querySelector('[data-testid="messages"]')!;
+      const found: string[] = [];
+      for (const element of thread.querySelectorAll('*')) {
+        for (const attribute of element.attributes) {
+          if (attribute.name.startsWith('on')) found.push(`${element.tagName}[${attribute.name}]`);
+          if (/^\s*(javascript|data|vbscript):/i.test(attribute.value))
+            found.push(`${element.tagName}[${attribute.name}=${attribute.value}]`);
+        }
+        if (['IMG', 'SVG', 'IFRAME', 'STYLE', 'SCRIPT'].includes(element.tagName.toUpperCase()))
+          found.push(element.tagName);
+      }
+      return {
+        found,
+        xss: (window as unknown as { __xss?: unknown }).__xss,
+        bodyVisible: getComputedStyle(document.body).display,
+      };
+    });
+    expect(findings).toEqual({ found: [], xss: undefined, bodyVisible: 'block' });
+    // the payloads are on screen as text, not swallowed
+    expect(await page.getByTestId('messages').textContent()).toContain('onerror');
+    await page.locator('[data-role="assistant"]').getByText('md link').first().click();
+    expect(await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
+  });
+
+  it('sticks to the bottom, stays put when scrolled up, and offers a jump to the latest', async () => {
+    const { page } = await openChat();
+    // enough history to scroll: the thread so far plus a few more turns
+    for (let i = 0; i < 6; i++) {
+      fake.enqueue(anthropicScenario.text(`Filler reply ${i}.\n\n${'A long line of text. '.repeat(30)}`));
+      await send(page, `filler ${i}`);
+      await page
+        .locator('[data-role="assistant"][data-status="complete"]', { hasText: `Filler reply ${i}.` })
+        .last()
+        .waitFor();
+    }
+    const scroller = page.getByTestId('message-scroller');
+    const atBottom = () =>
+      scroller.evaluate((element) => element.scrollHeight - element.scrollTop - element.clientHeight < 90);
+    expect(await atBottom()).toBe(true);
+
+    await scroller.evaluate((element) => element.scrollTo({ top: 0 }));
+    await page.getByTestId('jump-to-latest').waitFor();
+    const before = await scroller.evaluate((element) => element.scrollTop);
+
+    fake.enqueue(anthropicScenario.text('Arrived while you read.'));
+    await api('POST', '/thread/messages', { content: 'from another device', clientId: `other-${Date.now()}` });
+    await page
+      .locator('[data-role="assistant"][data-status="complete"]', { hasText: 'Arrived while you read.' })
+      .waitFor();
+    expect(Math.abs((await scroller.evaluate((element) => element.scrollTop)) - before)).toBeLessThan(5);
+    expect(Number(await page.getByTestId('unread-count').textContent())).toBeGreaterThanOrEqual(1);
+
+    await page.getByTestId('jump-to-latest').click();
+    await expect.poll(atBottom).toBe(true);
+    await expect.poll(() => page.getByTestId('jump-to-latest').count()).toBe(0);
+  });
+});
