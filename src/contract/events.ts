@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { Settings } from './settings.js';
+import { Task } from './tasks.js';
+import { Message, Proposal } from './thread.js';
 
 /**
  * Every event on GET /api/events: name and payload, one discriminated union shared by
@@ -14,6 +16,12 @@ export const ServerEvent = z.discriminatedUnion('type', [
       counts: z.object({ needsYou: z.number(), active: z.number(), failures: z.number() }),
     }),
   }),
+  // The main thread: a message stored or (re)started, text to append to a streaming reply, a reply finished.
+  z.object({ type: z.literal('message.created'), data: z.object({ message: Message }) }),
+  z.object({ type: z.literal('message.delta'), data: z.object({ messageId: z.string(), text: z.string() }) }),
+  z.object({ type: z.literal('message.completed'), data: z.object({ message: Message }) }),
+  z.object({ type: z.literal('proposal.updated'), data: z.object({ proposal: Proposal }) }),
+  z.object({ type: z.literal('task.updated'), data: z.object({ task: Task }) }),
   z.object({
     type: z.literal('example.progressed'),
     data: z.object({ workflowId: z.string(), step: z.number(), done: z.boolean() }),

@@ -5,3 +5,5 @@ export * from './events.js';
 export * from './health.js';
 export * from './thread.js';
 export * from './tasks.js';
+export * from './proposals.js';
+export * from './providers.js';

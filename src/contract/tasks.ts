@@ -37,3 +37,19 @@ export const Task = z.object({
   updatedAt: z.string(),
 });
 export type Task = z.infer<typeof Task>;
+
+/** GET /api/tasks?status=&projectId= */
+export const ListTasksQuery = z.object({
+  status: TaskStatus.optional(),
+  projectId: z.string().min(1).optional(),
+});
+export type ListTasksQuery = z.infer<typeof ListTasksQuery>;
+
+export const TaskList = z.object({ tasks: z.array(Task) });
+export type TaskList = z.infer<typeof TaskList>;
+
+/** GET /api/tasks/:id, POST /api/tasks → 201 */
+export const TaskResponse = z.object({ task: Task });
+export type TaskResponse = z.infer<typeof TaskResponse>;
+
+export const TaskIdParams = z.object({ id: z.string().min(1, 'id is required') });

@@ -35,10 +35,7 @@ export const PostMessageRequest = z.object({
     .string()
     .refine((value) => value.trim().length > 0, 'content must not be empty')
     .pipe(z.string().max(MAX_MESSAGE_LENGTH, `content is at most ${MAX_MESSAGE_LENGTH} characters`)),
-  clientId: z
-    .string()
-    .min(1, 'clientId is required')
-    .max(200, 'clientId is at most 200 characters'),
+  clientId: z.string().min(1, 'clientId is required').max(200, 'clientId is at most 200 characters'),
 });
 export type PostMessageRequest = z.infer<typeof PostMessageRequest>;
 
@@ -72,6 +69,24 @@ export const TaskSpec = z.object({
 });
 export type TaskSpec = z.infer<typeof TaskSpec>;
 
+/**
+ * A TaskSpec that can become a task: `POST /api/tasks`'s body, an edited proposal's payload and
+ * what `spawn_task` is checked against. A `command` task names its command; no other runtime takes one.
+ */
+export const CreateTaskRequest = TaskSpec.superRefine((spec, context) => {
+  if (spec.runtime === 'command' && !spec.command) {
+    context.addIssue({ code: 'custom', path: ['command'], message: 'a task with runtime "command" needs `command`' });
+  }
+  if (spec.command && spec.runtime !== 'command') {
+    context.addIssue({
+      code: 'custom',
+      path: ['runtime'],
+      message: '`command` is only for runtime "command" (set runtime to "command", or leave command out)',
+    });
+  }
+});
+export type CreateTaskRequest = z.infer<typeof CreateTaskRequest>;
+
 export const ProposalKind = z.enum(['spawn_task', 'cancel_task']);
 export const ProposalStatus = z.enum(['pending', 'confirmed', 'dismissed']);
 export const CancelTaskPayload = z.object({ taskId: z.string(), reason: z.string().optional() });
@@ -86,3 +101,9 @@ export const Proposal = z.object({
   createdAt: z.string(),
 });
 export type Proposal = z.infer<typeof Proposal>;
+
+/** POST /api/thread/messages → 202, POST /api/thread/messages/:id/retry → 202 */
+export const MessageResponse = z.object({ message: Message });
+export type MessageResponse = z.infer<typeof MessageResponse>;
+
+export const MessageIdParams = z.object({ id: z.string().min(1, 'id is required') });

@@ -18,7 +18,25 @@ import { EventHub, EventRepository, EventRetention, EventService, eventRoutes } 
 import type { RoutePlugin } from './http/app.js';
 import { SystemClock, type Clock } from './lib/clock.js';
 import { IdGenerator, type Ids } from './lib/ids.js';
+import { setUpModels, type ModelSetup, type ProvidersDescription } from './models/index.js';
 import { SettingsRepository, SettingsService, settingsRoutes } from './settings/index.js';
+import { IdleTaskRunner, TaskRepository, TaskService, taskRoutes, type TaskRunner } from './tasks/index.js';
+import {
+  ContextAssembler,
+  MessageRepository,
+  NoProjectsYet,
+  NoQuestionsYet,
+  ProposalRepository,
+  ProposalService,
+  proposalRoutes,
+  providerRoutes,
+  registerTurnWorkflow,
+  ThreadService,
+  ThreadTools,
+  threadRoutes,
+  TurnRecovery,
+  TurnService,
+} from './thread/index.js';
 
 export interface Services {
   auth: AuthService;
@@ -29,6 +47,14 @@ export interface Services {
   events: EventService;
   /** this instance's live delivery to SSE clients */
   eventHub: EventHub;
+  /** the main thread: messages, their turns, event notes */
+  thread: ThreadService;
+  proposals: ProposalService;
+  tasks: TaskService;
+  /** which model provider the main thread uses, as found at start-up */
+  providers: ProvidersDescription;
+  /** the start-up sweep that leaves no reply streaming for ever (runs in afterListen) */
+  turnRecovery: TurnRecovery;
   /** every feature's HTTP routes, mounted under /api */
   routes: RoutePlugin[];
   /** runs once the server listens: owner bootstrap, the set-up link */
@@ -45,13 +71,22 @@ export async function createServices(options: {
   ids?: Ids;
   /** where the one-time set-up link is shown; default: stdout */
   setupLinkPrinter?: Pick<SetupLinkPrinter, 'print'>;
+  /** the main thread's model; default: the provider the configuration picks (src/server/models) */
+  model?: ModelSetup;
+  /** what runs a created task; default: nothing yet (issue 4) */
+  taskRunner?: TaskRunner;
 }): Promise<Services> {
   const { config, logger, database } = options;
   const clock = options.clock ?? new SystemClock();
   const ids = options.ids ?? new IdGenerator();
   const db = database.db;
 
-  const events = new EventService({ db, repository: new EventRepository(), clock, retentionDays: config.eventRetentionDays });
+  const events = new EventService({
+    db,
+    repository: new EventRepository(),
+    clock,
+    retentionDays: config.eventRetentionDays,
+  });
   const eventHub = new EventHub({ databaseUrl: database.url, events, logger });
   await eventHub.start();
   const eventRetention = new EventRetention({ events, logger });
@@ -60,13 +95,77 @@ export async function createServices(options: {
   const users = new UserRepository();
   const tokens = new ApiTokenRepository();
   const passwords = new PasswordHasher();
-  const auth = new AuthService({ db, users, tokens, sessions: new SessionRepository(), passwords, clock, ids, logger, publicUrl: config.publicUrl });
+  const auth = new AuthService({
+    db,
+    users,
+    tokens,
+    sessions: new SessionRepository(),
+    passwords,
+    clock,
+    ids,
+    logger,
+    publicUrl: config.publicUrl,
+  });
   const setup = new SetupService({
-    db, users, setupTokens: new SetupTokenRepository(), passwords, auth, clock, ids, logger,
+    db,
+    users,
+    setupTokens: new SetupTokenRepository(),
+    passwords,
+    auth,
+    clock,
+    ids,
+    logger,
     printer: options.setupLinkPrinter ?? new SetupLinkPrinter(),
   });
   const apiTokens = new ApiTokenService({ db, tokens, auth, clock, ids });
   const settings = new SettingsService({ db, settings: new SettingsRepository(), events, clock });
+
+  // The main thread and tasks. A task reports to the thread (an `event` message) and the thread's
+  // tools act on tasks: `thread` is built below and only called once requests run.
+  const model = options.model ?? (await setUpModels(config));
+  const messages = new MessageRepository();
+  const proposalRepository = new ProposalRepository();
+  const tasks = new TaskService({
+    db,
+    tasks: new TaskRepository(),
+    events,
+    runner: options.taskRunner ?? new IdleTaskRunner(),
+    reporter: { postEvent: (userId, note, trx) => thread.postEvent(userId, note, trx) },
+    clock,
+    ids,
+    logger,
+  });
+  const proposals = new ProposalService({ db, proposals: proposalRepository, tasks, events, clock, ids });
+  const questions = new NoQuestionsYet();
+  const turns = new TurnService({
+    db,
+    messages,
+    events,
+    model: model.client,
+    providers: model.providers,
+    logger,
+    assembler: new ContextAssembler({
+      db,
+      messages,
+      proposals: proposalRepository,
+      tasks,
+      questions,
+      projects: new NoProjectsYet(),
+      clock,
+    }),
+    tools: new ThreadTools({ db, messages, tasks, proposals, questions }),
+  });
+  // Registered with DBOS here, before it launches (server.ts launches it after createServices).
+  const turnWorkflow = registerTurnWorkflow({ turns });
+  const thread = new ThreadService({ db, messages, events, turns: turnWorkflow, ids, logger });
+  const turnRecovery = new TurnRecovery({
+    db,
+    messages,
+    turns,
+    workflow: turnWorkflow,
+    applicationVersion: config.version,
+    logger,
+  });
 
   return {
     auth,
@@ -75,12 +174,29 @@ export async function createServices(options: {
     settings,
     events,
     eventHub,
-    routes: [authRoutes({ auth, setup }), apiTokenRoutes(apiTokens), settingsRoutes(settings), eventRoutes(eventHub)],
+    thread,
+    proposals,
+    tasks,
+    providers: model.providers,
+    turnRecovery,
+    routes: [
+      authRoutes({ auth, setup }),
+      apiTokenRoutes(apiTokens),
+      settingsRoutes(settings),
+      eventRoutes(eventHub),
+      threadRoutes(thread),
+      proposalRoutes(proposals),
+      taskRoutes(tasks),
+      providerRoutes(model.providers),
+    ],
     async afterListen({ url }) {
       const { ownerId } = await auth.bootstrap({ apiToken: config.apiToken });
       await setup.offerSetupLink({ baseUrl: url, ownerId });
+      // DBOS has launched (and resumed the turns it could): finish or start what it could not.
+      await turnRecovery.run();
     },
     async stop() {
+      turns.stop();
       await eventRetention.stop();
       await eventHub.stop();
     },

@@ -9,6 +9,9 @@ export interface Tables {
   user_settings: UserSettingsTable;
   event_streams: EventStreamsTable;
   events: EventsTable;
+  tasks: TasksTable;
+  messages: MessagesTable;
+  proposals: ProposalsTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -68,4 +71,58 @@ export interface EventsTable {
   type: string;
   data: ColumnType<unknown, string, never>;
   created_at: CreatedAt;
+}
+
+/** A jsonb column: written as a JSON string, read as the parsed value. */
+type Json<T> = ColumnType<T, string | null | undefined, string | null>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface TasksTable {
+  id: string;
+  user_id: string;
+  title: string;
+  prompt: string;
+  project_id: string | null;
+  runtime: Generated<string>;
+  model: string | null;
+  command: string | null;
+  skip_plan: Generated<boolean>;
+  status: Generated<string>;
+  needs_input: Generated<boolean>;
+  attempt: Generated<number>;
+  error: string | null;
+  usage: Json<{ inputTokens: number; outputTokens: number; costUsd?: number } | null>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface MessagesTable {
+  /** bigint identity: pg returns it as a string; it also orders the thread */
+  id: ColumnType<string, never, never>;
+  user_id: string;
+  role: 'user' | 'assistant' | 'event';
+  content: Generated<string>;
+  status: 'streaming' | 'complete' | 'error';
+  client_id: string | null;
+  reply_to: ColumnType<string | null, string | null | undefined, string | null>;
+  task_id: string | null;
+  turn_id: string | null;
+  turn_step: Generated<number>;
+  usage: Json<{ inputTokens: number; outputTokens: number; costUsd?: number } | null>;
+  error: string | null;
+  created_at: CreatedAt;
+  completed_at: Date | null;
+}
+
+export interface ProposalsTable {
+  id: string;
+  user_id: string;
+  kind: 'spawn_task' | 'cancel_task';
+  status: Generated<'pending' | 'confirmed' | 'dismissed'>;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  task_id: string | null;
+  message_id: ColumnType<string, string, never>;
+  tool_call_id: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
 }

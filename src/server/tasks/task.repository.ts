@@ -1,0 +1,116 @@
+import { sql, type Selectable } from 'kysely';
+import type { Task, TaskStatus } from '../../contract/tasks.js';
+import type { CreateTaskRequest, Runtime } from '../../contract/thread.js';
+import type { Queryable } from '../db/database.js';
+import type { TasksTable } from '../db/schema.js';
+
+/** Statuses a task does not leave: nothing runs, nothing can be cancelled. */
+export const FINISHED_TASK_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'cancelled'];
+
+export interface TaskChanges {
+  status?: TaskStatus;
+  needsInput?: boolean;
+  error?: string | null;
+}
+
+/** Tasks as stored; every query is scoped to one user. */
+export class TaskRepository {
+  async insert(
+    db: Queryable,
+    task: { id: string; userId: string; spec: CreateTaskRequest; runtime: Runtime; skipPlan: boolean; at: Date },
+  ): Promise<Task> {
+    const { spec } = task;
+    const row = await db
+      .insertInto('tasks')
+      .values({
+        id: task.id,
+        user_id: task.userId,
+        title: spec.title,
+        prompt: spec.prompt,
+        project_id: spec.projectId ?? null,
+        runtime: task.runtime,
+        model: spec.model ?? null,
+        command: spec.command ?? null,
+        skip_plan: task.skipPlan,
+        created_at: task.at,
+        updated_at: task.at,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toTask(row);
+  }
+
+  async find(
+    db: Queryable,
+    userId: string,
+    id: string,
+    options: { forUpdate?: boolean } = {},
+  ): Promise<Task | undefined> {
+    let query = db.selectFrom('tasks').selectAll().where('user_id', '=', userId).where('id', '=', id);
+    if (options.forUpdate) query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    return row && toTask(row);
+  }
+
+  /** Newest first. */
+  async list(
+    db: Queryable,
+    userId: string,
+    filter: { status?: TaskStatus; projectId?: string; limit: number },
+  ): Promise<Task[]> {
+    let query = db.selectFrom('tasks').selectAll().where('user_id', '=', userId);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id').limit(filter.limit).execute();
+    return rows.map(toTask);
+  }
+
+  /** The tasks still in play (not completed, failed or cancelled), newest first. */
+  async listOpen(db: Queryable, userId: string, limit: number): Promise<Task[]> {
+    const rows = await db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('status', 'not in', FINISHED_TASK_STATUSES)
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toTask);
+  }
+
+  async update(db: Queryable, userId: string, id: string, changes: TaskChanges, at: Date): Promise<Task | undefined> {
+    const row = await db
+      .updateTable('tasks')
+      .set({
+        ...(changes.status !== undefined ? { status: changes.status } : {}),
+        ...(changes.needsInput !== undefined ? { needs_input: changes.needsInput } : {}),
+        ...(changes.error !== undefined ? { error: changes.error } : {}),
+        updated_at: sql<Date>`greatest(updated_at, ${at})`,
+      })
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toTask(row);
+  }
+}
+
+export function toTask(row: Selectable<TasksTable>): Task {
+  return {
+    id: row.id,
+    title: row.title,
+    prompt: row.prompt,
+    projectId: row.project_id,
+    runtime: row.runtime as Runtime,
+    ...(row.model ? { model: row.model } : {}),
+    ...(row.command ? { command: row.command } : {}),
+    skipPlan: row.skip_plan,
+    status: row.status as TaskStatus,
+    needsInput: row.needs_input,
+    attempt: row.attempt,
+    ...(row.error ? { error: row.error } : {}),
+    ...(row.usage ? { usage: row.usage } : {}),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}

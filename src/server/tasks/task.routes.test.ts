@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Task } from '../../contract/tasks.js';
+import { startTestServer, type TestServer } from '../../../test/support/server.js';
+import { addUser, EventStreamClient, ownerIdOf } from '../thread/testing.js';
+
+let server: TestServer;
+let other: { userId: string; headers: { authorization: string } };
+let ownerId: string;
+
+beforeAll(async () => {
+  server = await startTestServer({ env: { MAINLOOP_MODEL_PROVIDER: 'none' } });
+  other = await addUser(server, 'grace');
+  ownerId = await ownerIdOf(server);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const create = (payload: object, headers: Record<string, string> = server.authHeaders) =>
+  server.app.inject({ method: 'POST', url: '/api/tasks', headers, payload });
+const get = (url: string, headers: Record<string, string> = server.authHeaders) =>
+  server.app.inject({ method: 'GET', url, headers });
+
+describe('POST /api/tasks', () => {
+  it('creates a queued claude-code task and publishes task.updated', async () => {
+    const stream = await EventStreamClient.open(server);
+    const response = await create({ title: 'Tidy the README', prompt: 'Shorter, with a quick start.' });
+    expect(response.statusCode).toBe(201);
+    const task = response.json().task as Task;
+    expect(task).toEqual({
+      id: expect.any(String),
+      title: 'Tidy the README',
+      prompt: 'Shorter, with a quick start.',
+      projectId: null,
+      runtime: 'claude-code',
+      skipPlan: false,
+      status: 'queued',
+      needsInput: false,
+      attempt: 1,
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
+    await stream.waitFor((events) => events.some((event) => event.type === 'task.updated'));
+    expect(stream.events.find((event) => event.type === 'task.updated')!.data).toEqual({ task });
+    stream.close();
+  });
+
+  it('keeps what was asked: project, runtime, model, skipPlan, a command', async () => {
+    const codex = await create({
+      title: 'Port the parser',
+      prompt: 'To Rust.',
+      projectId: 'project-1',
+      runtime: 'codex',
+      model: 'gpt-5-codex',
+      skipPlan: true,
+    });
+    expect(codex.json().task).toMatchObject({
+      projectId: 'project-1',
+      runtime: 'codex',
+      model: 'gpt-5-codex',
+      skipPlan: true,
+    });
+    const command = await create({
+      title: 'Lint',
+      prompt: 'Run the linter.',
+      runtime: 'command',
+      command: 'npm run lint',
+    });
+    expect(command.statusCode).toBe(201);
+    expect(command.json().task).toMatchObject({ runtime: 'command', command: 'npm run lint', skipPlan: true });
+  });
+
+  it('answers 400 naming what is wrong: no title or prompt, a command task without command, a command elsewhere, an unknown runtime', async () => {
+    const cases: Array<[object, string]> = [
+      [{ prompt: 'no title' }, 'title'],
+      [{ title: '   ', prompt: 'blank title' }, 'title is required'],
+      [{ title: 'No prompt' }, 'prompt'],
+      [{ title: 'Cmd', prompt: 'p', runtime: 'command' }, 'needs `command`'],
+      [{ title: 'Cmd', prompt: 'p', command: 'make' }, 'only for runtime "command"'],
+      [{ title: 'Odd', prompt: 'p', runtime: 'cobol' }, 'runtime'],
+      [{ title: 'Odd', prompt: 'p', skipPlan: 'yes' }, 'skipPlan'],
+    ];
+    const before = (await get('/api/tasks')).json().tasks.length;
+    for (const [payload, mentions] of cases) {
+      const response = await create(payload);
+      expect(response.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(response.json().code).toBe('VALIDATION_FAILED');
+      expect(response.json().message).toContain(mentions);
+    }
+    expect((await get('/api/tasks')).json().tasks).toHaveLength(before);
+  });
+});
+
+describe('GET /api/tasks and /api/tasks/:id', () => {
+  it('lists your tasks newest first, by status and project; another user’s are neither listed nor found', async () => {
+    const mine = (await create({ title: 'Mine', prompt: 'p', projectId: 'project-2' })).json().task as Task;
+    const theirs = (await create({ title: 'Theirs', prompt: 'p', projectId: 'project-2' }, other.headers)).json()
+      .task as Task;
+
+    const all = (await get('/api/tasks')).json().tasks as Task[];
+    expect(all[0]!.id).toBe(mine.id);
+    expect(all.map((task) => task.id)).not.toContain(theirs.id);
+    expect((await get('/api/tasks?projectId=project-2')).json().tasks.map((task: Task) => task.id)).toEqual([mine.id]);
+    expect((await get('/api/tasks?status=cancelled')).json().tasks).toEqual([]);
+    expect((await get('/api/tasks?status=queued')).json().tasks.length).toBe(all.length);
+    expect((await get('/api/tasks?status=sleeping')).statusCode).toBe(400);
+
+    expect((await get(`/api/tasks/${mine.id}`)).json()).toEqual({ task: mine });
+    const foreign = await get(`/api/tasks/${theirs.id}`);
+    expect(foreign.statusCode).toBe(404);
+    expect(foreign.json().code).toBe('NOT_FOUND');
+    expect((await get('/api/tasks/no-such-task')).statusCode).toBe(404);
+  });
+});
+
+describe('a task that needs the person', () => {
+  it('puts a compact event message in the thread when it fails, is ready for review or has a question — and only then', async () => {
+    const task = (await create({ title: 'Migrate the database', prompt: 'To Postgres 18.' })).json().task as Task;
+    const tasks = server.services.tasks;
+    const events = () =>
+      server.database.db
+        .selectFrom('messages')
+        .select(['role', 'content', 'task_id', 'status'])
+        .where('user_id', '=', ownerId)
+        .where('role', '=', 'event')
+        .orderBy('id')
+        .execute();
+
+    await tasks.update(ownerId, task.id, { status: 'implementing' });
+    expect(await events()).toEqual([]);
+    await tasks.update(ownerId, task.id, { needsInput: true });
+    await tasks.update(ownerId, task.id, { needsInput: false, status: 'awaiting_review' });
+    await tasks.update(ownerId, task.id, { status: 'failed', error: 'the checks failed twice' });
+    expect(await events()).toEqual([
+      {
+        role: 'event',
+        status: 'complete',
+        task_id: task.id,
+        content: 'Task “Migrate the database” has a question for you.',
+      },
+      {
+        role: 'event',
+        status: 'complete',
+        task_id: task.id,
+        content: 'Task “Migrate the database” is ready for review.',
+      },
+      {
+        role: 'event',
+        status: 'complete',
+        task_id: task.id,
+        content: 'Task “Migrate the database” failed: the checks failed twice',
+      },
+    ]);
+    expect((await get(`/api/tasks/${task.id}`)).json().task).toMatchObject({
+      status: 'failed',
+      error: 'the checks failed twice',
+    });
+    // no turn started: no reply exists for an event message
+    const replies = await server.database.db
+      .selectFrom('messages')
+      .select('id')
+      .where('role', '=', 'assistant')
+      .execute();
+    expect(replies).toEqual([]);
+    await expect(tasks.update(other.userId, task.id, { status: 'failed' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+});

@@ -1,0 +1,150 @@
+import type { Logger } from 'pino';
+import type { Task, TaskStatus } from '../../contract/tasks.js';
+import { CreateTaskRequest } from '../../contract/thread.js';
+import type { Db, Trx } from '../db/database.js';
+import { DomainError, notFound } from '../errors.js';
+import type { EventService } from '../events/index.js';
+import type { Clock } from '../lib/clock.js';
+import type { Ids } from '../lib/ids.js';
+import type { TaskRunner } from './task-runner.js';
+import { FINISHED_TASK_STATUSES, type TaskChanges, type TaskRepository } from './task.repository.js';
+
+/** Where a task reports what the person must know: a compact `event` message in the main thread. */
+export interface TaskReporter {
+  postEvent(userId: string, note: { content: string; taskId: string }, trx?: Trx): Promise<unknown>;
+}
+
+export interface TaskServiceDeps {
+  db: Db;
+  tasks: TaskRepository;
+  events: Pick<EventService, 'append'>;
+  runner: TaskRunner;
+  reporter: TaskReporter;
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+}
+
+/** More writes to make in the transaction that creates or changes a task (a proposal marked confirmed). */
+export type WithinTransaction = (trx: Trx, task: Task) => Promise<void>;
+
+const LIST_LIMIT = 500;
+
+/**
+ * Tasks: created from `POST /api/tasks` and from a confirmed proposal alike, listed, cancelled.
+ * Every change publishes `task.updated` in its own transaction; the runner hears of it after commit.
+ */
+export class TaskService {
+  constructor(private readonly deps: TaskServiceDeps) {}
+
+  /** Stores a `queued` task (runtime `claude-code` unless named) and hands it to the runner. */
+  async create(userId: string, spec: CreateTaskRequest, options: { within?: WithinTransaction } = {}): Promise<Task> {
+    const { db, tasks, events, clock, ids } = this.deps;
+    const checked = CreateTaskRequest.safeParse(spec);
+    if (!checked.success) {
+      const issues = checked.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `invalid task: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+        { details: { issues } },
+      );
+    }
+    const valid = checked.data;
+    const runtime = valid.runtime ?? 'claude-code';
+    // A command has no plan phase.
+    const skipPlan = runtime === 'command' ? true : (valid.skipPlan ?? false);
+    const task = await db.transaction().execute(async (trx) => {
+      const created = await tasks.insert(trx, {
+        id: ids.id(),
+        userId,
+        spec: valid,
+        runtime,
+        skipPlan,
+        at: clock.now(),
+      });
+      await options.within?.(trx, created);
+      await events.append(trx, userId, 'task.updated', { task: created });
+      return created;
+    });
+    await this.afterCommit('enqueue', task);
+    return task;
+  }
+
+  async list(userId: string, filter: { status?: TaskStatus; projectId?: string } = {}): Promise<Task[]> {
+    return this.deps.tasks.list(this.deps.db, userId, { ...filter, limit: LIST_LIMIT });
+  }
+
+  /** The tasks still in play, newest first: for the main thread's context. */
+  async listOpen(userId: string, limit: number): Promise<Task[]> {
+    return this.deps.tasks.listOpen(this.deps.db, userId, limit);
+  }
+
+  async find(userId: string, id: string): Promise<Task | undefined> {
+    return this.deps.tasks.find(this.deps.db, userId, id);
+  }
+
+  /** Another user's task is not found. */
+  async get(userId: string, id: string): Promise<Task> {
+    const task = await this.find(userId, id);
+    if (!task) throw notFound(`task ${id}`);
+    return task;
+  }
+
+  /** Marks the task cancelled (409 when it already finished) and tells the runner to stop it. */
+  async cancel(userId: string, id: string, options: { within?: WithinTransaction } = {}): Promise<Task> {
+    const { db, tasks, events, clock } = this.deps;
+    const task = await db.transaction().execute(async (trx) => {
+      const current = await tasks.find(trx, userId, id, { forUpdate: true });
+      if (!current) throw notFound(`task ${id}`);
+      if (FINISHED_TASK_STATUSES.includes(current.status)) {
+        throw new DomainError('CONFLICT', `task ${id} is already ${current.status}; there is nothing to cancel`);
+      }
+      const cancelled = (await tasks.update(trx, userId, id, { status: 'cancelled', needsInput: false }, clock.now()))!;
+      await options.within?.(trx, cancelled);
+      await events.append(trx, userId, 'task.updated', { task: cancelled });
+      return cancelled;
+    });
+    await this.afterCommit('cancel', task);
+    return task;
+  }
+
+  /**
+   * A change reported by the task's work (issue 4's workflow calls this): stored with
+   * `task.updated`, and when the task now needs the person — it failed, is ready for review,
+   * has a plan to approve or a question — with a compact note in the main thread, all in one
+   * transaction. The note starts no model turn; the next turn sees it in its context.
+   */
+  async update(userId: string, id: string, changes: TaskChanges): Promise<Task> {
+    const { db, tasks, events, reporter, clock } = this.deps;
+    return db.transaction().execute(async (trx) => {
+      const before = await tasks.find(trx, userId, id, { forUpdate: true });
+      if (!before) throw notFound(`task ${id}`);
+      const after = (await tasks.update(trx, userId, id, changes, clock.now()))!;
+      await events.append(trx, userId, 'task.updated', { task: after });
+      const note = attentionNote(before, after);
+      if (note) await reporter.postEvent(userId, { content: note, taskId: id }, trx);
+      return after;
+    });
+  }
+
+  private async afterCommit(action: 'enqueue' | 'cancel', task: Task): Promise<void> {
+    try {
+      await this.deps.runner[action](task);
+    } catch (error) {
+      // The task is stored; issue 4's runner recovers what it missed at start-up.
+      this.deps.logger.error({ err: error, taskId: task.id }, `could not ${action} a task`);
+    }
+  }
+}
+
+/** What the thread is told when a change needs the person; undefined when it does not. */
+export function attentionNote(before: Task, after: Task): string | undefined {
+  const name = `Task “${after.title}”`;
+  if (after.status !== before.status) {
+    if (after.status === 'failed') return `${name} failed${after.error ? `: ${after.error}` : '.'}`;
+    if (after.status === 'awaiting_review') return `${name} is ready for review.`;
+    if (after.status === 'awaiting_plan_approval') return `${name} has a plan waiting for your approval.`;
+  }
+  if (after.needsInput && !before.needsInput) return `${name} has a question for you.`;
+  return undefined;
+}

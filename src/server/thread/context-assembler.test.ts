@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { openDatabase, type Database } from '../db/database.js';
+import { UserRepository } from '../auth/index.js';
+import { EventRepository, EventService } from '../events/index.js';
+import { SystemClock } from '../lib/clock.js';
+import { IdGenerator } from '../lib/ids.js';
+import { IdleTaskRunner, TaskRepository, TaskService } from '../tasks/index.js';
+import { ContextAssembler, estimateTokens, fitHistory, toModelMessages } from './context-assembler.js';
+import { MessageRepository, type ContextMessage } from './message.repository.js';
+import { ProposalRepository } from './proposal.repository.js';
+import { NoProjectsYet, NoQuestionsYet } from './seams.js';
+
+const at = new Date('2026-01-01T00:00:00Z');
+const message = (
+  id: number,
+  role: ContextMessage['role'],
+  content: string,
+  taskId: string | null = null,
+): ContextMessage => ({
+  id: String(id),
+  role,
+  content,
+  taskId,
+  createdAt: at,
+});
+
+describe('toModelMessages', () => {
+  it('marks event notes, joins consecutive user-side messages, skips empty replies and starts with the person', () => {
+    expect(
+      toModelMessages([
+        message(1, 'assistant', 'a reply whose question fell out of the window'),
+        message(2, 'user', 'first'),
+        message(3, 'assistant', ''),
+        message(4, 'event', 'Task “X” failed.', 'task-9'),
+        message(5, 'user', 'what happened?'),
+        message(6, 'assistant', 'It failed.'),
+        message(7, 'event', 'a note without a task'),
+        message(8, 'user', 'retry it'),
+      ]),
+    ).toEqual([
+      { role: 'user', content: 'first\n\n[event · task task-9] Task “X” failed.\n\nwhat happened?' },
+      { role: 'assistant', content: 'It failed.' },
+      { role: 'user', content: '[event] a note without a task\n\nretry it' },
+    ]);
+  });
+});
+
+describe('fitHistory', () => {
+  const newestFirst = [
+    message(3, 'user', 'c'.repeat(400)),
+    message(2, 'assistant', 'b'.repeat(400)),
+    message(1, 'user', 'a'.repeat(400)),
+  ];
+
+  it('keeps the newest messages that fit the budget, oldest first', () => {
+    expect(fitHistory(newestFirst, 300).map((kept) => kept.id)).toEqual(['2', '3']);
+    expect(fitHistory(newestFirst, 10_000).map((kept) => kept.id)).toEqual(['1', '2', '3']);
+  });
+
+  it('always keeps the person’s message, cut to the budget when it alone is too long', () => {
+    const [only] = fitHistory(newestFirst, 50);
+    expect(only!.id).toBe('3');
+    expect(estimateTokens(only!.content)).toBeLessThanOrEqual(60);
+    expect(only!.content).toContain('[… cut to fit]');
+  });
+});
+
+describe('ContextAssembler', () => {
+  let testDatabase: TestDatabase;
+  let database: Database;
+  const messages = new MessageRepository();
+  let assembler: ContextAssembler;
+  let tasks: TaskService;
+
+  beforeAll(async () => {
+    testDatabase = await createTestDatabase();
+    database = openDatabase(testDatabase.url);
+    const db = database.db;
+    await new UserRepository().insert(db, { id: 'ada', username: 'ada', isOwner: true });
+    await new UserRepository().insert(db, { id: 'bob', username: 'bob', isOwner: false });
+    const clock = new SystemClock();
+    const events = new EventService({ db, repository: new EventRepository(), clock, retentionDays: 30 });
+    tasks = new TaskService({
+      db,
+      tasks: new TaskRepository(),
+      events,
+      runner: new IdleTaskRunner(),
+      reporter: { postEvent: async () => undefined },
+      clock,
+      ids: new IdGenerator(),
+      logger: pino({ level: 'silent' }),
+    });
+    assembler = new ContextAssembler({
+      db,
+      messages,
+      proposals: new ProposalRepository(),
+      tasks,
+      questions: new NoQuestionsYet(),
+      projects: new NoProjectsYet(),
+      clock,
+      budget: { tokens: 2_000, maxMessages: 6 },
+    });
+  });
+  afterAll(async () => {
+    await database?.close();
+    await testDatabase?.drop();
+  });
+
+  async function exchange(userId: string, question: string, answer: string) {
+    const user = (await messages.insertUser(database.db, {
+      userId,
+      clientId: `${userId}-${question}`,
+      content: question,
+    }))!;
+    const reply = await messages.insertReply(database.db, { userId, replyTo: user.id, turnId: `turn-${user.id}` });
+    await messages.finish(database.db, {
+      id: reply.id,
+      turnId: `turn-${user.id}`,
+      status: 'complete',
+      content: answer,
+      usage: null,
+      error: null,
+    });
+    return { user, reply };
+  }
+
+  it('reads the recent conversation up to the person’s message — theirs only, bounded, without the reply being written — and the open tasks', async () => {
+    for (let index = 1; index <= 10; index++) await exchange('ada', `question ${index}`, `answer ${index}`);
+    await exchange('bob', 'bob’s secret', 'bob’s answer');
+    const failed = await exchange('ada', 'question 11', 'half an answer');
+    await database.db
+      .updateTable('messages')
+      .set({ status: 'error' })
+      .where('id', '=', failed.reply.id as never)
+      .execute();
+    const current = (await messages.insertUser(database.db, { userId: 'ada', clientId: 'now', content: 'what now?' }))!;
+    const reply = await messages.insertReply(database.db, { userId: 'ada', replyTo: current.id, turnId: 'turn-now' });
+    await messages.insertUser(database.db, { userId: 'ada', clientId: 'later', content: 'a message after this one' });
+    const task = await tasks.create('ada', { title: 'Write the changelog', prompt: 'For 0.2.' });
+
+    const context = await assembler.assemble({ userId: 'ada', userMessageId: current.id, replyId: reply.id });
+
+    expect(context.messages).toEqual([
+      { role: 'user', content: 'question 9' },
+      { role: 'assistant', content: 'answer 9' },
+      { role: 'user', content: 'question 10' },
+      { role: 'assistant', content: 'answer 10' },
+      { role: 'user', content: 'question 11\n\nwhat now?' },
+    ]);
+    expect(context.historyCount).toBe(6);
+    expect(context.system).toContain('You are mainloop');
+    expect(context.system).toContain('spawn_task proposes a task');
+    expect(context.system).toContain(`- ${task.id} · queued · Write the changelog`);
+    expect(JSON.stringify(context)).not.toContain('bob’s');
+  });
+});

@@ -1,0 +1,192 @@
+import type { Task } from '../../contract/tasks.js';
+import type { Proposal } from '../../contract/thread.js';
+import type { Db } from '../db/database.js';
+import type { Clock } from '../lib/clock.js';
+import type { ModelMessage } from '../models/index.js';
+import type { TaskService } from '../tasks/index.js';
+import type { ContextMessage, MessageRepository } from './message.repository.js';
+import type { ProposalRepository } from './proposal.repository.js';
+import type { OpenQuestion, ProjectContext, QuestionDesk } from './seams.js';
+
+export interface ContextBudget {
+  /** tokens for the system prompt and the conversation together (tool definitions not counted) */
+  tokens: number;
+  /** the most messages read for one turn, however short they are */
+  maxMessages: number;
+  /** the most open tasks, pending proposals and open questions listed */
+  maxOpenItems: number;
+}
+
+export const DEFAULT_CONTEXT_BUDGET: Readonly<ContextBudget> = Object.freeze({
+  tokens: 24_000,
+  maxMessages: 200,
+  maxOpenItems: 20,
+});
+
+/** A rough token count: about four characters per token. */
+export const estimateTokens = (text: string) => Math.ceil(text.length / 4);
+
+export interface AssembledContext {
+  system: string;
+  /** the conversation, oldest first, ending with the person's message */
+  messages: ModelMessage[];
+  /** how many stored messages it holds */
+  historyCount: number;
+  estimatedTokens: number;
+}
+
+export interface ContextAssemblerDeps {
+  db: Db;
+  messages: MessageRepository;
+  proposals: ProposalRepository;
+  tasks: Pick<TaskService, 'listOpen'>;
+  questions: Pick<QuestionDesk, 'listOpen'>;
+  projects: ProjectContext;
+  clock: Clock;
+  budget?: Partial<ContextBudget>;
+}
+
+/**
+ * What the model reads for one turn: a system prompt (who mainloop is, its tools, the projects,
+ * the open tasks, pending proposals and open questions in a compact form) and the recent
+ * conversation, newest first until the token budget is spent. Everything is read with a LIMIT;
+ * nothing scans the history.
+ *
+ * The conversation part is the seam issue 6 (memory) replaces with recent detail plus daily,
+ * weekly and monthly summaries.
+ */
+export class ContextAssembler {
+  private readonly budget: ContextBudget;
+
+  constructor(private readonly deps: ContextAssemblerDeps) {
+    this.budget = { ...DEFAULT_CONTEXT_BUDGET, ...deps.budget };
+  }
+
+  async assemble(turn: { userId: string; userMessageId: string; replyId: string }): Promise<AssembledContext> {
+    const { db, messages, proposals, tasks, questions, projects } = this.deps;
+    const { maxMessages, maxOpenItems } = this.budget;
+    const [history, openTasks, pending, openQuestions, projectText] = await Promise.all([
+      messages.recentForContext(db, turn.userId, {
+        upToId: turn.userMessageId,
+        excludeId: turn.replyId,
+        limit: maxMessages,
+      }),
+      tasks.listOpen(turn.userId, maxOpenItems),
+      proposals.list(db, turn.userId, { status: 'pending', limit: maxOpenItems }),
+      questions.listOpen(turn.userId, maxOpenItems),
+      projects.describe(turn.userId),
+    ]);
+    const system = systemPrompt({
+      now: this.deps.clock.now(),
+      projects: projectText,
+      openTasks,
+      pending,
+      openQuestions,
+    });
+    const fitted = fitHistory(history, this.budget.tokens - estimateTokens(system));
+    const conversation = toModelMessages(fitted);
+    const estimatedTokens =
+      estimateTokens(system) + fitted.reduce((sum, message) => sum + estimateTokens(message.content), 0);
+    return { system, messages: conversation, historyCount: fitted.length, estimatedTokens };
+  }
+}
+
+/**
+ * The newest messages that fit `tokens`, oldest first. The newest (the person's message) is
+ * always kept, cut to the budget when it alone is larger.
+ */
+export function fitHistory(newestFirst: readonly ContextMessage[], tokens: number): ContextMessage[] {
+  const kept: ContextMessage[] = [];
+  let left = Math.max(tokens, 0);
+  for (const message of newestFirst) {
+    const cost = estimateTokens(message.content) + 4;
+    if (kept.length === 0 && cost > left) {
+      kept.push({ ...message, content: `${message.content.slice(0, Math.max(left - 4, 0) * 4)}\n[… cut to fit]` });
+      break;
+    }
+    if (cost > left) break;
+    kept.push(message);
+    left -= cost;
+  }
+  return kept.reverse();
+}
+
+/**
+ * Stored messages as the model reads them: `event` notes as user-side text marked `[event]`,
+ * consecutive user-side messages joined (providers want the roles to alternate), empty replies
+ * left out, and the conversation starting with the person.
+ */
+export function toModelMessages(oldestFirst: readonly ContextMessage[]): ModelMessage[] {
+  const result: ModelMessage[] = [];
+  for (const message of oldestFirst) {
+    if (message.role === 'assistant') {
+      if (!message.content.trim() || result.length === 0) continue;
+      const last = result[result.length - 1]!;
+      if (last.role === 'assistant') last.content = `${last.content}\n\n${message.content}`;
+      else result.push({ role: 'assistant', content: message.content });
+      continue;
+    }
+    const text =
+      message.role === 'event'
+        ? `[event${message.taskId ? ` · task ${message.taskId}` : ''}] ${message.content}`
+        : message.content;
+    const last = result[result.length - 1];
+    if (last?.role === 'user') last.content = `${last.content}\n\n${text}`;
+    else result.push({ role: 'user', content: text });
+  }
+  return result;
+}
+
+const INTRODUCTION = `You are mainloop, the assistant in one person's single, continuous conversation (the main thread). mainloop keeps their attention on what matters: you talk with them, keep track of background workers (coding agents that plan, implement, run checks and ask for review on their own), and start new work only with their yes.
+
+How you work:
+- Answer directly and briefly. Use Markdown when it helps.
+- spawn_task proposes a task for a worker. It starts nothing: the person sees a card with Confirm, Edit and Dismiss, and the task starts only when they confirm. Say that you proposed it; never say a task is running before it is confirmed.
+- cancel_task proposes stopping a task; that too waits for the person's confirmation.
+- list_tasks and get_task tell you about tasks: use them rather than guessing.
+- When the person answers a worker's open question here in the chat, relay the answer with answer_question.
+- recall searches older parts of this conversation, by words or by a time range, when what you need is not in the recent messages.
+- Lines that start with [event] are notes from mainloop about tasks (a task failed, is ready for review, has a question), not the person's words.`;
+
+function systemPrompt(parts: {
+  now: Date;
+  projects: string | undefined;
+  openTasks: readonly Task[];
+  pending: readonly Proposal[];
+  openQuestions: readonly OpenQuestion[];
+}): string {
+  const sections = [INTRODUCTION, `Now: ${parts.now.toISOString()}`];
+  if (parts.projects) sections.push(`Projects:\n${parts.projects}`);
+  sections.push(
+    parts.openTasks.length
+      ? `Open tasks (newest first):\n${parts.openTasks.map(taskLine).join('\n')}`
+      : 'Open tasks: none.',
+  );
+  if (parts.pending.length) {
+    sections.push(`Proposals waiting for the person:\n${parts.pending.map(proposalLine).join('\n')}`);
+  }
+  if (parts.openQuestions.length) {
+    sections.push(
+      `Open questions from workers:\n${parts.openQuestions
+        .map((question) => `- ${question.id} (task ${question.taskId}): ${clip(question.text, 300)}`)
+        .join('\n')}`,
+    );
+  }
+  return sections.join('\n\n');
+}
+
+function taskLine(task: Task): string {
+  return `- ${task.id} · ${task.status}${task.needsInput ? ' · needs input' : ''} · ${clip(task.title, 120)}`;
+}
+
+function proposalLine(proposal: Proposal): string {
+  const payload = proposal.payload as { title?: string; taskId?: string };
+  const what =
+    proposal.kind === 'spawn_task' ? `start “${clip(payload.title ?? '', 120)}”` : `cancel task ${payload.taskId}`;
+  return `- ${proposal.id} · ${what}`;
+}
+
+function clip(text: string, length: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > length ? `${flat.slice(0, length - 1)}…` : flat;
+}

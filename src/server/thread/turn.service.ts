@@ -1,0 +1,249 @@
+import type { Logger } from 'pino';
+import type { Usage } from '../../contract/thread.js';
+import type { Db } from '../db/database.js';
+import type { EventService } from '../events/index.js';
+import {
+  ModelError,
+  type ModelClient,
+  type ModelMessage,
+  type ProvidersDescription,
+  type StopReason,
+  type ToolCall,
+  type ToolResult,
+} from '../models/index.js';
+import type { ContextAssembler } from './context-assembler.js';
+import { DeltaCoalescer } from './delta-coalescer.js';
+import { toMessage, type MessageRepository } from './message.repository.js';
+import type { ThreadTools } from './thread-tools.js';
+
+/** One turn's reply, as each step names it. */
+export interface TurnReply {
+  userId: string;
+  replyId: string;
+  /** the workflow writing the reply; writes from any other turn are ignored */
+  turnId: string;
+}
+
+export interface ModelRequestInput extends TurnReply {
+  userMessageId: string;
+  /** 1 for the turn's first model request */
+  step: number;
+  /** the reply's text checkpointed before this request */
+  priorContent: string;
+  /** this turn's tool calls and their results so far */
+  exchanges: readonly ModelMessage[];
+}
+
+export type ModelRequestResult =
+  | { outcome: 'superseded' }
+  | {
+      outcome: 'answered';
+      /** the text to append to the reply (with a blank line in front when it follows earlier text) */
+      text: string;
+      toolCalls: ToolCall[];
+      usage: Usage;
+      model: string;
+      stopReason: StopReason;
+    }
+  | {
+      outcome: 'failed';
+      /** the text to append to the reply: what streamed before the failure, or an explanation */
+      text: string;
+      /** why, for a person */
+      error: string;
+      kind: string;
+    };
+
+export interface TurnServiceDeps {
+  db: Db;
+  messages: MessageRepository;
+  events: Pick<EventService, 'append' | 'publish'>;
+  assembler: Pick<ContextAssembler, 'assemble'>;
+  model: ModelClient;
+  /** for the reply that explains how to connect a model when none is */
+  providers: Pick<ProvidersDescription, 'summary' | 'providers'>;
+  tools: Pick<ThreadTools, 'run' | 'definitions'>;
+  logger: Logger;
+  /** the least time between two `message.delta` events of a reply (default 50 ms) */
+  deltaIntervalMs?: number;
+  maxOutputTokens?: number;
+}
+
+export const INTERRUPTED_ERROR = 'This reply was interrupted by a restart — retry it.';
+export const INTERNAL_ERROR = 'mainloop failed while writing this reply (the server log says why) — retry it.';
+const NO_PROVIDER_ERROR = 'No model provider is configured: connect one as described above, then retry.';
+
+const PROVIDER_NAMES: Record<string, string> = {
+  anthropic: 'Anthropic API',
+  'openai-compatible': 'OpenAI-compatible server (Ollama, vLLM, LM Studio)',
+  'claude-subscription': 'Claude subscription',
+};
+
+/**
+ * What a turn's durable steps do (turn.workflow.ts sequences them): one model request with
+ * its context, streamed to every device as `message.delta`; one tool call; the reply's end.
+ * Each method is safe to run again: writes are conditional on the reply still being this turn's
+ * and still streaming, and a model request run again after a crash first takes the reply back
+ * to what was checkpointed, telling every device with `message.created`.
+ */
+export class TurnService {
+  private readonly inFlight = new Set<AbortController>();
+  private stopping = false;
+
+  constructor(private readonly deps: TurnServiceDeps) {}
+
+  async requestModel(input: ModelRequestInput): Promise<ModelRequestResult> {
+    const { db, messages, events, assembler, model, tools, logger } = this.deps;
+    const controller = new AbortController();
+    // Claiming the step (and, on a re-run, resetting the reply) is a write with a commit: it runs
+    // alongside context assembly and the model's first token, and the first delta waits for it.
+    const claimed = this.claimStep(input);
+    claimed.then(
+      (mine) => mine || controller.abort(new Error('the reply is no longer this turn’s')),
+      () => controller.abort(new Error('could not claim the model request')),
+    );
+    const deltas = new DeltaCoalescer({
+      publish: async (text) => {
+        if (await claimed) await events.publish(input.userId, 'message.delta', { messageId: input.replyId, text });
+      },
+      intervalMs: this.deps.deltaIntervalMs ?? 50,
+    });
+    const separator = input.priorContent && !/\s$/.test(input.priorContent) ? '\n\n' : '';
+    this.inFlight.add(controller);
+    let text = '';
+    const toolCalls: ToolCall[] = [];
+    let finish: { usage: Usage; model: string; stopReason: StopReason } | undefined;
+    try {
+      if (this.stopping) return await parked();
+      const context = await assembler.assemble(input);
+      for await (const event of model.stream({
+        system: context.system,
+        messages: [...context.messages, ...input.exchanges],
+        tools: tools.definitions,
+        abortSignal: controller.signal,
+        maxOutputTokens: this.deps.maxOutputTokens,
+      })) {
+        if (event.type === 'text-delta') {
+          const piece = text ? event.text : separator + event.text;
+          text += piece;
+          deltas.push(piece);
+        } else if (event.type === 'tool-call') {
+          toolCalls.push({ id: event.id, name: event.name, input: event.input });
+        } else {
+          finish = {
+            usage: {
+              inputTokens: event.usage.inputTokens,
+              outputTokens: event.usage.outputTokens,
+              ...(event.costUsd !== undefined ? { costUsd: event.costUsd } : {}),
+            },
+            model: event.model,
+            stopReason: event.stopReason,
+          };
+        }
+      }
+      await deltas.flush();
+    } catch (error) {
+      // Shutting down: leave the step unfinished, so the turn resumes here at the next start.
+      if (this.stopping) {
+        deltas.discard();
+        return await parked();
+      }
+      if (!(await claimed)) return { outcome: 'superseded' };
+      await deltas.flush().catch(() => {});
+      if (error instanceof ModelError && error.kind === 'not_configured') {
+        return {
+          outcome: 'failed',
+          kind: error.kind,
+          text: separator + this.noProviderExplanation(),
+          error: NO_PROVIDER_ERROR,
+        };
+      }
+      if (!(error instanceof ModelError))
+        logger.error({ err: error, replyId: input.replyId }, 'a model request failed');
+      return {
+        outcome: 'failed',
+        kind: error instanceof ModelError ? error.kind : 'unknown',
+        text,
+        error: error instanceof ModelError ? error.message : `Could not get an answer: ${String(error)}`,
+      };
+    } finally {
+      this.inFlight.delete(controller);
+    }
+    if (!(await claimed)) return { outcome: 'superseded' };
+    if (!finish) throw new Error('the model stream ended without finishing');
+    await messages.setContent(db, { id: input.replyId, turnId: input.turnId, content: input.priorContent + text });
+    return { outcome: 'answered', text, toolCalls, ...finish };
+  }
+
+  /**
+   * Marks model request `step` as begun on the reply; false when the reply is no longer this
+   * turn's to write. A request begun before (cut off by a crash or a kill) may have streamed text
+   * that devices still show: the reply goes back to its checkpointed text, with `message.created`.
+   */
+  private async claimStep(input: ModelRequestInput): Promise<boolean> {
+    const { db, messages, events } = this.deps;
+    const started = await messages.startStep(db, { id: input.replyId, turnId: input.turnId, step: input.step });
+    if (!started) return false;
+    if (started.previousStep >= input.step || started.record.content !== input.priorContent) {
+      await db.transaction().execute(async (trx) => {
+        const reset = await messages.setContent(trx, {
+          id: input.replyId,
+          turnId: input.turnId,
+          content: input.priorContent,
+        });
+        if (reset) await events.append(trx, input.userId, 'message.created', { message: toMessage(reset) });
+      });
+    }
+    return true;
+  }
+
+  runTool(reply: TurnReply, call: ToolCall): Promise<ToolResult> {
+    return this.deps.tools.run({ userId: reply.userId, replyId: reply.replyId }, call);
+  }
+
+  /** Stores the finished reply with its usage and publishes `message.completed`. */
+  complete(reply: TurnReply, result: { content: string; usage: Usage | null }): Promise<void> {
+    return this.finish(reply, { status: 'complete', content: result.content, usage: result.usage, error: null });
+  }
+
+  /** Ends the reply in `error` with a reason a person can read, keeping what it said; Retry runs it again. */
+  fail(reply: TurnReply, result: { content: string; usage: Usage | null; error: string }): Promise<void> {
+    return this.finish(reply, { status: 'error', content: result.content, usage: result.usage, error: result.error });
+  }
+
+  /** A reply whose turn will not resume: `error`, with what it had checkpointed. */
+  interrupt(reply: TurnReply): Promise<void> {
+    return this.finish(reply, { status: 'error', usage: null, error: INTERRUPTED_ERROR });
+  }
+
+  /** Server shutdown: model requests in flight stop and stay unfinished, to resume at the next start. */
+  stop(): void {
+    this.stopping = true;
+    for (const controller of this.inFlight) controller.abort(new Error('mainloop is shutting down'));
+  }
+
+  private async finish(
+    reply: TurnReply,
+    end: { status: 'complete' | 'error'; content?: string; usage: Usage | null; error: string | null },
+  ): Promise<void> {
+    const { db, messages, events } = this.deps;
+    await db.transaction().execute(async (trx) => {
+      const record = await messages.finish(trx, { id: reply.replyId, turnId: reply.turnId, ...end });
+      if (record) await events.append(trx, reply.userId, 'message.completed', { message: toMessage(record) });
+    });
+  }
+
+  /** What to set and where, from the model layer's own account of each provider. */
+  private noProviderExplanation(): string {
+    const { summary, providers } = this.deps.providers;
+    const reasons = providers.map(
+      (provider) => `- **${PROVIDER_NAMES[provider.name] ?? provider.name}**: ${provider.reason}`,
+    );
+    return `${summary}\n\n${reasons.join('\n')}\n\nOnce one is connected (and mainloop restarted), press **Retry** on this message.`;
+  }
+}
+
+/** Never settles: the step stays unfinished in DBOS and is run again when the workflow is recovered. */
+function parked(): Promise<never> {
+  return new Promise<never>(() => {});
+}
