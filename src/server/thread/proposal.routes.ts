@@ -10,7 +10,7 @@ import type { RoutePlugin } from '../http/app.js';
 import { principalOf } from '../http/request-context.js';
 import type { ProposalService } from './proposal.service.js';
 
-/** GET /api/proposals · POST /api/proposals/:id/confirm · POST /api/proposals/:id/dismiss */
+/** GET /api/proposals · GET /api/proposals/:id · POST /api/proposals/:id/confirm · POST /api/proposals/:id/dismiss */
 export function proposalRoutes(proposals: ProposalService): RoutePlugin {
   return (api) => {
     api.get(
@@ -24,6 +24,19 @@ export function proposalRoutes(proposals: ProposalService): RoutePlugin {
         },
       },
       async (request) => ({ proposals: await proposals.list(principalOf(request).userId, request.query) }),
+    );
+
+    api.get(
+      '/proposals/:id',
+      {
+        schema: {
+          tags: ['proposals'],
+          summary: 'One proposal, whatever its status (a card after a reload)',
+          params: ProposalIdParams,
+          response: { 200: ProposalResponse },
+        },
+      },
+      async (request) => ({ proposal: await proposals.get(principalOf(request).userId, request.params.id) }),
     );
 
     api.post(

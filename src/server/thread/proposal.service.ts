@@ -31,6 +31,13 @@ export class ProposalService {
     return this.deps.proposals.list(this.deps.db, userId, { ...filter, limit: LIST_LIMIT });
   }
 
+  /** One of the user's proposals, whatever its status; 404 when it is not theirs. */
+  async get(userId: string, id: string): Promise<Proposal> {
+    const proposal = await this.deps.proposals.find(this.deps.db, userId, id);
+    if (!proposal) throw notFound(`proposal ${id}`);
+    return proposal;
+  }
+
   /** A pending spawn_task proposal made by tool call `toolCallId` of reply `messageId`; the same call again returns it. */
   proposeTask(userId: string, made: { messageId: string; toolCallId: string }, spec: TaskSpec): Promise<Proposal> {
     return this.propose(userId, made, { kind: 'spawn_task', payload: spec, taskId: null });

@@ -444,6 +444,9 @@ describe('the tools', () => {
     expect(dismissed.statusCode).toBe(200);
     expect(dismissed.json().proposal).toMatchObject({ id: proposalId, status: 'dismissed' });
     expect((await postJson(`/api/proposals/${proposalId}/confirm`)).statusCode).toBe(409);
+    // a decided proposal can still be read (a card after a reload), but only by its owner
+    expect((await get(`/api/proposals/${proposalId}`)).json().proposal).toMatchObject({ status: 'dismissed' });
+    expect((await get(`/api/proposals/${proposalId}`, other.headers)).statusCode).toBe(404);
     expect(
       (await get('/api/proposals?status=dismissed')).json().proposals.map((listed: { id: string }) => listed.id),
     ).toContain(proposalId);
