@@ -1,10 +1,17 @@
-import { loadConfig, ConfigError } from './config/index.js';
+import type { Logger } from 'pino';
+import { loadConfig, ConfigError, type Config } from './config/index.js';
 import { createLogger } from './logger.js';
-import { startServer } from './server.js';
+import { startServer, type RunningServer } from './server.js';
 
-/** `npm start`: run mainloop until SIGTERM or SIGINT, then shut down cleanly. */
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+
+/**
+ * `npm start`: run mainloop until SIGTERM or SIGINT, then shut down cleanly (exit code 0), also
+ * when the signal comes during start-up. A crash (an unhandled error) still stops the embedded
+ * Postgres before exiting with 1.
+ */
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {
@@ -15,7 +22,11 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
-  const server = await startServer({ config, logger });
+  const lifecycle = new Lifecycle(logger);
+  lifecycle.handleSignalsAndCrashes();
+
+  const server = await lifecycle.starting(startServer({ config, logger, signal: lifecycle.signal }));
+  if (!server) return; // a signal or a crash came first; the shutdown is under way
   logger.info(
     { url: server.url, dataDir: config.databaseUrl ? undefined : config.dataDir },
     `mainloop is running at ${server.url}`,
@@ -23,23 +34,62 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\n  mainloop ${config.version} is running at ${config.publicUrl ?? server.url}\n  data: ${config.databaseUrl ? 'DATABASE_URL' : config.dataDir}\n\n`,
   );
+}
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, 30_000);
-    force.unref();
-    await server.close();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+class Lifecycle {
+  private readonly aborter = new AbortController();
+  private start: Promise<RunningServer> | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  get signal(): AbortSignal {
+    return this.aborter.signal;
+  }
+
+  handleSignalsAndCrashes(): void {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.on(signal, () => {
+        this.logger.info({ signal }, 'shutting down');
+        void this.stop(0);
+      });
+    }
+    const crash = (error: unknown, kind: string) => {
+      this.logger.fatal({ err: error }, `${kind}; shutting down`);
+      void this.stop(1);
+    };
+    process.on('uncaughtException', (error) => crash(error, 'uncaught exception'));
+    process.on('unhandledRejection', (reason) => crash(reason, 'unhandled promise rejection'));
+  }
+
+  /** The started server, or undefined when start-up was interrupted by a stop. */
+  async starting(start: Promise<RunningServer>): Promise<RunningServer | undefined> {
+    this.start = start;
+    try {
+      const server = await start;
+      return this.stopping ? undefined : server;
+    } catch (error) {
+      if (this.stopping) return undefined; // start-up stopped on request, and cleaned up after itself
+      throw error;
+    }
+  }
+
+  /** Stops once: interrupts start-up or closes the running server, then exits with `code`. */
+  private stop(code: number): Promise<void> {
+    this.stopping ??= (async () => {
+      const force = setTimeout(() => {
+        this.logger.error('shutdown took too long; exiting');
+        process.exit(code || 1);
+      }, SHUTDOWN_TIMEOUT_MS);
+      force.unref();
+      this.aborter.abort();
+      const server = await this.start?.catch(() => undefined);
+      await server?.close();
+      this.logger.info('stopped');
+      process.exit(code);
+    })();
+    return this.stopping;
+  }
 }
 
 main().catch((error: unknown) => {

@@ -6,10 +6,8 @@ import type { Config } from './config/index.js';
 import { EmbeddedPostgres } from './db/embedded-postgres.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
-import { createHttpApp } from './http/app.js';
-import { launchDurableRuntime, type DurableRuntime } from './workflows/durable.js';
-import { createServices, type Services } from './services.js';
 import type { SetupLinkPrinter } from './auth/index.js';
+import type { Services } from './services.js';
 
 export interface RunningServer {
   /** where the server listens, e.g. http://127.0.0.1:3000 */
@@ -21,64 +19,152 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), findDist());
-
-/**
- * The composition root: Postgres (embedded or DATABASE_URL) → migrations → DBOS → services →
- * HTTP. Everything a later feature needs is wired here and nowhere else.
- */
-export async function startServer(options: {
+export interface StartServerOptions {
   config: Config;
   logger: Logger;
+  /** the built web app; false or omitted in API-only tests (default: dist/web) */
   webRoot?: string | false;
   /** where the one-time set-up link is shown (default: stdout) */
   setupLinkPrinter?: Pick<SetupLinkPrinter, 'print'>;
-}): Promise<RunningServer> {
-  const { config, logger } = options;
+  /** Aborting stops start-up at its next step; what was started so far is stopped, and the start rejects. */
+  signal?: AbortSignal;
+}
+
+/** Any 64-bit number mainloop alone uses: serialises the start-up writes of instances sharing a database. */
+const STARTUP_LOCK = 0x6d6c2d7374617274n; // "ml-start"
+
+const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), findDist());
+
+/**
+ * The composition root: Postgres (embedded or DATABASE_URL) → migrations → services → DBOS and
+ * HTTP → listen. Everything a later feature needs is wired here and nowhere else.
+ *
+ * Start-up time matters (it is benchmarked against Postgres starting alone), so the heavy modules
+ * (Fastify and its plugins, DBOS, the services) load while the embedded Postgres starts in its own
+ * process, and the HTTP app is built while DBOS launches.
+ */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { config, logger, signal } = options;
   const cleanups: Array<() => Promise<void>> = [];
   const cleanUp = async () => {
     for (const cleanup of cleanups.reverse())
       await cleanup().catch((error) => logger.error({ err: error }, 'shutdown step failed'));
     cleanups.length = 0;
   };
+  // Milliseconds since the process started, per step: logged at debug level once listening.
+  const timing: Record<string, number> = {};
+  const mark = (step: string) => (timing[step] = Math.round(performance.now()));
+  const continueUnlessAborted = () => {
+    if (signal?.aborted) throw new Error('start-up was interrupted');
+  };
   try {
     let databaseUrl = config.databaseUrl;
-    if (!databaseUrl) {
+    let modules: Promise<Modules>;
+    if (databaseUrl) {
+      modules = loadModules();
+    } else {
       const embedded = new EmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort, logger });
       cleanups.push(() => embedded.stop());
-      databaseUrl = await embedded.start();
+      const postgres = await embedded.launch();
+      mark('postgresSpawned');
+      databaseUrl = postgres.url;
+      modules = loadModules();
+      await Promise.all([postgres.ready.then(() => mark('postgresReady')), modules.then(() => mark('modulesLoaded'))]);
     }
+    const { createHttpApp, createServices, launchDurableRuntime } = await modules;
+    continueUnlessAborted();
+
     const database = openDatabase(databaseUrl);
     cleanups.push(() => database.close());
+    // Connections open while the migrations run, so that the next steps find them ready.
+    const warming = warmUp(database.pool, 3);
     const applied = await migrate(database.pool);
+    await warming;
     if (applied.length) logger.info({ applied }, 'database migrated');
-
-    const durable: DurableRuntime = await launchDurableRuntime({ databaseUrl, logger });
-    cleanups.push(() => durable.shutdown());
+    mark('migrated');
+    continueUnlessAborted();
 
     const services = await createServices({ config, logger, database, setupLinkPrinter: options.setupLinkPrinter });
     cleanups.push(() => services.stop());
+    mark('servicesCreated');
+    continueUnlessAborted();
 
-    const app = await createHttpApp({
-      config,
-      logger,
-      authenticate: (request) => services.auth.authenticate(request),
-      routes: services.routes,
-      webRoot: options.webRoot === false ? undefined : (options.webRoot ?? WEB_ROOT),
-    });
-    cleanups.push(() => app.close());
-    await app.listen({ port: config.port, host: config.host });
-    const address = app.server.address();
+    // Workflows are registered here (before DBOS launches), with the services their steps call.
+    const [durable, app] = await Promise.allSettled([
+      launchDurableRuntime({ databaseUrl, logger, applicationVersion: config.version }).finally(() =>
+        mark('durableLaunched'),
+      ),
+      createHttpApp({
+        config,
+        logger,
+        authenticate: (request) => services.auth.authenticate(request),
+        routes: services.routes,
+        webRoot: options.webRoot === false ? undefined : (options.webRoot ?? WEB_ROOT),
+      }).finally(() => mark('httpBuilt')),
+    ]);
+    if (durable.status === 'fulfilled') cleanups.push(() => durable.value.shutdown());
+    if (app.status === 'fulfilled') cleanups.push(() => app.value.close());
+    if (durable.status === 'rejected') throw durable.reason;
+    if (app.status === 'rejected') throw app.reason;
+    continueUnlessAborted();
+
+    await app.value.listen({ port: config.port, host: config.host });
+    mark('listening');
+    const address = app.value.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    await services.afterListen({ url: config.publicUrl ?? url });
+    // Start-up writes (the owner, the env token, the set-up link) are not safe to run twice at
+    // once, and instances sharing a database may start together: they take turns.
+    await withAdvisoryLock(database, STARTUP_LOCK, () => services.afterListen({ url: config.publicUrl ?? url }));
+    mark('started');
+    logger.debug({ msSinceProcessStart: timing }, 'start-up timing');
 
     let closing: Promise<void> | undefined;
-    return { url, app, database, services, close: () => (closing ??= cleanUp()) };
+    return { url, app: app.value, database, services, close: () => (closing ??= cleanUp()) };
   } catch (error) {
     await cleanUp();
     throw error;
   }
+}
+
+/** Polls rather than blocks, so that a waiting instance holds no statement open (see durable.ts). */
+async function withAdvisoryLock<T>(database: Database, key: bigint, action: () => Promise<T>): Promise<T> {
+  const client = await database.pool.connect();
+  const tryLock = async () =>
+    (await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [key.toString()])).rows[0]
+      ?.locked;
+  try {
+    while (!(await tryLock())) await new Promise((resolve) => setTimeout(resolve, 25));
+    try {
+      return await action();
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [key.toString()]).catch(() => {});
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** Opens `count` connections at once and returns them to the pool (a failure is left to the next user). */
+async function warmUp(pool: Database['pool'], count: number): Promise<void> {
+  const connecting = await Promise.allSettled(Array.from({ length: count }, () => pool.connect()));
+  for (const client of connecting) if (client.status === 'fulfilled') client.value.release();
+}
+
+type Modules = Awaited<ReturnType<typeof loadModules>>;
+
+/** What start-up needs once Postgres runs; imported lazily so that it loads while Postgres starts. */
+async function loadModules() {
+  const [http, services, workflows] = await Promise.all([
+    import('./http/app.js'),
+    import('./services.js'),
+    import('./workflows/index.js'),
+  ]);
+  return {
+    createHttpApp: http.createHttpApp,
+    createServices: services.createServices,
+    launchDurableRuntime: workflows.launchDurableRuntime,
+  };
 }
 
 /** src/server/server.ts and dist/server/main.js both find the built web app at <root>/dist/web. */

@@ -39,19 +39,32 @@ const STOP_TIMEOUT_MS = 20_000;
 export class EmbeddedPostgres {
   private child: ChildProcess | undefined;
   private exited: Promise<void> | undefined;
+  /** set by stop(): a start still in progress must not spawn Postgres after it */
+  private stopped = false;
   private readonly clusterDir: string;
   private readonly lockFile: string;
   private readonly passwordFile: string;
   private recentLog: string[] = [];
 
   constructor(private readonly options: EmbeddedPostgresOptions) {
-    this.clusterDir = path.join(options.dataDir, 'postgres');
+    this.clusterDir = path.join(path.resolve(options.dataDir), 'postgres');
     this.lockFile = path.join(options.dataDir, 'mainloop.pid');
     this.passwordFile = path.join(options.dataDir, 'postgres.password');
   }
 
   /** Starts the cluster (creating it on first use) and returns the URL of the `mainloop` database. */
   async start(): Promise<string> {
+    const { url, ready } = await this.launch();
+    await ready;
+    return url;
+  }
+
+  /**
+   * Spawns Postgres (creating the cluster on first use) and returns as soon as it runs, with the
+   * URL of the `mainloop` database and a promise that settles once that database takes
+   * connections, so that the caller can do other start-up work while Postgres starts.
+   */
+  async launch(): Promise<{ url: string; ready: Promise<void> }> {
     const { logger } = this.options;
     await fs.mkdir(this.options.dataDir, { recursive: true, mode: 0o700 });
     await this.claimDataDirectory();
@@ -65,6 +78,7 @@ export class EmbeddedPostgres {
 
     const password = (await fs.readFile(this.passwordFile, 'utf8')).trim();
     const port = this.options.port || (await freePort());
+    if (this.stopped) throw new Error('embedded postgres was stopped before it started');
     const child = spawn(
       binaries.postgres,
       [
@@ -85,6 +99,7 @@ export class EmbeddedPostgres {
     );
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    child.once('error', (error) => this.recentLog.push(`could not run postgres: ${error.message}`));
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       for (const line of chunk.split('\n').filter(Boolean)) {
         this.recentLog.push(line);
@@ -94,18 +109,22 @@ export class EmbeddedPostgres {
     });
 
     const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
-    await this.waitUntilReady(url.replace(/\/mainloop$/, '/postgres'));
-    await ensureDatabase(url.replace(/\/mainloop$/, '/postgres'), DATABASE);
-    logger.info({ port, dataDir: this.clusterDir }, 'embedded postgres is ready');
-    return url;
+    const ready = this.waitUntilReady(url.replace(/\/mainloop$/, '/postgres')).then(() => {
+      logger.info({ port, dataDir: this.clusterDir }, 'embedded postgres is ready');
+    });
+    return { url, ready };
   }
 
   /** Fast shutdown (SIGINT): active transactions are rolled back, the cluster is left consistent. */
   async stop(): Promise<void> {
+    this.stopped = true;
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGINT');
-      const stopped = await Promise.race([this.exited!.then(() => true), delay(STOP_TIMEOUT_MS).then(() => false)]);
+      const stopped = await Promise.race([
+        this.exited!.then(() => true),
+        delay(STOP_TIMEOUT_MS, { unref: true }).then(() => false),
+      ]);
       if (!stopped) {
         this.options.logger.warn('embedded postgres did not stop in time; killing it');
         child.kill('SIGKILL');
@@ -113,31 +132,43 @@ export class EmbeddedPostgres {
       }
     }
     this.child = undefined;
-    await fs.rm(this.lockFile, { force: true });
+    if (readLock(this.lockFile)?.pid === process.pid) await fs.rm(this.lockFile, { force: true });
   }
 
-  /** One mainloop per data directory: a live owner is an error; a dead one's lock is taken over. */
+  /**
+   * One mainloop per data directory: a live owner is an error; a dead one's lock is taken over.
+   * The lock names the owner by pid and start time, so a pid reused by another process after a
+   * crash is not mistaken for a running mainloop.
+   */
   private async claimDataDirectory(): Promise<void> {
-    const owner = readPid(this.lockFile);
-    if (owner && owner !== process.pid && isAlive(owner) && isNode(owner)) {
+    const owner = readLock(this.lockFile);
+    if (owner && owner.pid !== process.pid && isAlive(owner.pid) && isSameProcess(owner)) {
       throw new Error(
-        `another mainloop (pid ${owner}) is already running on ${this.options.dataDir}; stop it first or set MAINLOOP_DATA_DIR to another directory`,
+        `another mainloop (pid ${owner.pid}) is already running on ${this.options.dataDir}; stop it first or set MAINLOOP_DATA_DIR to another directory`,
       );
     }
-    await fs.writeFile(this.lockFile, `${process.pid}\n`);
+    await fs.writeFile(this.lockFile, `${process.pid}\n${processStartTime(process.pid) ?? ''}\n`);
   }
 
   /** A Postgres left running by a mainloop that was killed: ask it to shut down cleanly. */
   private async stopOrphan(): Promise<void> {
-    const pid = readPid(path.join(this.clusterDir, 'postmaster.pid'));
+    const pidFile = path.join(this.clusterDir, 'postmaster.pid');
+    const pid = readPid(pidFile);
     if (!pid || !isAlive(pid)) return; // absent, or stale after a crash: Postgres handles that itself
+    if (!isPostmasterOf(pid, this.clusterDir)) {
+      // Postgres died uncleanly and its pid now belongs to some other process: Postgres would take
+      // that process for a live postmaster (when it runs as the same user) and refuse to start.
+      this.options.logger.warn({ pid }, 'removing a stale postmaster.pid whose pid now belongs to another process');
+      await fs.rm(pidFile, { force: true });
+      return;
+    }
     this.options.logger.warn({ pid }, 'found an orphaned embedded postgres from an earlier run; stopping it');
     process.kill(pid, 'SIGINT');
     const deadline = Date.now() + STOP_TIMEOUT_MS;
-    while (isAlive(pid) && Date.now() < deadline) await delay(50);
+    while (isAlive(pid) && Date.now() < deadline) await delay(20);
     if (isAlive(pid)) {
       process.kill(pid, 'SIGKILL');
-      while (isAlive(pid)) await delay(50);
+      while (isAlive(pid)) await delay(20);
     }
   }
 
@@ -175,31 +206,49 @@ export class EmbeddedPostgres {
     }
   }
 
-  private async waitUntilReady(url: string): Promise<void> {
+  /**
+   * Like `pg_ctl -w`: wait for Postgres to mark itself ready in postmaster.pid (cheap to poll,
+   * unlike connecting, which forks a backend each time), then connect once to create the
+   * `mainloop` database if it is missing.
+   */
+  private async waitUntilReady(adminUrl: string): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
+    const child = this.child!;
+    const pidFile = path.join(this.clusterDir, 'postmaster.pid');
+    const running = () => child.exitCode === null && child.signalCode === null;
+    while (postmasterStatus(pidFile, child.pid) !== 'ready') {
+      if (!running()) throw new Error(`embedded postgres exited during start-up:\n${this.recentLog.join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(`embedded postgres did not become ready in time:\n${this.recentLog.join('\n')}`);
+      await delay(5);
+    }
     for (;;) {
-      if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) {
-        throw new Error(`embedded postgres exited during start-up:\n${this.recentLog.join('\n')}`);
-      }
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
       try {
-        await client.connect();
-        await client.query('select 1');
+        await ensureDatabase(adminUrl, DATABASE);
         return;
       } catch (error) {
+        if (!running()) {
+          throw new Error(`embedded postgres exited during start-up:\n${this.recentLog.join('\n')}`, { cause: error });
+        }
         if (Date.now() > deadline) {
           throw new Error(
             `embedded postgres did not become ready in time: ${String(error)}\n${this.recentLog.join('\n')}`,
-            {
-              cause: error,
-            },
+            { cause: error },
           );
         }
         await delay(25);
-      } finally {
-        await client.end().catch(() => {});
       }
     }
+  }
+}
+
+/** Line 8 of postmaster.pid: `starting`, `ready`, `stopping` or `standby` (Postgres 10+), when the file is this child's. */
+function postmasterStatus(pidFile: string, pid: number | undefined): string | undefined {
+  try {
+    const lines = readFileSync(pidFile, 'utf8').split('\n');
+    return Number(lines[0]) === pid ? lines[7]?.trim() : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -250,6 +299,15 @@ async function ensurePostgresUser(dataDir: string, logger: Logger): Promise<RunA
 
 function lookupUser(name: string): RunAs | undefined {
   try {
+    // /etc/passwd first: it saves starting two processes on every start.
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const [user, , uid, gid] = line.split(':');
+      if (user === name && uid && gid) return { uid: Number(uid), gid: Number(gid) };
+    }
+  } catch {
+    // no /etc/passwd: ask id(1)
+  }
+  try {
     const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
     return { uid, gid };
@@ -279,16 +337,17 @@ function run(command: string, args: string[], runAs: RunAs | undefined): Promise
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => {}); // a dropped connection fails the query below instead
   try {
+    await client.connect();
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
     if (!rowCount) await client.query(`create database "${name}"`);
   } catch (error) {
     // Another instance created it between our check and our create.
     if ((error as { code?: string }).code !== '42P04') throw error;
   } finally {
-    await client.end();
+    await client.end().catch(() => {});
   }
 }
 
@@ -310,12 +369,53 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function isNode(pid: number): boolean {
+interface Lock {
+  pid: number;
+  /** the owner's start time (Linux: clock ticks since boot), when known */
+  startTime: string | undefined;
+}
+
+function readLock(file: string): Lock | undefined {
   try {
-    return /node|tsx/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    const [pidLine, startLine] = readFileSync(file, 'utf8').split('\n');
+    const pid = Number.parseInt(pidLine ?? '', 10);
+    return Number.isInteger(pid) && pid > 0 ? { pid, startTime: startLine?.trim() || undefined } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the lock's owner is still the process that wrote it, not a newer one with its pid. */
+function isSameProcess(lock: Lock): boolean {
+  const startTime = processStartTime(lock.pid);
+  if (startTime && lock.startTime) return startTime === lock.startTime;
+  try {
+    return /node|tsx|mainloop/.test(readFileSync(`/proc/${lock.pid}/cmdline`, 'utf8'));
   } catch {
     return true; // no /proc (macOS): assume the worst, the owner's pid is alive
   }
+}
+
+/** Field 22 of /proc/<pid>/stat, which with the pid identifies a process for good; undefined without /proc. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `pid` is a postmaster serving `clusterDir` (assumed so where /proc cannot tell). */
+function isPostmasterOf(pid: number, clusterDir: string): boolean {
+  let argv: string[];
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return true;
+  }
+  const dataFlag = argv.indexOf('-D');
+  return dataFlag >= 0 && path.resolve(argv[dataFlag + 1] ?? '') === clusterDir;
 }
 
 export function freePort(): Promise<number> {
@@ -330,4 +430,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** A pause that keeps the process alive (it is waited for); `unref` for a timeout that must not. */
+const delay = (ms: number, options: { unref?: boolean } = {}) =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    if (options.unref) timer.unref();
+  });

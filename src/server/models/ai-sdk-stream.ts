@@ -178,8 +178,15 @@ function toAiTools(tools: readonly ModelTool[]): ToolSet | undefined {
 
 /** The JSON Schema the model sees for a tool's input (draft-07, as the AI SDK and Claude Code send it). */
 export function toolInputJsonSchema(tool: ModelTool) {
-  return z.toJSONSchema(tool.inputSchema, { target: 'draft-7', io: 'input' }) as Parameters<typeof jsonSchema>[0];
+  // Converted once per schema: every model request of every turn sends the same tools.
+  let schema = jsonSchemas.get(tool.inputSchema);
+  if (!schema) {
+    schema = z.toJSONSchema(tool.inputSchema, { target: 'draft-7', io: 'input' }) as Parameters<typeof jsonSchema>[0];
+    jsonSchemas.set(tool.inputSchema, schema);
+  }
+  return schema;
 }
+const jsonSchemas = new WeakMap<ModelTool['inputSchema'], Parameters<typeof jsonSchema>[0]>();
 
 function toStopReason(reason: FinishReason | undefined): StopReason {
   switch (reason) {

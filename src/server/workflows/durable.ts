@@ -1,27 +1,156 @@
-import { DBOS } from '@dbos-inc/dbos-sdk';
+import { DBOS, type ContextualMetadata, type DLogger, type StackTrace } from '@dbos-inc/dbos-sdk';
+import pg from 'pg';
 import type { Logger } from 'pino';
 
 export interface DurableRuntime {
+  /** Stops dispatching and running workflows here (those in flight stay PENDING and resume at the next launch). */
   shutdown(): Promise<void>;
 }
 
+export interface DurableRuntimeOptions {
+  databaseUrl: string;
+  logger: Logger;
+  /**
+   * Which code a PENDING workflow may be resumed by. DBOS only recovers workflows started under
+   * the same version, and by default derives it from a hash of the workflow functions' source,
+   * which differs between the tsx and the bundled build and between any two commits: a task
+   * interrupted by an upgrade would then never resume. mainloop passes its package version, so
+   * in-flight workflows survive restarts and upgrades; a workflow whose steps changed
+   * incompatibly must stay replayable (`DBOS.patch`) or take a new name.
+   */
+  applicationVersion: string;
+  /** Connections DBOS may use at once (default 10). */
+  poolSize?: number;
+}
+
+/** DBOS's system tables live beside mainloop's own, in this schema of the same database. */
+export const DURABLE_SCHEMA = 'dbos';
+/** Serialises DBOS's schema migrations across instances starting together (DBOS does not lock). */
+const LAUNCH_LOCK = 0x6d6c2d64626f73n; // "ml-dbos"
+/** What DBOS sets itself on each connection it opens; set here at connect time instead (see below). */
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+
 /**
  * DBOS on mainloop's own Postgres, in its own schema (`dbos`), so one database (embedded or
- * DATABASE_URL) holds everything. Workflows must be registered (module import) before launch;
- * queues are registered after it.
+ * DATABASE_URL) holds everything. Register workflows (`DBOS.registerWorkflow`, e.g.
+ * `registerExampleWorkflow`) before calling this; queues (`DBOS.registerQueue`) after it.
+ * Launching recovers the workflows this executor left PENDING (a crash, a kill, a restart).
  */
-export async function launchDurableRuntime(options: { databaseUrl: string; logger: Logger }): Promise<DurableRuntime> {
+export async function launchDurableRuntime(options: DurableRuntimeOptions): Promise<DurableRuntime> {
+  const { logger } = options;
+  // Our own pool rather than DBOS's: DBOS sets `idle_in_transaction_session_timeout` on each new
+  // connection with a query it does not await, so the first real query queues behind it and pg
+  // warns "Calling client.query() when the client is already executing a query is deprecated".
+  // Passing the setting in the startup packet does the same without the extra round trip.
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: options.poolSize ?? 10,
+    options: `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`,
+    application_name: 'mainloop-dbos',
+  });
+  pool.on('error', (error) => {
+    if (!pool.ending) logger.warn({ err: error }, 'durable runtime: an idle database connection failed');
+  });
+  const dbosLogger = new PinoDbosLogger(logger.child({ component: 'dbos' }));
+
   DBOS.setConfig({
     name: 'mainloop',
     systemDatabaseUrl: options.databaseUrl,
-    systemDatabaseSchemaName: 'dbos',
-    logLevel: options.logger.level === 'debug' || options.logger.level === 'trace' ? 'debug' : 'warn',
-    runAdminServer: false,
+    systemDatabasePool: pool,
+    systemDatabaseSchemaName: DURABLE_SCHEMA,
+    applicationVersion: options.applicationVersion,
+    logger: dbosLogger,
   });
-  await DBOS.launch();
+  try {
+    // Launching takes several connections one after another (migrations, LISTEN, its self-test):
+    // opening them together first saves a few round trips of start-up.
+    await warmUp(pool, 4);
+    await withLaunchLock(pool, () => DBOS.launch());
+  } catch (error) {
+    await DBOS.shutdown().catch(() => {});
+    await pool.end().catch(() => {});
+    throw error;
+  }
   return {
     async shutdown() {
+      dbosLogger.shuttingDown = true;
       await DBOS.shutdown();
+      await pool.end();
     },
+  };
+}
+
+/** Opens `count` connections at once and returns them to the pool (a failure is left to the next user). */
+async function warmUp(pool: pg.Pool, count: number): Promise<void> {
+  const connecting = await Promise.allSettled(Array.from({ length: count }, () => pool.connect()));
+  for (const client of connecting) if (client.status === 'fulfilled') client.value.release();
+}
+
+/**
+ * DBOS migrates its schema at launch without a lock, and two instances starting together on an
+ * empty database would race on it. A session advisory lock makes them take turns; the second
+ * then finds the schema current. The waiting side polls (`pg_try_advisory_lock`) rather than
+ * blocking in `pg_advisory_lock`: some DBOS migrations `create index concurrently`, which waits
+ * for every statement in flight, the blocked lock call included, and the two would deadlock.
+ */
+async function withLaunchLock<T>(pool: pg.Pool, action: () => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    for (;;) {
+      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [
+        LAUNCH_LOCK.toString(),
+      ]);
+      if (rows[0]?.locked) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    try {
+      return await action();
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [LAUNCH_LOCK.toString()]).catch(() => {});
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * DBOS's log lines, through our pino logger. Its chatty launch messages (version, executor id,
+ * "DBOS launched!") become debug; recovering workflows stays info; warnings and errors stay.
+ */
+export class PinoDbosLogger implements DLogger {
+  /** Once set, DBOS's warnings (connections it is still closing, mostly) are expected: debug. */
+  shuttingDown = false;
+
+  constructor(private readonly logger: Logger) {}
+
+  info(entry: unknown, metadata?: ContextualMetadata): void {
+    const message = String(entry);
+    if (/^Recovering \d+ workflows/.test(message)) this.logger.info(fields(metadata), message);
+    else this.logger.debug(fields(metadata), message);
+  }
+
+  debug(entry: unknown, metadata?: ContextualMetadata): void {
+    this.logger.debug(fields(metadata), String(entry));
+  }
+
+  warn(entry: unknown, metadata?: ContextualMetadata): void {
+    if (this.shuttingDown) this.logger.debug(fields(metadata), String(entry));
+    else this.logger.warn(fields(metadata), String(entry));
+  }
+
+  error(entry: unknown, metadata?: ContextualMetadata & StackTrace): void {
+    const error = metadata?.error instanceof Error ? metadata.error : undefined;
+    this.logger.error({ ...fields(metadata), ...(error ? { err: error } : { stack: metadata?.stack }) }, String(entry));
+  }
+}
+
+function fields(metadata: ContextualMetadata | undefined): Record<string, unknown> {
+  const attributes = metadata?.span?.attributes;
+  if (!attributes) return {};
+  const workflowId = attributes.operationUUID;
+  const operation = attributes.operationName;
+  return {
+    ...(typeof workflowId === 'string' ? { workflowId } : {}),
+    ...(typeof operation === 'string' ? { operation } : {}),
   };
 }

@@ -1,0 +1,219 @@
+/**
+ * Start-up: how long from launching mainloop (`node dist/server/main.js` when built, else the
+ * sources through tsx) until `/api/health` answers, on an existing data directory (the second
+ * start: dependencies installed, cluster created, migrations applied), against a floor measured
+ * in this run:
+ *
+ *   floor = the embedded Postgres binary alone, spawned on the same kind of data directory,
+ *           until it accepts a connection
+ *
+ * Runs alternate between the two so that drift in the machine's load hits both alike; the
+ * medians are compared. Target: ≤ 2× the floor.
+ *
+ *   npx tsx bench/startup.bench.ts          (or `npm run bench` for every benchmark)
+ *   MAINLOOP_BENCH_ENTRY=out/main.js npx tsx bench/startup.bench.ts    (another build of main.ts)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { freePort } from '../src/server/db/embedded-postgres.js';
+import { median, runIfMain } from './lib/report.js';
+import type { BenchResult } from './lib/result.js';
+
+const RUNS = 5;
+const TARGET_RATIO = 2;
+const TOKEN = 'bench-startup-token-0123456789abcdef';
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DIST_ENTRY = path.join(ROOT, 'dist/server/main.js');
+
+interface Entry {
+  label: string;
+  args: string[];
+}
+
+export async function run(): Promise<BenchResult[]> {
+  // MAINLOOP_BENCH_ENTRY=<file.js> measures another build of the entry point (to compare bundlings).
+  const override = process.env.MAINLOOP_BENCH_ENTRY;
+  const entry: Entry = override
+    ? { label: `node ${path.relative(ROOT, path.resolve(override))}`, args: [path.resolve(override)] }
+    : existsSync(DIST_ENTRY)
+      ? { label: 'node dist/server/main.js', args: [DIST_ENTRY] }
+      : { label: 'tsx src/server/main.ts', args: ['--import', 'tsx', path.join(ROOT, 'src/server/main.ts')] };
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mainloop-bench-startup-'));
+  try {
+    log(`first start (creates the cluster, not measured): ${entry.label}`);
+    await startMainloop(entry, dataDir);
+    const real: number[] = [];
+    const floor: number[] = [];
+    for (let index = 0; index < RUNS; index++) {
+      floor.push(await startBarePostgres(dataDir));
+      real.push(await startMainloop(entry, dataDir));
+      log(
+        `run ${index + 1}/${RUNS}: mainloop ${real.at(-1)!.toFixed(0)} ms, postgres alone ${floor.at(-1)!.toFixed(0)} ms`,
+      );
+    }
+    const value = median(real);
+    const floorValue = median(floor);
+    const ratio = value / floorValue;
+    return [
+      {
+        name: `start-up to healthy, ms (${entry.label})`,
+        value,
+        floor: floorValue,
+        ratio,
+        target: `≤ ${TARGET_RATIO}× floor`,
+        pass: ratio <= TARGET_RATIO,
+        details: {
+          runs: RUNS,
+          fastestMs: Math.min(...real),
+          slowestMs: Math.max(...real),
+          floorFastestMs: Math.min(...floor),
+          floorSlowestMs: Math.max(...floor),
+        },
+      },
+    ];
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Milliseconds from spawning mainloop to its first healthy answer; then stops it (SIGTERM, not timed). */
+async function startMainloop(entry: Entry, dataDir: string): Promise<number> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, entry.args, {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? os.tmpdir(),
+      MAINLOOP_DATA_DIR: dataDir,
+      PORT: String(port),
+      MAINLOOP_API_TOKEN: TOKEN,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const output = collect(child);
+  const exited = exitOf(child);
+  try {
+    await until(
+      () => healthy(port),
+      () => child.exitCode === null,
+      120_000,
+    );
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`mainloop did not become healthy: ${String(error)}\n${output()}`, { cause: error });
+  }
+  const elapsed = performance.now() - started;
+  child.kill('SIGTERM');
+  const { code } = await exited;
+  if (code !== 0) throw new Error(`mainloop exited with ${code} on SIGTERM:\n${output()}`);
+  return elapsed;
+}
+
+/** Milliseconds from spawning the postgres binary on the cluster to a successful `select 1`; then stops it. */
+async function startBarePostgres(dataDir: string): Promise<number> {
+  const { postgres } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
+  const cluster = path.join(dataDir, 'postgres');
+  const owner = statSync(cluster); // as root, run as the user that owns the cluster (as mainloop does)
+  const password = readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(
+    postgres,
+    [
+      '-D',
+      cluster,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'fsync=on',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH, LANG: 'C', LC_ALL: 'C' },
+      ...(process.getuid?.() === 0 ? { uid: owner.uid, gid: owner.gid } : {}),
+    },
+  );
+  const output = collect(child);
+  const exited = exitOf(child);
+  const url = `postgres://mainloop:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  try {
+    // As `pg_ctl -w` does: wait for "ready" in postmaster.pid, then connect.
+    await until(
+      async () => {
+        const lines = readFileSync(path.join(cluster, 'postmaster.pid'), 'utf8').split('\n');
+        if (Number(lines[0]) !== child.pid || lines[7]?.trim() !== 'ready') return false;
+        const client = new pg.Client({ connectionString: url });
+        client.on('error', () => {});
+        try {
+          await client.connect();
+          await client.query('select 1');
+          return true;
+        } finally {
+          await client.end().catch(() => {});
+        }
+      },
+      () => child.exitCode === null,
+      60_000,
+    );
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`postgres did not accept a connection: ${String(error)}\n${output()}`, { cause: error });
+  }
+  const elapsed = performance.now() - started;
+  child.kill('SIGINT');
+  await exited;
+  return elapsed;
+}
+
+async function until(check: () => Promise<boolean>, running: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (!running()) throw new Error(`the process exited${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 3));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+}
+
+function healthy(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: '127.0.0.1', port, path: '/api/health', agent: false }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode === 200));
+    });
+    request.on('error', reject);
+  });
+}
+
+function collect(child: ChildProcess): () => string {
+  const chunks: string[] = [];
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => chunks.push(chunk));
+  return () => chunks.join('').slice(-4000);
+}
+
+function exitOf(child: ChildProcess): Promise<{ code: number | null }> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code })));
+}
+
+const log = (message: string) => process.stderr.write(`[startup bench] ${message}\n`);
+
+await runIfMain(import.meta.url, run);

@@ -1,0 +1,14 @@
+export {
+  launchDurableRuntime,
+  DURABLE_SCHEMA,
+  PinoDbosLogger,
+  type DurableRuntime,
+  type DurableRuntimeOptions,
+} from './durable.js';
+export {
+  registerExampleWorkflow,
+  ExampleStepRepository,
+  type ExampleWorkflow,
+  type CountInput,
+  type CountResult,
+} from './example.workflow.js';

@@ -1,0 +1,160 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * A child Node process running a TypeScript entry point through tsx (no build needed), with its
+ * output kept for assertions and for the failure message.
+ */
+export class ChildNode {
+  readonly child: ChildProcess;
+  readonly lines: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** in a process group of its own */
+  readonly detached: boolean;
+
+  constructor(entry: string, options: { env: Record<string, string>; args?: string[]; detached?: boolean }) {
+    this.detached = options.detached ?? false;
+    this.child = spawn(process.execPath, ['--import', 'tsx', entry, ...(options.args ?? [])], {
+      cwd: ROOT,
+      // A clean environment: only what the test chooses (no DATABASE_URL or API keys from the shell).
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: this.detached,
+    });
+    for (const stream of [this.child.stdout!, this.child.stderr!]) {
+      let partial = '';
+      stream.setEncoding('utf8').on('data', (chunk: string) => {
+        const parts = (partial + chunk).split('\n');
+        partial = parts.pop() ?? '';
+        this.lines.push(...parts);
+      });
+    }
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** The JSON log lines (pino) the process wrote so far. */
+  logs(): Array<Record<string, unknown> & { msg?: string }> {
+    return this.lines.flatMap((line) => {
+      if (!line.startsWith('{')) return [];
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Resolves with the first JSON line that matches; rejects if the process exits first or time runs out. */
+  async waitForLog(
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs: number,
+  ): Promise<Record<string, unknown>> {
+    return poll(`a log line from pid ${this.pid}`, timeoutMs, async () => {
+      this.assertRunning();
+      return this.logs().find(match);
+    });
+  }
+
+  assertRunning(): void {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      throw new Error(
+        `process ${this.pid} exited (${this.child.exitCode ?? this.child.signalCode}):\n${this.output()}`,
+      );
+    }
+  }
+
+  async waitForExit(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const timer = new Promise<never>((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`process ${this.pid} did not exit within ${timeoutMs} ms:\n${this.output()}`)),
+        timeoutMs,
+      ).unref(),
+    );
+    return Promise.race([this.exited, timer]);
+  }
+
+  /** SIGKILL the whole process group (needs `detached: true`), or the process alone. */
+  async kill(options: { group?: boolean } = {}): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    process.kill(options.group ? -this.pid : this.pid, 'SIGKILL');
+    await this.exited;
+  }
+
+  output(): string {
+    return this.lines.slice(-60).join('\n');
+  }
+}
+
+/** Calls `check` until it returns something other than undefined. */
+export async function poll<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined> | T | undefined,
+  everyMs = 25,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      if (error instanceof Error && /exited \(/.test(error.message)) throw error;
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Every running postgres server process (postmaster) whose data directory is `<dataDir>/postgres`. */
+export function postmastersFor(dataDir: string): number[] {
+  const cluster = path.join(dataDir, 'postgres');
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const dataFlag = argv.indexOf('-D');
+      if (path.basename(argv[0] ?? '') === 'postgres' && dataFlag >= 0 && argv[dataFlag + 1] === cluster)
+        pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** The pid in `<dataDir>/postgres/postmaster.pid`, if the file exists. */
+export function postmasterPidFile(dataDir: string): number | undefined {
+  try {
+    const pid = Number.parseInt(
+      readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0] ?? '',
+      10,
+    );
+    return Number.isInteger(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
