@@ -30,7 +30,9 @@ function postSetup(payload: object, remoteAddress = '10.1.0.1') {
 }
 
 beforeAll(async () => {
-  const started = await capturingStdout(() => startTestServer({ env: { MAINLOOP_API_TOKEN: '' }, setupLinkPrinter: new SetupLinkPrinter() }));
+  const started = await capturingStdout(() =>
+    startTestServer({ env: { MAINLOOP_API_TOKEN: '' }, setupLinkPrinter: new SetupLinkPrinter() }),
+  );
   server = started.result;
   printed = started.output;
 });

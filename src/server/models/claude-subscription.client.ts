@@ -1,14 +1,16 @@
 import os from 'node:os';
-import {
-  createSdkMcpServer,
-  query,
-  tool,
-  type CanUseTool,
-  type Options,
-  type SDKAssistantMessageError,
-  type SDKMessage,
-  type SDKResultMessage,
+import type {
+  CanUseTool,
+  Options,
+  SDKAssistantMessageError,
+  SDKMessage,
+  SDKResultMessage,
 } from '@anthropic-ai/claude-agent-sdk';
+
+type AgentSdk = typeof import('@anthropic-ai/claude-agent-sdk');
+/** Loaded at the first request: the SDK is large and most set-ups never use it (start-up time). */
+let agentSdk: Promise<AgentSdk> | undefined;
+const loadAgentSdk = () => (agentSdk ??= import('@anthropic-ai/claude-agent-sdk'));
 import { abortedError } from './ai-sdk-stream.js';
 import type {
   ModelClient,
@@ -71,9 +73,10 @@ export class ClaudeSubscriptionModelClient implements ModelClient {
     request.abortSignal?.addEventListener('abort', forwardAbort, { once: true });
     const stderr: string[] = [];
 
-    const run = query({
+    const sdk = await loadAgentSdk();
+    const run = sdk.query({
       prompt: renderTranscript(request.messages),
-      options: this.queryOptions(request, model, abortController, (line) => {
+      options: this.queryOptions(sdk, request, model, abortController, (line) => {
         stderr.push(line);
         if (stderr.length > 20) stderr.shift();
       }),
@@ -107,6 +110,7 @@ export class ClaudeSubscriptionModelClient implements ModelClient {
   }
 
   private queryOptions(
+    sdk: AgentSdk,
     request: ModelRequest,
     model: string,
     abortController: AbortController,
@@ -128,7 +132,7 @@ export class ClaudeSubscriptionModelClient implements ModelClient {
       stderr,
       includePartialMessages: true,
       tools: [],
-      mcpServers: tools.length > 0 ? { [MCP_SERVER]: mcpServer(tools) } : {},
+      mcpServers: tools.length > 0 ? { [MCP_SERVER]: mcpServer(sdk, tools) } : {},
       strictMcpConfig: true,
       settingSources: [],
       persistSession: false,
@@ -246,13 +250,13 @@ export function renderTranscript(messages: readonly ModelMessage[]): string {
   return parts.join('\n');
 }
 
-function mcpServer(tools: readonly ModelTool[]) {
-  return createSdkMcpServer({
+function mcpServer(sdk: AgentSdk, tools: readonly ModelTool[]) {
+  return sdk.createSdkMcpServer({
     name: MCP_SERVER,
     version: '1.0.0',
     tools: tools.map((definition) =>
       // Never called: the permission callback stops Claude Code before it runs a tool.
-      tool(definition.name, definition.description, definition.inputSchema.shape, async () => ({
+      sdk.tool(definition.name, definition.description, definition.inputSchema.shape, async () => ({
         content: [{ type: 'text' as const, text: 'mainloop runs this tool itself.' }],
         isError: true,
       })),
