@@ -102,6 +102,13 @@ describe.skipIf(!serverHasThread)('chat without a model provider (browser)', () 
     expect(messages.filter((message) => message.content === 'is anyone there?')).toHaveLength(1);
   });
 
+  it('shows in the settings page that no provider is active, and why each one is not', async () => {
+    const page = await openChat();
+    await page.goto('/settings');
+    await expect.poll(() => page.getByTestId('active-provider').textContent()).toBe('none');
+    expect(await page.getByTestId('model-provider').textContent()).toContain('ANTHROPIC_API_KEY');
+  });
+
   it('loads older messages as the person scrolls up, without moving what is on screen', async () => {
     for (let i = 0; i < 40; i++) {
       await api('POST', '/thread/messages', {
