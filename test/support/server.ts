@@ -40,6 +40,8 @@ export async function startTestServer(
   const config = loadConfig(
     {
       MAINLOOP_API_TOKEN: TEST_API_TOKEN,
+      // Never the developer's own Claude Code sign-in: `auto` must see only what the test sets.
+      CLAUDE_CONFIG_DIR: path.join(dataDir, 'no-claude-sign-in'),
       ...options.env,
       DATABASE_URL: testDatabase.url,
       MAINLOOP_DATA_DIR: dataDir,
