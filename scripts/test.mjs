@@ -34,10 +34,10 @@ let skipped = 0;
 if (existsSync(report)) {
   const results = JSON.parse(readFileSync(report, 'utf8'));
   passed = results.numPassedTests ?? 0;
-  failed = (results.numFailedTests ?? 0) + (results.numFailedTestSuites ?? 0);
+  failed = results.numFailedTests ?? 0;
   skipped = (results.numPendingTests ?? 0) + (results.numTodoTests ?? 0);
 }
-if (vitest.status !== 0 && failed === 0) failed = 1; // the runner itself failed
+if (vitest.status !== 0 && failed === 0) failed = 1; // a file failed to load, or the runner itself failed
 const status = vitest.status === 0 && failed === 0 && passed > 0 ? 0 : 1;
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(status);

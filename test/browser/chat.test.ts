@@ -188,8 +188,10 @@ describe.skipIf(!serverHasThread)('chat (browser)', () => {
     }
     await screenshot(page, 'chat-proposal');
 
+    const proposalId = await card.getAttribute('data-proposal-id');
     await card.getByRole('button', { name: 'Confirm', exact: true }).click();
-    const confirmed = page.locator('[data-testid="proposal-card"][data-state="confirmed"]').last();
+    // this card, not an earlier test's confirmed one
+    const confirmed = page.locator(`[data-proposal-id="${proposalId}"][data-state="confirmed"]`);
     await confirmed.getByTestId('task-status').waitFor();
     const taskId = await confirmed.getByTestId('proposal-task').getAttribute('data-task-id');
     const { task } = await api<{ task: { title: string; status: string } }>('GET', `/tasks/${taskId}`);
@@ -209,6 +211,7 @@ describe.skipIf(!serverHasThread)('chat (browser)', () => {
     await send(page, 'the login test is flaky, propose a fix');
     const card = page.locator('[data-testid="proposal-card"][data-state="pending"]').last();
     await card.waitFor({ timeout: 20_000 });
+    const proposalId = await card.getAttribute('data-proposal-id');
     await card.getByRole('button', { name: 'Edit', exact: true }).click();
     const editor = card.getByTestId('proposal-editor');
     await editor.getByLabel('Title').fill('Fix the flaky login test');
@@ -217,7 +220,7 @@ describe.skipIf(!serverHasThread)('chat (browser)', () => {
     await screenshot(page, 'chat-proposal-edit-mobile');
     await editor.getByRole('button', { name: 'Confirm with changes' }).click();
 
-    const confirmed = page.locator('[data-testid="proposal-card"][data-state="confirmed"]').last();
+    const confirmed = page.locator(`[data-proposal-id="${proposalId}"][data-state="confirmed"]`);
     await confirmed.getByTestId('task-status').waitFor();
     const taskId = await confirmed.getByTestId('proposal-task').getAttribute('data-task-id');
     const { task } = await api<{ task: { title: string; runtime: string; model?: string; prompt: string } }>(
