@@ -108,13 +108,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     if (app.status === 'rejected') throw app.reason;
     continueUnlessAborted();
 
+    // The owner and MAINLOOP_API_TOKEN exist before the first request is answered: a client that
+    // sees /api/health answer may use its token at once. Instances sharing a database take turns.
+    await withAdvisoryLock(database, STARTUP_LOCK, () => services.beforeListen());
     await app.value.listen({ port: config.port, host: config.host });
     mark('listening');
     const address = app.value.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    // Start-up writes (the owner, the env token, the set-up link) are not safe to run twice at
-    // once, and instances sharing a database may start together: they take turns.
+    // The set-up link and the recovery sweep: not safe to run twice at once either.
     await withAdvisoryLock(database, STARTUP_LOCK, () => services.afterListen({ url: config.publicUrl ?? url }));
     mark('started');
     logger.debug({ msSinceProcessStart: timing }, 'start-up timing');

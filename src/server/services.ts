@@ -57,7 +57,9 @@ export interface Services {
   turnRecovery: TurnRecovery;
   /** every feature's HTTP routes, mounted under /api */
   routes: RoutePlugin[];
-  /** runs once the server listens: owner bootstrap, the set-up link */
+  /** runs before the server listens: the owner and MAINLOOP_API_TOKEN exist before any request */
+  beforeListen(): Promise<void>;
+  /** runs once the server listens: the set-up link, the recovery sweep */
   afterListen(info: { url: string }): Promise<void>;
   stop(): Promise<void>;
 }
@@ -167,6 +169,7 @@ export async function createServices(options: {
     logger,
   });
 
+  let ownerId: string | undefined;
   return {
     auth,
     setup,
@@ -189,8 +192,11 @@ export async function createServices(options: {
       taskRoutes(tasks),
       providerRoutes(model.providers),
     ],
+    async beforeListen() {
+      ownerId = (await auth.bootstrap({ apiToken: config.apiToken })).ownerId;
+    },
     async afterListen({ url }) {
-      const { ownerId } = await auth.bootstrap({ apiToken: config.apiToken });
+      ownerId ??= (await auth.bootstrap({ apiToken: config.apiToken })).ownerId;
       await setup.offerSetupLink({ baseUrl: url, ownerId });
       // DBOS has launched (and resumed the turns it could): finish or start what it could not.
       await turnRecovery.run();
