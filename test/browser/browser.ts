@@ -92,3 +92,19 @@ export async function startServerAwaitingSetup(): Promise<{ server: TestServer; 
   }
   return { server, setupToken: decodeURIComponent(setupToken) };
 }
+
+/** A real server whose owner is set up (OWNER), and a Chromium: what most browser test files start with. */
+export async function startAppWithOwner(): Promise<{ server: TestServer; browser: Browser; close(): Promise<void> }> {
+  assertWebAppBuilt();
+  const { server, setupToken } = await startServerAwaitingSetup();
+  await setUpOwner(server.url, setupToken);
+  const browser = await launchChromium();
+  return {
+    server,
+    browser,
+    async close() {
+      await browser.close();
+      await server.close();
+    },
+  };
+}

@@ -1,15 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/server.js';
-import {
-  assertWebAppBuilt,
-  launchChromium,
-  newContext,
-  screenshot,
-  setUpOwner,
-  startServerAwaitingSetup,
-  signIn,
-} from './browser.js';
+import { newContext, screenshot, signIn, startAppWithOwner } from './browser.js';
 
 /** Ends every open HTTP connection of the server, the event streams among them. */
 function dropConnections(server: TestServer): void {
@@ -22,17 +14,15 @@ describe('connection indicator (browser)', () => {
   let server: TestServer;
   let browser: Browser;
 
+  let app: Awaited<ReturnType<typeof startAppWithOwner>> | undefined;
+
   beforeAll(async () => {
-    assertWebAppBuilt();
-    const started = await startServerAwaitingSetup();
-    server = started.server;
-    await setUpOwner(server.url, started.setupToken);
-    browser = await launchChromium();
+    app = await startAppWithOwner();
+    ({ server, browser } = app);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await app?.close();
   });
 
   it('shows live, then reconnecting when the event stream drops, then live again', async () => {

@@ -1,35 +1,23 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/server.js';
-import {
-  assertWebAppBuilt,
-  DESKTOP,
-  launchChromium,
-  MOBILE,
-  newContext,
-  screenshot,
-  setUpOwner,
-  startServerAwaitingSetup,
-  signIn,
-} from './browser.js';
+import { DESKTOP, MOBILE, newContext, screenshot, signIn, startAppWithOwner } from './browser.js';
 
 describe('app layout (browser)', () => {
   let server: TestServer;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
 
+  let app: Awaited<ReturnType<typeof startAppWithOwner>> | undefined;
+
   beforeAll(async () => {
-    assertWebAppBuilt();
-    const started = await startServerAwaitingSetup();
-    server = started.server;
-    await setUpOwner(server.url, started.setupToken);
-    browser = await launchChromium();
+    app = await startAppWithOwner();
+    ({ server, browser } = app);
   });
 
   afterAll(async () => {
     for (const context of contexts) await context.close();
-    await browser?.close();
-    await server?.close();
+    await app?.close();
   });
 
   async function signedInPage(viewport: { width: number; height: number }) {

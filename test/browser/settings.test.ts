@@ -1,16 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/server.js';
-import {
-  assertWebAppBuilt,
-  launchChromium,
-  MOBILE,
-  newContext,
-  screenshot,
-  setUpOwner,
-  startServerAwaitingSetup,
-  signIn,
-} from './browser.js';
+import { MOBILE, newContext, screenshot, signIn, startAppWithOwner } from './browser.js';
 
 const backgroundOf = (theme: string) =>
   ({
@@ -24,17 +15,15 @@ describe('settings page (browser)', () => {
   let server: TestServer;
   let browser: Browser;
 
+  let app: Awaited<ReturnType<typeof startAppWithOwner>> | undefined;
+
   beforeAll(async () => {
-    assertWebAppBuilt();
-    const started = await startServerAwaitingSetup();
-    server = started.server;
-    await setUpOwner(server.url, started.setupToken);
-    browser = await launchChromium();
+    app = await startAppWithOwner();
+    ({ server, browser } = app);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await app?.close();
   });
 
   it('switches at once, survives a reload, follows the account to another device, and changes live', async () => {
