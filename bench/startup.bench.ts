@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { freePort } from '../src/server/db/embedded-postgres.js';
+import { freePort, postgresArgs } from '../src/server/db/embedded-postgres.js';
 import { median, runIfMain } from './lib/report.js';
 import type { BenchResult } from './lib/result.js';
 
@@ -125,28 +125,11 @@ async function startBarePostgres(dataDir: string): Promise<number> {
   const password = readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(
-    postgres,
-    [
-      '-D',
-      cluster,
-      '-p',
-      String(port),
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'max_connections=200',
-      '-c',
-      'fsync=on',
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: process.env.PATH, LANG: 'C', LC_ALL: 'C' },
-      ...(process.getuid?.() === 0 ? { uid: owner.uid, gid: owner.gid } : {}),
-    },
-  );
+  const child = spawn(postgres, postgresArgs(cluster, port), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env.PATH, LANG: 'C', LC_ALL: 'C' },
+    ...(process.getuid?.() === 0 ? { uid: owner.uid, gid: owner.gid } : {}),
+  });
   const output = collect(child);
   const exited = exitOf(child);
   const url = `postgres://mainloop:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;

@@ -79,24 +79,11 @@ export class EmbeddedPostgres {
     const password = (await fs.readFile(this.passwordFile, 'utf8')).trim();
     const port = this.options.port || (await freePort());
     if (this.stopped) throw new Error('embedded postgres was stopped before it started');
-    const child = spawn(
-      binaries.postgres,
-      [
-        '-D',
-        this.clusterDir,
-        '-p',
-        String(port),
-        '-c',
-        'listen_addresses=127.0.0.1',
-        '-c',
-        'unix_socket_directories=',
-        '-c',
-        'max_connections=200',
-        '-c',
-        'fsync=on',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: postgresEnv(), ...(runAs ?? {}) },
-    );
+    const child = spawn(binaries.postgres, postgresArgs(this.clusterDir, port), {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: postgresEnv(),
+      ...(runAs ?? {}),
+    });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.once('error', (error) => this.recentLog.push(`could not run postgres: ${error.message}`));
@@ -314,6 +301,24 @@ function lookupUser(name: string): RunAs | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** How mainloop runs Postgres: loopback only, no Unix socket, durable commits. */
+export function postgresArgs(clusterDir: string, port: number): string[] {
+  return [
+    '-D',
+    clusterDir,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'max_connections=200',
+    '-c',
+    'fsync=on',
+  ];
 }
 
 function postgresEnv(): NodeJS.ProcessEnv {
