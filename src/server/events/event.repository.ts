@@ -12,35 +12,68 @@ export interface StoredEvent {
   at: string;
 }
 
+/** An event to append: its type and its data, as the contract defines them. */
+export interface NewEvent<T extends EventType = EventType> {
+  type: T;
+  data: EventData<T>;
+}
+
 /** NOTIFY payloads are limited to 8000 bytes; larger events are fetched by id instead. */
 const INLINE_LIMIT = 7000;
 
 /**
- * Appends events to a user's stream inside the caller's transaction, and publishes them with
- * NOTIFY (delivered by Postgres at commit, never for a rolled-back change).
+ * Appends events to a user's stream and publishes them with NOTIFY (delivered by Postgres at
+ * commit, never for a rolled-back change): one statement, so one round trip, however many events.
  */
 export class EventRepository {
-  async append<T extends EventType>(trx: Queryable, userId: string, type: T, data: EventData<T>): Promise<StoredEvent> {
-    // The counter row stays locked until commit: one user's events commit in id order.
+  async append<T extends EventType>(db: Queryable, userId: string, type: T, data: EventData<T>): Promise<StoredEvent> {
+    const [event] = await this.appendAll(db, userId, [{ type, data } as NewEvent]);
+    return event!;
+  }
+
+  /**
+   * Appends `events` in order, with consecutive ids. Inside the caller's transaction they commit
+   * with it; on the database itself the statement is its own transaction. The counter row stays
+   * locked until commit: one user's events commit in id order.
+   */
+  async appendAll(db: Queryable, userId: string, events: readonly NewEvent[]): Promise<StoredEvent[]> {
+    if (events.length === 0) return [];
+    // The NOTIFY payload is the event itself, written here but for its id, which the statement
+    // splices in; too big for NOTIFY (the limit is in bytes: 3,000 characters of '€' are 9,000),
+    // it says where to fetch the event instead.
+    const batch = events.map(({ type, data }) => {
+      const inline = JSON.stringify({ userId, type, data }).slice(1);
+      const notice =
+        Buffer.byteLength(inline) <= INLINE_LIMIT ? inline : JSON.stringify({ userId, type, large: true }).slice(1);
+      return { type, data, notice };
+    });
+    const count = events.length;
+    // pg_notify runs after the sort, so the notifications go out in id order.
     const { rows } = await sql<{ id: string; created_at: Date }>`
-      with next as (
-        insert into event_streams (user_id, last_id) values (${userId}, 1)
-        on conflict (user_id) do update set last_id = event_streams.last_id + 1
-        returning last_id
+      with batch as (
+        select e.n, e.event ->> 'type' as type, e.event -> 'data' as data, e.event ->> 'notice' as notice
+        from jsonb_array_elements(${JSON.stringify(batch)}::jsonb) with ordinality as e(event, n)
+      ), next as (
+        insert into event_streams (user_id, last_id) values (${userId}, ${count})
+        on conflict (user_id) do update set last_id = event_streams.last_id + ${count}
+        returning last_id - ${count} as base
+      ), inserted as (
+        insert into events (user_id, id, type, data)
+        select ${userId}, next.base + batch.n, batch.type, batch.data from next, batch
+        returning id, created_at
       )
-      insert into events (user_id, id, type, data)
-      select ${userId}, last_id, ${type}, ${JSON.stringify(data)}::jsonb from next
-      returning id, created_at`.execute(trx);
-    const row = rows[0]!;
-    const event: StoredEvent = { id: String(row.id), userId, type, data, at: row.created_at.toISOString() };
-    const payload = JSON.stringify(event);
-    // The limit is in bytes: 3,000 characters of '€' are 9,000.
-    const notice =
-      Buffer.byteLength(payload) <= INLINE_LIMIT
-        ? payload
-        : JSON.stringify({ id: event.id, userId, type, large: true });
-    await sql`select pg_notify(${EVENTS_CHANNEL}, ${notice})`.execute(trx);
-    return event;
+      select inserted.id, inserted.created_at,
+             pg_notify(${EVENTS_CHANNEL}, '{"id":"' || inserted.id || '",' || batch.notice) as notified
+      from inserted, next, batch
+      where batch.n = inserted.id - next.base
+      order by inserted.id`.execute(db);
+    return rows.map((row, index) => ({
+      id: String(row.id),
+      userId,
+      type: events[index]!.type,
+      data: events[index]!.data,
+      at: row.created_at.toISOString(),
+    }));
   }
 
   /** The user's events after `afterId`, oldest first: what a reconnecting client missed. */

@@ -1,7 +1,7 @@
 import { ServerEvent, type EventData, type EventType } from '../../contract/events.js';
 import type { Db, Queryable } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
-import type { EventRepository, StoredEvent } from './event.repository.js';
+import type { EventRepository, NewEvent, StoredEvent } from './event.repository.js';
 
 export interface EventServiceDeps {
   db: Db;
@@ -33,10 +33,16 @@ export class EventService {
     return this.deps.repository.append(trx, userId, type, data);
   }
 
-  /** Stores and delivers an event in a transaction of its own. */
+  /** Stores several events, in order, in the caller's transaction (one round trip); delivered once that commits. */
+  async appendAll(trx: Queryable, userId: string, events: readonly NewEvent[]): Promise<StoredEvent[]> {
+    if (this.validate) for (const event of events) this.check(event.type, event.data);
+    return this.deps.repository.appendAll(trx, userId, events);
+  }
+
+  /** Stores and delivers an event on its own: one statement, committed by itself. */
   async publish<T extends EventType>(userId: string, type: T, data: EventData<T>): Promise<StoredEvent> {
     if (this.validate) this.check(type, data);
-    return this.deps.db.transaction().execute((trx) => this.deps.repository.append(trx, userId, type, data));
+    return this.deps.repository.append(this.deps.db, userId, type, data);
   }
 
   /** The user's events after `afterId`, oldest first, at most `limit`. */
