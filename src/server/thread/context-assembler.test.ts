@@ -109,12 +109,12 @@ describe('ContextAssembler', () => {
   });
 
   async function exchange(userId: string, question: string, answer: string) {
-    const user = (await messages.insertUser(database.db, {
+    const { message: user, reply } = (await messages.insertUserWithReply(database.db, {
       userId,
       clientId: `${userId}-${question}`,
       content: question,
+      turnIdPrefix: 'turn-',
     }))!;
-    const reply = await messages.insertReply(database.db, { userId, replyTo: user.id, turnId: `turn-${user.id}` });
     await messages.finish(database.db, {
       id: reply.id,
       turnId: `turn-${user.id}`,
@@ -135,9 +135,18 @@ describe('ContextAssembler', () => {
       .set({ status: 'error' })
       .where('id', '=', failed.reply.id as never)
       .execute();
-    const current = (await messages.insertUser(database.db, { userId: 'ada', clientId: 'now', content: 'what now?' }))!;
-    const reply = await messages.insertReply(database.db, { userId: 'ada', replyTo: current.id, turnId: 'turn-now' });
-    await messages.insertUser(database.db, { userId: 'ada', clientId: 'later', content: 'a message after this one' });
+    const { message: current, reply } = (await messages.insertUserWithReply(database.db, {
+      userId: 'ada',
+      clientId: 'now',
+      content: 'what now?',
+      turnIdPrefix: 'turn-',
+    }))!;
+    await messages.insertUserWithReply(database.db, {
+      userId: 'ada',
+      clientId: 'later',
+      content: 'a message after this one',
+      turnIdPrefix: 'turn-',
+    });
     const task = await tasks.create('ada', { title: 'Write the changelog', prompt: 'For 0.2.' });
 
     const context = await assembler.assemble({ userId: 'ada', userMessageId: current.id, replyId: reply.id });

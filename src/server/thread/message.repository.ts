@@ -43,41 +43,31 @@ const proposalIds = sql<
  * the whole history.
  */
 export class MessageRepository {
-  /** Stores a user message unless one with this clientId exists; undefined when it did. */
-  async insertUser(
+  /**
+   * Stores a user message and the empty assistant reply that will answer it (`streaming`, written
+   * by the turn `turnIdPrefix` + the message's id), in one statement; undefined when a message
+   * with this clientId exists already (and nothing is stored).
+   */
+  async insertUserWithReply(
     db: Queryable,
-    message: { userId: string; clientId: string; content: string },
-  ): Promise<MessageRecord | undefined> {
-    const row = await db
-      .insertInto('messages')
-      .values({
-        user_id: message.userId,
-        role: 'user',
-        status: 'complete',
-        content: message.content,
-        client_id: message.clientId,
-        completed_at: sql<Date>`now()`,
-      })
-      .onConflict((conflict) => conflict.columns(['user_id', 'client_id']).doNothing())
-      .returningAll()
-      .executeTakeFirst();
-    return row && toRecord({ ...row, proposal_ids: [] });
-  }
-
-  /** An empty assistant reply, `streaming`, written by the turn `turnId`. */
-  async insertReply(db: Queryable, reply: { userId: string; replyTo: string; turnId: string }): Promise<MessageRecord> {
-    const row = await db
-      .insertInto('messages')
-      .values({
-        user_id: reply.userId,
-        role: 'assistant',
-        status: 'streaming',
-        reply_to: reply.replyTo,
-        turn_id: reply.turnId,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toRecord({ ...row, proposal_ids: [] });
+    message: { userId: string; clientId: string; content: string; turnIdPrefix: string },
+  ): Promise<{ message: MessageRecord; reply: MessageRecord } | undefined> {
+    const { rows } = await sql<Selectable<MessagesTable>>`
+      with message as (
+        insert into messages (user_id, role, status, content, client_id, completed_at)
+        values (${message.userId}, 'user', 'complete', ${message.content}, ${message.clientId}, now())
+        on conflict (user_id, client_id) do nothing
+        returning *
+      ), reply as (
+        insert into messages (user_id, role, status, reply_to, turn_id)
+        select user_id, 'assistant', 'streaming', id, ${message.turnIdPrefix} || id from message
+        returning *
+      )
+      select * from message union all select * from reply`.execute(db);
+    const user = rows.find((row) => row.role === 'user');
+    const reply = rows.find((row) => row.role === 'assistant');
+    if (!user || !reply) return undefined;
+    return { message: toRecord({ ...user, proposal_ids: [] }), reply: toRecord({ ...reply, proposal_ids: [] }) };
   }
 
   /** A compact note from a worker or mainloop itself (`event`), complete as stored. */
@@ -271,22 +261,21 @@ export class MessageRepository {
   }
 
   /**
-   * Records that the turn starts model request `step` on its reply. Returns the reply and the
-   * step it had started before (a value ≥ `step` means this request runs again after a crash);
-   * undefined when the reply is no longer this turn's to write (finished, or taken by a retry).
+   * Records that the turn starts model request `step` on its reply. Returns the reply's content
+   * and the step it had started before (a value ≥ `step` means this request runs again after a
+   * crash); undefined when the reply is no longer this turn's to write (finished, or taken by a retry).
    */
   async startStep(
     db: Queryable,
     reply: { id: string; turnId: string; step: number },
-  ): Promise<{ record: MessageRecord; previousStep: number } | undefined> {
-    const { rows } = await sql<Selectable<MessagesTable> & { previous_step: number }>`
+  ): Promise<{ content: string; previousStep: number } | undefined> {
+    const { rows } = await sql<{ content: string; previous_step: number }>`
       update messages m set turn_step = ${reply.step}
       from (select id, turn_step as previous_step from messages where id = ${reply.id} for update) before
       where m.id = before.id and m.turn_id = ${reply.turnId} and m.status = 'streaming'
-      returning m.*, before.previous_step`.execute(db);
+      returning m.content, before.previous_step`.execute(db);
     const row = rows[0];
-    if (!row) return undefined;
-    return { record: await this.withProposals(db, row), previousStep: row.previous_step };
+    return row && { content: row.content, previousStep: row.previous_step };
   }
 
   /** Sets a streaming reply's content (what its turn has checkpointed); undefined when it is not this turn's. */

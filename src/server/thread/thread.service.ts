@@ -5,12 +5,12 @@ import { DomainError, notFound } from '../errors.js';
 import type { EventService } from '../events/index.js';
 import type { Ids } from '../lib/ids.js';
 import { toMessage, type MessageRecord, type MessageRepository } from './message.repository.js';
-import { firstTurnId, retryTurnId, type TurnWorkflow } from './turn.workflow.js';
+import { FIRST_TURN_ID_PREFIX, retryTurnId, type TurnWorkflow } from './turn.workflow.js';
 
 export interface ThreadServiceDeps {
   db: Db;
   messages: MessageRepository;
-  events: Pick<EventService, 'append'>;
+  events: Pick<EventService, 'append' | 'appendAll'>;
   turns: Pick<TurnWorkflow, 'start'>;
   ids: Ids;
   logger: Logger;
@@ -35,13 +35,20 @@ export class ThreadService {
    */
   async post(userId: string, request: PostMessageRequest): Promise<Message> {
     const { db, messages, events, turns } = this.deps;
+    // Four round trips, one commit: begin, both messages, both events, commit.
     const stored = await db.transaction().execute(async (trx) => {
-      const message = await messages.insertUser(trx, { userId, clientId: request.clientId, content: request.content });
-      if (!message) return undefined;
-      const reply = await messages.insertReply(trx, { userId, replyTo: message.id, turnId: firstTurnId(message.id) });
-      await events.append(trx, userId, 'message.created', { message: toMessage(message) });
-      await events.append(trx, userId, 'message.created', { message: toMessage(reply) });
-      return { message, reply };
+      const inserted = await messages.insertUserWithReply(trx, {
+        userId,
+        clientId: request.clientId,
+        content: request.content,
+        turnIdPrefix: FIRST_TURN_ID_PREFIX,
+      });
+      if (!inserted) return undefined;
+      await events.appendAll(trx, userId, [
+        { type: 'message.created', data: { message: toMessage(inserted.message) } },
+        { type: 'message.created', data: { message: toMessage(inserted.reply) } },
+      ]);
+      return inserted;
     });
     if (stored) {
       await turns.start({ userId, userMessageId: stored.message.id, replyId: stored.reply.id }, stored.reply.turnId!);

@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from '../../../test/support/server.j
 import { MessageRepository, toMessage } from './message.repository.js';
 import { EventStreamClient, ownerIdOf, settledReply } from './testing.js';
 import { INTERRUPTED_ERROR } from './turn.service.js';
-import { firstTurnId } from './turn.workflow.js';
+import { FIRST_TURN_ID_PREFIX, firstTurnId } from './turn.workflow.js';
 
 /**
  * The start-up sweep, run in process against the states a crash leaves behind (the kill test in
@@ -64,12 +64,12 @@ async function setStreaming(reply: Message, userMessageId: string): Promise<void
 describe('the start-up sweep', () => {
   it('starts the turn of a message stored just before a crash (its turn never started)', async () => {
     const db = server.database.db;
-    const message = (await messages.insertUser(db, {
+    const { message } = (await messages.insertUserWithReply(db, {
       userId: ownerId,
       clientId: 'crashed-before-start',
       content: 'Are you there?',
+      turnIdPrefix: FIRST_TURN_ID_PREFIX,
     }))!;
-    await messages.insertReply(db, { userId: ownerId, replyTo: message.id, turnId: firstTurnId(message.id) });
     fake.enqueue(anthropicScenario.text('I am here.'));
 
     expect(await server.services.turnRecovery.run()).toEqual({ started: 1, interrupted: 0 });

@@ -184,7 +184,7 @@ export class TurnService {
     const { db, messages, events } = this.deps;
     const started = await messages.startStep(db, { id: input.replyId, turnId: input.turnId, step: input.step });
     if (!started) return false;
-    if (started.previousStep >= input.step || started.record.content !== input.priorContent) {
+    if (started.previousStep >= input.step || started.content !== input.priorContent) {
       await db.transaction().execute(async (trx) => {
         const reset = await messages.setContent(trx, {
           id: input.replyId,

@@ -20,9 +20,12 @@ const LOOP_LIMIT_NOTE = `\n\n_(mainloop stopped this reply after ${MAX_MODEL_REQ
 /** Database writes may be retried a few times; a model request is retried inside the model layer. */
 const WRITE_STEP: StepConfig = { retriesAllowed: true, maxAttempts: 3, intervalSeconds: 0.5, backoffRate: 2 };
 
+/** What a message's first turn id starts with; the message's id follows. */
+export const FIRST_TURN_ID_PREFIX = 'turn-';
+
 /** The id of a turn's workflow: the first one is derived from the message, so starting it twice is harmless. */
 export function firstTurnId(userMessageId: string): string {
-  return `turn-${userMessageId}`;
+  return `${FIRST_TURN_ID_PREFIX}${userMessageId}`;
 }
 
 /** A retry runs as a new workflow. */
