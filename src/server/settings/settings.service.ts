@@ -4,6 +4,13 @@ import type { EventService } from '../events/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { SettingsRepository } from './settings.repository.js';
 
+/**
+ * How long a user's settings are answered from memory. A change through this instance replaces
+ * them at once; a change through another instance on the same database shows here within this.
+ */
+export const SETTINGS_CACHE_MS = 1_000;
+const CACHE_LIMIT = 10_000;
+
 export interface SettingsServiceDeps {
   db: Db;
   settings: SettingsRepository;
@@ -13,22 +20,41 @@ export interface SettingsServiceDeps {
 
 /** A person's preferences (theme, time zone, …): defaults until changed; every device hears of a change. */
 export class SettingsService {
+  private readonly cache = new Map<string, { settings: Settings; until: number }>();
+  /** Counts changes made here: a read that was under way during a change must not cache what it read. */
+  private changes = 0;
+
   constructor(private readonly deps: SettingsServiceDeps) {}
 
   async get(userId: string): Promise<Settings> {
-    return withDefaults(await this.deps.settings.find(this.deps.db, userId));
+    const now = this.deps.clock.now().getTime();
+    const cached = this.cache.get(userId);
+    if (cached && cached.until > now) return cached.settings;
+    const changes = this.changes;
+    const settings = Object.freeze(withDefaults(await this.deps.settings.find(this.deps.db, userId)));
+    if (changes === this.changes) {
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      this.cache.set(userId, { settings, until: now + SETTINGS_CACHE_MS });
+    }
+    return settings;
   }
 
   /** Applies the patch and publishes `settings.updated` in the same transaction. An empty patch changes nothing. */
   async update(userId: string, patch: SettingsPatch): Promise<Settings> {
     if (Object.keys(patch).length === 0) return this.get(userId);
     const { db, settings, events, clock } = this.deps;
-    return db.transaction().execute(async (trx) => {
-      const stored = await settings.merge(trx, userId, patch, clock.now());
-      const merged = withDefaults(stored);
-      await events.append(trx, userId, 'settings.updated', { settings: merged });
-      return merged;
-    });
+    try {
+      return await db.transaction().execute(async (trx) => {
+        const stored = await settings.merge(trx, userId, patch, clock.now());
+        const merged = withDefaults(stored);
+        await events.append(trx, userId, 'settings.updated', { settings: merged });
+        return merged;
+      });
+    } finally {
+      // After the commit (or the failure): the next read goes to the database.
+      this.changes++;
+      this.cache.delete(userId);
+    }
   }
 }
 
