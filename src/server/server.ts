@@ -4,8 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
 import { EmbeddedPostgres } from './db/embedded-postgres.js';
-import { openDatabase, type Database } from './db/database.js';
-import { migrate } from './db/migrate.js';
+import type { Database } from './db/database.js';
 import type { SetupLinkPrinter } from './auth/index.js';
 import type { Services } from './services.js';
 
@@ -39,9 +38,10 @@ const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), find
  * The composition root: Postgres (embedded or DATABASE_URL) → migrations → services → DBOS and
  * HTTP → listen. Everything a later feature needs is wired here and nowhere else.
  *
- * Start-up time matters (it is benchmarked against Postgres starting alone), so the heavy modules
- * (Fastify and its plugins, DBOS, the services) load while the embedded Postgres starts in its own
- * process, and the HTTP app is built while DBOS launches.
+ * Start-up time matters (it is benchmarked against Postgres starting alone), so this module imports
+ * next to nothing: the embedded Postgres is spawned first, and everything else (the database layer,
+ * Fastify and its plugins, DBOS, the services) loads while it starts in its own process. The HTTP
+ * app is built while DBOS launches.
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { config, logger, signal } = options;
@@ -71,7 +71,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       modules = loadModules();
       await Promise.all([postgres.ready.then(() => mark('postgresReady')), modules.then(() => mark('modulesLoaded'))]);
     }
-    const { createHttpApp, createServices, launchDurableRuntime } = await modules;
+    const { openDatabase, migrate, createHttpApp, createServices, launchDurableRuntime } = await modules;
     continueUnlessAborted();
 
     const database = openDatabase(databaseUrl);
@@ -157,19 +157,23 @@ type Modules = Awaited<ReturnType<typeof loadModules>>;
 
 /** What start-up needs once Postgres runs; imported lazily so that it loads while Postgres starts. */
 async function loadModules() {
-  const [http, services, workflows] = await Promise.all([
+  const [database, migrations, http, services, workflows] = await Promise.all([
+    import('./db/database.js'),
+    import('./db/migrate.js'),
     import('./http/app.js'),
     import('./services.js'),
     import('./workflows/index.js'),
   ]);
   return {
+    openDatabase: database.openDatabase,
+    migrate: migrations.migrate,
     createHttpApp: http.createHttpApp,
     createServices: services.createServices,
     launchDurableRuntime: workflows.launchDurableRuntime,
   };
 }
 
-/** src/server/server.ts and dist/server/main.js both find the built web app at <root>/dist/web. */
+/** src/server/server.ts and the bundle (dist/server) both find the built web app at <root>/dist/web. */
 function findDist(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   return here.includes(`${path.sep}dist${path.sep}`) || here.endsWith(`${path.sep}dist${path.sep}server`)

@@ -5,7 +5,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type { Logger } from 'pino';
 
 interface Binaries {
@@ -342,6 +341,8 @@ function run(command: string, args: string[], runAs: RunAs | undefined): Promise
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  // Imported here, after Postgres was spawned: this module is on the path to spawning it (see server.ts).
+  const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
   client.on('error', () => {}); // a dropped connection fails the query below instead
   try {

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /**
- * A child Node process running a TypeScript entry point through tsx (no build needed), with its
- * output kept for assertions and for the failure message.
+ * A child Node process running a TypeScript entry point through tsx (no build needed) or a built
+ * `.js` one as it is, with its output kept for assertions and for the failure message.
  */
 export class ChildNode {
   readonly child: ChildProcess;
@@ -18,7 +18,8 @@ export class ChildNode {
 
   constructor(entry: string, options: { env: Record<string, string>; args?: string[]; detached?: boolean }) {
     this.detached = options.detached ?? false;
-    this.child = spawn(process.execPath, ['--import', 'tsx', entry, ...(options.args ?? [])], {
+    const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+    this.child = spawn(process.execPath, [...loader, entry, ...(options.args ?? [])], {
       cwd: ROOT,
       // A clean environment: only what the test chooses (no DATABASE_URL or API keys from the shell).
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...options.env },

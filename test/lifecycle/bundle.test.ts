@@ -1,0 +1,118 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/server/db/embedded-postgres.js';
+import { ChildNode, poll, postmastersFor, ROOT } from './helpers/processes.js';
+
+/**
+ * What `npm start` runs: the esbuild bundle (dist/server/main.js and its chunks, dependencies
+ * inside), not the sources the other tests load through tsx. A dependency that breaks when bundled
+ * (a file it reads beside its own code, a require the bundle cannot see) fails here.
+ */
+const TOKEN = 'bundle-test-token-0123456789abcdef';
+const MAIN = 'dist/server/main.js';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+let node: ChildNode;
+let url: string;
+let dataDir: string;
+
+beforeAll(async () => {
+  // `npm test` has built everything; run alone, this rebuilds the server bundle when it is stale.
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--server'], { cwd: ROOT, encoding: 'utf8' });
+  expect(build.status, build.stderr).toBe(0);
+
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'mainloop-bundle-'));
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  node = new ChildNode(MAIN, {
+    env: {
+      MAINLOOP_DATA_DIR: dataDir,
+      PORT: String(port),
+      MAINLOOP_API_TOKEN: TOKEN,
+      MAINLOOP_MODEL_PROVIDER: 'none',
+      LOG_LEVEL: 'info',
+    },
+  });
+  await poll(`${url} to be healthy`, 60_000, async () => {
+    node.assertRunning();
+    return (await fetch(`${url}/api/health`)).ok ? true : undefined;
+  });
+});
+
+afterAll(async () => {
+  await node?.kill().catch(() => {});
+  if (dataDir) {
+    for (const pid of postmastersFor(dataDir)) process.kill(pid, 'SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+describe('the built server (dist/server/main.js)', () => {
+  it('answers health with the package version', async () => {
+    const response = await fetch(`${url}/api/health`);
+    const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(await response.json()).toEqual({ status: 'ok', version });
+  });
+
+  it('answers the sign-in-free routes', async () => {
+    const session = await fetch(`${url}/api/auth/session`);
+    expect(session.status).toBe(200);
+    const unauthenticated = await fetch(`${url}/api/settings`);
+    expect(unauthenticated.status).toBe(401);
+  });
+
+  it('serves the OpenAPI document and the API docs with their assets', async () => {
+    const document = await fetch(`${url}/api/openapi.json`);
+    expect(document.status).toBe(200);
+    const openapi = (await document.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(openapi.openapi).toMatch(/^3\./);
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/health', '/api/thread/messages']));
+
+    const docs = await fetch(`${url}/api/docs`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('swagger');
+    // Swagger UI's own files, which its package reads from beside its code.
+    const bundle = await fetch(`${url}/api/docs/static/swagger-ui-bundle.js`);
+    expect(bundle.status).toBe(200);
+    expect((await bundle.text()).length).toBeGreaterThan(100_000);
+    const logo = await fetch(`${url}/api/docs/static/logo.svg`);
+    expect(logo.status).toBe(200);
+  });
+
+  it('serves the web app', async () => {
+    const index = readFileSync(path.join(ROOT, 'dist/web/index.html'), 'utf8');
+    for (const page of ['/', '/setup']) {
+      const response = await fetch(`${url}${page}`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe(index);
+    }
+  });
+
+  it('runs a durable workflow: a message gets its reply (the "no provider" error, with none configured)', async () => {
+    const posted = await fetch(`${url}/api/thread/messages`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ clientId: 'bundle-test-1', content: 'hello' }),
+    });
+    expect(posted.status, await posted.clone().text()).toBe(202);
+    const reply = await poll('the reply to end', 30_000, async () => {
+      const page = (await (await fetch(`${url}/api/thread/messages`, { headers: auth })).json()) as {
+        messages: Array<{ role: string; status: string; content: string }>;
+      };
+      const assistant = page.messages.find((message) => message.role === 'assistant');
+      return assistant && assistant.status !== 'streaming' ? assistant : undefined;
+    });
+    expect(reply.status).toBe('error');
+  });
+
+  it('logs no error and stops cleanly on SIGTERM', async () => {
+    expect(node.logs().filter((line) => Number(line.level) >= 50)).toEqual([]);
+    node.child.kill('SIGTERM');
+    expect(await node.waitForExit(15_000)).toEqual({ code: 0, signal: null });
+    expect(postmastersFor(dataDir)).toEqual([]);
+  });
+});
