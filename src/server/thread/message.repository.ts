@@ -45,8 +45,8 @@ const proposalIds = sql<
 export class MessageRepository {
   /**
    * Stores a user message and the empty assistant reply that will answer it (`streaming`, written
-   * by the turn `turnIdPrefix` + the message's id), in one statement; undefined when a message
-   * with this clientId exists already (and nothing is stored).
+   * by the turn `turnIdPrefix` + the message's id, its first model request claimed: turn_step 1),
+   * in one statement; undefined when a message with this clientId exists already (nothing is stored).
    */
   async insertUserWithReply(
     db: Queryable,
@@ -59,8 +59,8 @@ export class MessageRepository {
         on conflict (user_id, client_id) do nothing
         returning *
       ), reply as (
-        insert into messages (user_id, role, status, reply_to, turn_id)
-        select user_id, 'assistant', 'streaming', id, ${message.turnIdPrefix} || id from message
+        insert into messages (user_id, role, status, reply_to, turn_id, turn_step)
+        select user_id, 'assistant', 'streaming', id, ${message.turnIdPrefix} || id, 1 from message
         returning *
       )
       select * from message union all select * from reply`.execute(db);
@@ -238,7 +238,10 @@ export class MessageRepository {
     }));
   }
 
-  /** Takes a failed reply back to `streaming`, emptied, for the turn `turnId`; undefined unless it was in `error`. */
+  /**
+   * Takes a failed reply back to `streaming`, emptied, for the turn `turnId` (its first model
+   * request claimed: turn_step 1); undefined unless it was in `error`.
+   */
   async restartReply(db: Queryable, userId: string, id: string, turnId: string): Promise<MessageRecord | undefined> {
     const row = await db
       .updateTable('messages')
@@ -249,7 +252,7 @@ export class MessageRepository {
         usage: null,
         completed_at: null,
         turn_id: turnId,
-        turn_step: 0,
+        turn_step: 1,
       })
       .where('user_id', '=', userId)
       .where('id', '=', id as never)

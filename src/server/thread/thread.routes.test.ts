@@ -64,6 +64,7 @@ describe('a message and its reply', () => {
       ...anthropicScenario.slow(30, 'Hel', 'lo, ', 'how can ', 'I help?'),
       usage: { inputTokens: 900, outputTokens: 7 },
     });
+    const requestsBefore = fake.messageRequests.length;
 
     const response = await post('Hello mainloop');
     expect(response.statusCode).toBe(202);
@@ -87,6 +88,9 @@ describe('a message and its reply', () => {
       type: 'message.created',
       data: { message: { id: reply.id, status: 'streaming', content: '' } },
     });
+    // one model request, begun as the turn started and taken over by its step: never reset, never asked twice
+    expect(events.filter((event) => event.type === 'message.created')).toHaveLength(1);
+    expect(fake.messageRequests.length - requestsBefore).toBe(1);
     const deltas = events.filter((event) => event.type === 'message.delta');
     expect(deltas.length).toBeGreaterThanOrEqual(2); // the first at once, the rest coalesced
     expect(deltas.map((event) => (event.data as { text: string }).text).join('')).toBe('Hello, how can I help?');

@@ -11,7 +11,7 @@ export interface ThreadServiceDeps {
   db: Db;
   messages: MessageRepository;
   events: Pick<EventService, 'append' | 'appendAll'>;
-  turns: Pick<TurnWorkflow, 'start'>;
+  turns: Pick<TurnWorkflow, 'start' | 'startNew'>;
   ids: Ids;
   logger: Logger;
 }
@@ -51,7 +51,10 @@ export class ThreadService {
       return inserted;
     });
     if (stored) {
-      await turns.start({ userId, userMessageId: stored.message.id, replyId: stored.reply.id }, stored.reply.turnId!);
+      await turns.startNew(
+        { userId, userMessageId: stored.message.id, replyId: stored.reply.id },
+        stored.reply.turnId!,
+      );
       return toMessage(stored.message);
     }
     const existing = await messages.findByClientId(db, userId, request.clientId);
@@ -102,7 +105,7 @@ export class ThreadService {
       return record;
     });
     if (!restarted) throw new DomainError('CONFLICT', `reply ${id} is being retried already`);
-    await turns.start({ userId, userMessageId: reply.replyTo, replyId: id }, turnId);
+    await turns.startNew({ userId, userMessageId: reply.replyTo, replyId: id }, turnId);
     return toMessage(restarted);
   }
 

@@ -71,6 +71,8 @@ export interface TurnServiceDeps {
 
 export const INTERRUPTED_ERROR = 'This reply was interrupted by a restart — retry it.';
 export const INTERNAL_ERROR = 'mainloop failed while writing this reply (the server log says why) — retry it.';
+/** How long a first model request begun early waits for its workflow's step to take it over. */
+const EARLY_REQUEST_TTL_MS = 60_000;
 const NO_PROVIDER_ERROR = 'No model provider is configured: connect one as described above, then retry.';
 
 const PROVIDER_NAMES: Record<string, string> = {
@@ -88,16 +90,74 @@ const PROVIDER_NAMES: Record<string, string> = {
  */
 export class TurnService {
   private readonly inFlight = new Set<AbortController>();
+  /** first model requests begun ahead of their workflow's step, by turn id */
+  private readonly early = new Map<
+    string,
+    { result: Promise<ModelRequestResult>; controller: AbortController; expiry: NodeJS.Timeout }
+  >();
   private stopping = false;
 
   constructor(private readonly deps: TurnServiceDeps) {}
 
-  async requestModel(input: ModelRequestInput): Promise<ModelRequestResult> {
+  /**
+   * Model request `input.step` of a turn, streamed; its result is what the workflow checkpoints.
+   * The first request of a turn begun early (`beginFirstRequest`) is taken over, not run again.
+   */
+  requestModel(input: ModelRequestInput): Promise<ModelRequestResult> {
+    const early = input.step === 1 ? this.early.get(input.turnId) : undefined;
+    if (early) {
+      this.early.delete(input.turnId);
+      clearTimeout(early.expiry);
+      return early.result;
+    }
+    return this.runModelRequest(input);
+  }
+
+  /**
+   * Begins the first model request of a turn whose workflow is being started this moment, rather
+   * than after DBOS has recorded the workflow and entered its first step: those commits and reads
+   * then overlap with context assembly and the model's first token. The reply was just stored
+   * (or restarted) for this turn with its first request claimed (turn_step 1, in the same
+   * transaction), so the request streams without a claim of its own, and any later run of the
+   * step finds the claim and starts over cleanly. The workflow's first step takes the request
+   * over (`requestModel`) and checkpoints its result as if it had run it; a crash before that is
+   * recovered exactly as one during the step. Not taken over within a minute (the workflow did
+   * not run here), it is aborted.
+   */
+  beginFirstRequest(turn: TurnReply & { userMessageId: string }): void {
+    this.dropFirstRequest(turn.turnId);
+    const controller = new AbortController();
+    const result = this.runModelRequest(
+      { ...turn, step: 1, priorContent: '', exchanges: [] },
+      { claimed: true, signal: controller.signal },
+    );
+    result.catch(() => {}); // the step that takes it over sees the failure
+    const expiry = setTimeout(() => this.dropFirstRequest(turn.turnId), EARLY_REQUEST_TTL_MS);
+    expiry.unref();
+    this.early.set(turn.turnId, { result, controller, expiry });
+  }
+
+  /** The early first request of `turnId`, if any, is stopped and forgotten (its workflow could not start). */
+  dropFirstRequest(turnId: string): void {
+    const early = this.early.get(turnId);
+    if (!early) return;
+    this.early.delete(turnId);
+    clearTimeout(early.expiry);
+    early.controller.abort(new Error('the turn’s workflow did not take this model request over'));
+  }
+
+  /** `claimed`: the step is claimed already (the reply was stored with it). */
+  private async runModelRequest(
+    input: ModelRequestInput,
+    options: { claimed?: boolean; signal?: AbortSignal } = {},
+  ): Promise<ModelRequestResult> {
     const { db, messages, events, assembler, model, tools, logger } = this.deps;
     const controller = new AbortController();
+    const { signal } = options;
+    signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
     // Claiming the step (and, on a re-run, resetting the reply) is a write with a commit: it runs
     // alongside context assembly and the model's first token, and the first delta waits for it.
-    const claimed = this.claimStep(input);
+    const claimed = options.claimed ? Promise.resolve(true) : this.claimStep(input);
     claimed.then(
       (mine) => mine || controller.abort(new Error('the reply is no longer this turn’s')),
       () => controller.abort(new Error('could not claim the model request')),

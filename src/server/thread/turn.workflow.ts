@@ -36,6 +36,11 @@ export function retryTurnId(userMessageId: string, unique: string): string {
 export interface TurnWorkflow {
   /** Starts the turn `turnId`; a turn that exists already is left as it is. */
   start(input: TurnInput, turnId: string): Promise<void>;
+  /**
+   * Starts the turn `turnId` for a reply just stored (or restarted) for it, which no run of it
+   * can have seen yet: its first model request begins at once, while DBOS records the workflow.
+   */
+  startNew(input: TurnInput, turnId: string): Promise<void>;
   /** DBOS's status of the turn (PENDING, SUCCESS, ERROR, …), or undefined when it never started. */
   status(turnId: string): Promise<{ status: string; applicationVersion?: string } | undefined>;
   /** Stops a turn's workflow for good (it will not be resumed). */
@@ -128,10 +133,20 @@ export function registerTurnWorkflow(deps: { turns: TurnService }): TurnWorkflow
     DBOS.registerLifecycleCallback({ destroy: async () => slot.turns.stop() });
     registered = { slot, run };
   }
-  const { run } = registered;
+  const { run, slot } = registered;
   return {
     async start(input, turnId) {
       await DBOS.startWorkflow(run, { workflowID: turnId })(input);
+    },
+    async startNew(input, turnId) {
+      const turns = slot.turns;
+      turns.beginFirstRequest({ ...input, turnId });
+      try {
+        await DBOS.startWorkflow(run, { workflowID: turnId })(input);
+      } catch (error) {
+        turns.dropFirstRequest(turnId);
+        throw error;
+      }
     },
     async status(turnId) {
       const status = await DBOS.getWorkflowStatus(turnId);
