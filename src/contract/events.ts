@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Settings } from './settings.js';
-import { Task } from './tasks.js';
+import { Question } from './questions.js';
+import { LogEntry, Task } from './tasks.js';
 import { Message, Proposal } from './thread.js';
 
 /**
@@ -22,6 +23,10 @@ export const ServerEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message.completed'), data: z.object({ message: Message }) }),
   z.object({ type: z.literal('proposal.updated'), data: z.object({ proposal: Proposal }) }),
   z.object({ type: z.literal('task.updated'), data: z.object({ task: Task }) }),
+  // Workers: log lines as stored (in order, by seq), a question asked, a question answered or cancelled.
+  z.object({ type: z.literal('task.log'), data: z.object({ taskId: z.string(), entries: z.array(LogEntry) }) }),
+  z.object({ type: z.literal('question.created'), data: z.object({ question: Question }) }),
+  z.object({ type: z.literal('question.answered'), data: z.object({ question: Question }) }),
   z.object({
     type: z.literal('example.progressed'),
     data: z.object({ workflowId: z.string(), step: z.number(), done: z.boolean() }),

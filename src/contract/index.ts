@@ -7,3 +7,5 @@ export * from './thread.js';
 export * from './tasks.js';
 export * from './proposals.js';
 export * from './providers.js';
+export * from './questions.js';
+export * from './projects.js';

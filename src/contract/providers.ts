@@ -27,5 +27,15 @@ export const ProvidersResponse = z.object({
   /** a sentence or two for a person: what is used, or why nothing is and what to set */
   summary: z.string(),
   providers: z.array(ProviderAvailability),
+  /** the agent runtimes workers can use, whether each is available here and why not */
+  runtimes: z.array(
+    z.object({
+      name: z.enum(['claude-code', 'codex', 'command']),
+      available: z.boolean(),
+      reason: z.string(),
+      /** the runtime a task gets when it names none */
+      default: z.boolean(),
+    }),
+  ),
 });
 export type ProvidersResponse = z.infer<typeof ProvidersResponse>;

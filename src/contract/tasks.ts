@@ -15,6 +15,38 @@ export const TASK_STATUSES = [
 export const TaskStatus = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
+/** One file of a task's change against its base: `GET /api/tasks/:id/diff` (JSON) and the review summary. */
+export const DiffFile = z.object({
+  path: z.string(),
+  additions: z.number().int().nonnegative(),
+  deletions: z.number().int().nonnegative(),
+  /** the unified diff of this file (empty in a review summary) */
+  patch: z.string(),
+});
+export type DiffFile = z.infer<typeof DiffFile>;
+
+/** What the person sees when a task asks for review: sized for a phone. */
+export const TaskReview = z.object({
+  files: z.array(DiffFile.omit({ patch: true })),
+  additions: z.number().int().nonnegative(),
+  deletions: z.number().int().nonnegative(),
+  /** the project's check command and how it ended; null when the task has none */
+  checks: z
+    .object({
+      command: z.string(),
+      passed: z.boolean(),
+      /** how many check runs it took (a failure goes back to the agent to fix) */
+      rounds: z.number().int().positive(),
+    })
+    .nullable(),
+  /** time from the task's start to this review */
+  durationMs: z.number().int().nonnegative(),
+  /** what the agent said it did, shortened */
+  summary: z.string().optional(),
+  commit: z.string(),
+});
+export type TaskReview = z.infer<typeof TaskReview>;
+
 export const Task = z.object({
   id: z.string(),
   title: z.string(),
@@ -31,8 +63,11 @@ export const Task = z.object({
   plan: z.string().optional(),
   issueUrl: z.string().optional(),
   prUrl: z.string().optional(),
+  review: TaskReview.optional(),
   error: z.string().optional(),
   usage: Usage.optional(),
+  /** set while a step has been silent longer than MAINLOOP_STEP_STUCK_AFTER_MS: when it went quiet */
+  stuckSince: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -53,3 +88,57 @@ export const TaskResponse = z.object({ task: Task });
 export type TaskResponse = z.infer<typeof TaskResponse>;
 
 export const TaskIdParams = z.object({ id: z.string().min(1, 'id is required') });
+
+/** POST /api/tasks/:id/plan */
+export const PlanDecisionRequest = z
+  .object({
+    decision: z.enum(['approve', 'revise']),
+    feedback: z.string().trim().max(20_000).optional(),
+  })
+  .refine((body) => body.decision !== 'revise' || (body.feedback?.length ?? 0) > 0, {
+    path: ['feedback'],
+    message: 'revise needs feedback: what should change in the plan',
+  });
+export type PlanDecisionRequest = z.infer<typeof PlanDecisionRequest>;
+
+/** POST /api/tasks/:id/review */
+export const ReviewDecisionRequest = z
+  .object({
+    decision: z.enum(['approve', 'request_changes']),
+    feedback: z.string().trim().max(20_000).optional(),
+  })
+  .refine((body) => body.decision !== 'request_changes' || (body.feedback?.length ?? 0) > 0, {
+    path: ['feedback'],
+    message: 'request_changes needs feedback: what should change',
+  });
+export type ReviewDecisionRequest = z.infer<typeof ReviewDecisionRequest>;
+
+/** Where a log entry came from: the viewer tags and folds by it. */
+export const LOG_KINDS = ['system', 'agent', 'tool', 'tool_result', 'stdout', 'stderr', 'status'] as const;
+export const LogKind = z.enum(LOG_KINDS);
+export type LogKind = z.infer<typeof LogKind>;
+
+export const LogEntry = z.object({
+  /** increasing within the task, from 1 */
+  seq: z.number().int().positive(),
+  at: z.string(),
+  kind: LogKind,
+  text: z.string(),
+});
+export type LogEntry = z.infer<typeof LogEntry>;
+
+/** GET /api/tasks/:id/logs?after=&limit= */
+export const TaskLogsQuery = z.object({
+  after: z.coerce.number().int().nonnegative().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+export const TaskLogsResponse = z.object({ entries: z.array(LogEntry), hasMore: z.boolean() });
+export type TaskLogsResponse = z.infer<typeof TaskLogsResponse>;
+
+/** GET /api/tasks/:id/diff with Accept: application/json */
+export const TaskDiffResponse = z.object({
+  base: z.string(),
+  head: z.string(),
+  files: z.array(DiffFile),
+});
+export type TaskDiffResponse = z.infer<typeof TaskDiffResponse>;

@@ -20,12 +20,11 @@ import { SystemClock, type Clock } from './lib/clock.js';
 import { IdGenerator, type Ids } from './lib/ids.js';
 import { setUpModels, type ModelSetup, type ProvidersDescription } from './models/index.js';
 import { SettingsRepository, SettingsService, settingsRoutes } from './settings/index.js';
-import { IdleTaskRunner, TaskRepository, TaskService, taskRoutes, type TaskRunner } from './tasks/index.js';
+import { ProjectRepository, ProjectService, projectRoutes } from './projects/index.js';
+import { TaskRepository, TaskService, taskRoutes, type TaskRunner } from './tasks/index.js';
 import {
   ContextAssembler,
   MessageRepository,
-  NoProjectsYet,
-  NoQuestionsYet,
   ProposalRepository,
   ProposalService,
   proposalRoutes,
@@ -37,6 +36,21 @@ import {
   TurnRecovery,
   TurnService,
 } from './thread/index.js';
+import {
+  CommandRuntime,
+  DecisionRepository,
+  findBubblewrap,
+  QuestionRepository,
+  registerTaskWorkflow,
+  registerWorkerQueue,
+  RuntimeRegistry,
+  TaskLogRepository,
+  TaskWork,
+  WorkerService,
+  workerRoutes,
+  WorkspaceManager,
+  type AgentRuntime,
+} from './workers/index.js';
 
 export interface Services {
   auth: AuthService;
@@ -51,6 +65,9 @@ export interface Services {
   thread: ThreadService;
   proposals: ProposalService;
   tasks: TaskService;
+  projects: ProjectService;
+  /** what the person does to running tasks (plan, questions, review, retry), and their logs and diffs */
+  workers: WorkerService;
   /** which model provider the main thread uses, as found at start-up */
   providers: ProvidersDescription;
   /** the start-up sweep that leaves no reply streaming for ever (runs in afterListen) */
@@ -75,8 +92,10 @@ export async function createServices(options: {
   setupLinkPrinter?: Pick<SetupLinkPrinter, 'print'>;
   /** the main thread's model; default: the provider the configuration picks (src/server/models) */
   model?: ModelSetup;
-  /** what runs a created task; default: nothing yet (issue 4) */
+  /** what runs a created task; default: the task workflow (src/server/workers) */
   taskRunner?: TaskRunner;
+  /** the agent runtimes; default: every runtime built in, configured from `config` */
+  runtimes?: AgentRuntime[];
 }): Promise<Services> {
   const { config, logger, database } = options;
   const clock = options.clock ?? new SystemClock();
@@ -127,18 +146,69 @@ export async function createServices(options: {
   const model = options.model ?? (await setUpModels(config));
   const messages = new MessageRepository();
   const proposalRepository = new ProposalRepository();
-  const tasks = new TaskService({
+  const projects = new ProjectService({ db, projects: new ProjectRepository(), clock, ids });
+  const taskRepository = new TaskRepository();
+  // Workers: the task workflow runs what TaskService creates; WorkerService is its runner.
+  const tasks: TaskService = new TaskService({
     db,
-    tasks: new TaskRepository(),
+    tasks: taskRepository,
     events,
-    runner: options.taskRunner ?? new IdleTaskRunner(),
+    runner: options.taskRunner ?? {
+      enqueue: (task): Promise<void> => workers.enqueue(task),
+      cancel: (task): Promise<void> => workers.cancel(task),
+    },
     reporter: { postEvent: (userId, note, trx) => thread.postEvent(userId, note, trx) },
     clock,
     ids,
     logger,
+    projects,
+    defaultRuntime: config.workers.defaultRuntime,
   });
+  const runtimes = new RuntimeRegistry(options.runtimes ?? builtInRuntimes(), config.workers.defaultRuntime);
+  const questionRepository = new QuestionRepository();
+  const logs = new TaskLogRepository();
+  const decisions = new DecisionRepository();
+  const workspaces = new WorkspaceManager({ dataDir: config.dataDir });
+  const work = new TaskWork({
+    db,
+    tasks: taskRepository,
+    taskService: tasks,
+    projects,
+    questions: questionRepository,
+    logs,
+    decisions,
+    events,
+    workspaces,
+    runtimes,
+    config: {
+      ...config.workers,
+      dataDir: config.dataDir,
+      bwrap: config.workers.sandbox === 'none' ? undefined : findBubblewrap(),
+    },
+    clock,
+    ids,
+    logger: logger.child({ component: 'workers' }),
+  });
+  const workers: WorkerService = new WorkerService({
+    db,
+    tasks: taskRepository,
+    taskService: tasks,
+    questions: questionRepository,
+    logs,
+    decisions,
+    events,
+    workspaces,
+    work,
+    clock,
+    logger,
+  });
+  workers.attach(registerTaskWorkflow({ work, checkRounds: config.workers.checkRounds }));
   const proposals = new ProposalService({ db, proposals: proposalRepository, tasks, events, clock, ids });
-  const questions = new NoQuestionsYet();
+  const questions = {
+    listOpen: (userId: string, limit: number) => workers.listOpen(userId, limit),
+    answer: (userId: string, questionId: string, answer: string | string[]) =>
+      workers.answerFromThread(userId, questionId, answer),
+  };
   const turns = new TurnService({
     db,
     messages,
@@ -152,7 +222,7 @@ export async function createServices(options: {
       proposals: proposalRepository,
       tasks,
       questions,
-      projects: new NoProjectsYet(),
+      projects,
       clock,
     }),
     tools: new ThreadTools({ db, messages, tasks, proposals, questions }),
@@ -180,6 +250,8 @@ export async function createServices(options: {
     thread,
     proposals,
     tasks,
+    projects,
+    workers,
     providers: model.providers,
     turnRecovery,
     routes: [
@@ -190,7 +262,9 @@ export async function createServices(options: {
       threadRoutes(thread),
       proposalRoutes(proposals),
       taskRoutes(tasks),
-      providerRoutes(model.providers),
+      workerRoutes(workers, tasks),
+      projectRoutes(projects),
+      providerRoutes(model.providers, runtimes),
     ],
     async beforeListen() {
       ownerId = (await auth.bootstrap({ apiToken: config.apiToken })).ownerId;
@@ -200,6 +274,8 @@ export async function createServices(options: {
       await setup.offerSetupLink({ baseUrl: url, ownerId });
       // DBOS has launched (and resumed the turns it could): finish or start what it could not.
       await turnRecovery.run();
+      await registerWorkerQueue(config.workers.concurrency);
+      await workers.recover();
     },
     async stop() {
       turns.stop();
@@ -207,4 +283,9 @@ export async function createServices(options: {
       await eventHub.stop();
     },
   };
+}
+
+/** Every agent runtime mainloop has, configured from the environment. */
+function builtInRuntimes(): AgentRuntime[] {
+  return [new CommandRuntime()];
 }

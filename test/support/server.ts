@@ -5,6 +5,8 @@ import pino from 'pino';
 import { loadConfig, type Config } from '../../src/server/config/index.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import type { SetupLinkPrinter } from '../../src/server/auth/index.js';
+import type { TaskRunner } from '../../src/server/tasks/index.js';
+import type { AgentRuntime } from '../../src/server/workers/runtime.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const TEST_API_TOKEN = 'test-owner-token-0123456789abcdef';
@@ -33,6 +35,10 @@ export async function startTestServer(
     webRoot?: string | false;
     /** default: captured into `setupLink`/`setupToken`, not printed */
     setupLinkPrinter?: Pick<SetupLinkPrinter, 'print'>;
+    /** the agent runtimes; default: the built-in ones */
+    runtimes?: AgentRuntime[];
+    /** what runs a created task; default: the task workflow */
+    taskRunner?: TaskRunner;
   } = {},
 ): Promise<TestServer> {
   const testDatabase = await createTestDatabase();
@@ -56,6 +62,10 @@ export async function startTestServer(
     config,
     logger,
     webRoot: options.webRoot ?? false,
+    services: {
+      ...(options.runtimes ? { runtimes: options.runtimes } : {}),
+      ...(options.taskRunner ? { taskRunner: options.taskRunner } : {}),
+    },
     setupLinkPrinter: {
       print(link, expiresAt) {
         setupLink = link;

@@ -50,6 +50,28 @@ const Env = z.object({
   // read only to tell whether the Claude Code CLI is signed in; the CLI reads them itself
   CLAUDE_CODE_OAUTH_TOKEN: z.string().trim().min(1).optional(),
   CLAUDE_CONFIG_DIR: z.string().min(1).optional(),
+  // Workers (src/server/workers)
+  MAINLOOP_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  MAINLOOP_DEFAULT_RUNTIME: z.enum(['claude-code', 'codex', 'command']).default('claude-code'),
+  MAINLOOP_WORKER_MODEL: z.string().trim().min(1).optional(),
+  MAINLOOP_CHECK_ROUNDS: z.coerce.number().int().min(1).max(20).default(3),
+  MAINLOOP_STEP_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(2 * 60 * 60 * 1000),
+  MAINLOOP_STUCK_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 60 * 1000),
+  MAINLOOP_STUCK_LIMIT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(30 * 60 * 1000),
+  MAINLOOP_SANDBOX: z.enum(['auto', 'none']).default('auto'),
+  CODEX_PATH: z.string().min(1).optional(),
 });
 
 function httpUrl(message: string) {
@@ -74,6 +96,27 @@ export interface ModelsConfig {
   };
 }
 
+export interface WorkersConfig {
+  /** MAINLOOP_WORKER_CONCURRENCY: agent and check runs at once, across instances */
+  readonly concurrency: number;
+  /** MAINLOOP_DEFAULT_RUNTIME: a task's runtime when it names none */
+  readonly defaultRuntime: 'claude-code' | 'codex' | 'command';
+  /** MAINLOOP_WORKER_MODEL: the claude-code model when a task names none */
+  readonly model: string | undefined;
+  /** MAINLOOP_CHECK_ROUNDS: check runs (a failure goes back to the agent) before the task fails */
+  readonly checkRounds: number;
+  /** MAINLOOP_STEP_TIMEOUT_MS: the longest one agent or check run may take */
+  readonly stepTimeoutMs: number;
+  /** MAINLOOP_STUCK_AFTER_MS: silence after which a running step is flagged stuck */
+  readonly stuckAfterMs: number;
+  /** MAINLOOP_STUCK_LIMIT_MS: silence after which a running step is stopped and the task fails */
+  readonly stuckLimitMs: number;
+  /** MAINLOOP_SANDBOX: `auto` uses bubblewrap when present, `none` never does */
+  readonly sandbox: 'auto' | 'none';
+  /** CODEX_PATH: the codex executable (default: `codex` on PATH) */
+  readonly codexPath: string | undefined;
+}
+
 export interface Config {
   readonly version: string;
   readonly port: number;
@@ -91,6 +134,7 @@ export interface Config {
   readonly logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   /** the main thread's model provider and its settings */
   readonly models: ModelsConfig;
+  readonly workers: WorkersConfig;
 }
 
 export class ConfigError extends Error {
@@ -134,6 +178,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
         oauthToken: values.CLAUDE_CODE_OAUTH_TOKEN,
         configDir: values.CLAUDE_CONFIG_DIR ? path.resolve(expandHome(values.CLAUDE_CONFIG_DIR)) : undefined,
       }),
+    }),
+    workers: Object.freeze({
+      concurrency: values.MAINLOOP_WORKER_CONCURRENCY,
+      defaultRuntime: values.MAINLOOP_DEFAULT_RUNTIME,
+      model: values.MAINLOOP_WORKER_MODEL,
+      checkRounds: values.MAINLOOP_CHECK_ROUNDS,
+      stepTimeoutMs: values.MAINLOOP_STEP_TIMEOUT_MS,
+      stuckAfterMs: values.MAINLOOP_STUCK_AFTER_MS,
+      stuckLimitMs: values.MAINLOOP_STUCK_LIMIT_MS,
+      sandbox: values.MAINLOOP_SANDBOX,
+      codexPath: values.CODEX_PATH,
     }),
     ...overrides,
   };

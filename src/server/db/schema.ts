@@ -1,4 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { ProjectRepo } from '../../contract/projects.js';
+import type { QuestionOption } from '../../contract/questions.js';
+import type { TaskReview } from '../../contract/tasks.js';
 
 /** Kysely's view of the tables. Each module's repository uses only its own tables. */
 export interface Tables {
@@ -12,6 +15,11 @@ export interface Tables {
   tasks: TasksTable;
   messages: MessagesTable;
   proposals: ProposalsTable;
+  projects: ProjectsTable;
+  questions: QuestionsTable;
+  task_logs: TaskLogsTable;
+  task_decisions: TaskDecisionsTable;
+  task_step_runs: TaskStepRunsTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -92,6 +100,13 @@ export interface TasksTable {
   attempt: Generated<number>;
   error: string | null;
   usage: Json<{ inputTokens: number; outputTokens: number; costUsd?: number } | null>;
+  branch: string | null;
+  base_commit: string | null;
+  plan: string | null;
+  review: Json<TaskReview | null>;
+  session_id: string | null;
+  started_at: Date | null;
+  stuck_since: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -125,4 +140,55 @@ export interface ProposalsTable {
   tool_call_id: string;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+export interface ProjectsTable {
+  id: string;
+  user_id: string;
+  name: string;
+  repo: Json<ProjectRepo>;
+  default_branch: string;
+  check_command: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface QuestionsTable {
+  id: string;
+  user_id: string;
+  task_id: string;
+  ask_id: string;
+  position: number;
+  header: string | null;
+  text: string;
+  options: Json<QuestionOption[]>;
+  multi_select: Generated<boolean>;
+  status: Generated<'open' | 'answered' | 'cancelled'>;
+  answer: Json<string | string[] | null>;
+  created_at: CreatedAt;
+  answered_at: Date | null;
+}
+
+export interface TaskLogsTable {
+  task_id: string;
+  seq: number;
+  at: CreatedAt;
+  kind: string;
+  text: string;
+}
+
+export interface TaskDecisionsTable {
+  id: ColumnType<string, never, never>;
+  task_id: string;
+  kind: 'plan' | 'answers' | 'review' | 'retry';
+  payload: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+  taken_at: Date | null;
+  taken_by: string | null;
+}
+
+export interface TaskStepRunsTable {
+  task_id: string;
+  key: string;
+  runs: Generated<number>;
 }

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
-import type { Task, TaskStatus } from '../../contract/tasks.js';
-import type { CreateTaskRequest, Runtime } from '../../contract/thread.js';
+import type { Task, TaskReview, TaskStatus } from '../../contract/tasks.js';
+import type { CreateTaskRequest, Runtime, Usage } from '../../contract/thread.js';
 import type { Queryable } from '../db/database.js';
 import type { TasksTable } from '../db/schema.js';
 
@@ -11,6 +11,22 @@ export interface TaskChanges {
   status?: TaskStatus;
   needsInput?: boolean;
   error?: string | null;
+  attempt?: number;
+  branch?: string;
+  baseCommit?: string;
+  plan?: string | null;
+  review?: TaskReview | null;
+  sessionId?: string | null;
+  usage?: Usage | null;
+  startedAt?: Date;
+  stuckSince?: Date | null;
+}
+
+/** What a task's workflow keeps on the task beyond the API's Task. */
+export interface TaskInternals {
+  baseCommit: string | null;
+  sessionId: string | null;
+  startedAt: Date | null;
 }
 
 /** Tasks as stored; every query is scoped to one user. */
@@ -85,6 +101,15 @@ export class TaskRepository {
         ...(changes.status !== undefined ? { status: changes.status } : {}),
         ...(changes.needsInput !== undefined ? { needs_input: changes.needsInput } : {}),
         ...(changes.error !== undefined ? { error: changes.error } : {}),
+        ...(changes.attempt !== undefined ? { attempt: changes.attempt } : {}),
+        ...(changes.branch !== undefined ? { branch: changes.branch } : {}),
+        ...(changes.baseCommit !== undefined ? { base_commit: changes.baseCommit } : {}),
+        ...(changes.plan !== undefined ? { plan: changes.plan } : {}),
+        ...(changes.review !== undefined ? { review: changes.review && JSON.stringify(changes.review) } : {}),
+        ...(changes.sessionId !== undefined ? { session_id: changes.sessionId } : {}),
+        ...(changes.usage !== undefined ? { usage: changes.usage && JSON.stringify(changes.usage) } : {}),
+        ...(changes.startedAt !== undefined ? { started_at: changes.startedAt } : {}),
+        ...(changes.stuckSince !== undefined ? { stuck_since: changes.stuckSince } : {}),
         updated_at: sql<Date>`greatest(updated_at, ${at})`,
       })
       .where('user_id', '=', userId)
@@ -92,6 +117,32 @@ export class TaskRepository {
       .returningAll()
       .executeTakeFirst();
     return row && toTask(row);
+  }
+
+  async internals(db: Queryable, id: string): Promise<TaskInternals | undefined> {
+    const row = await db
+      .selectFrom('tasks')
+      .select(['base_commit', 'session_id', 'started_at'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && { baseCommit: row.base_commit, sessionId: row.session_id, startedAt: row.started_at };
+  }
+
+  /** Every user's tasks that have not finished (the start-up sweep). */
+  async listUnfinished(db: Queryable): Promise<Array<{ id: string; userId: string }>> {
+    const rows = await db
+      .selectFrom('tasks')
+      .select(['id', 'user_id'])
+      .where('status', 'not in', FINISHED_TASK_STATUSES)
+      .orderBy('created_at')
+      .execute();
+    return rows.map((row) => ({ id: row.id, userId: row.user_id }));
+  }
+
+  /** The owner of a task, for the workflow, which only knows the task's id. */
+  async ownerOf(db: Queryable, id: string): Promise<string | undefined> {
+    const row = await db.selectFrom('tasks').select('user_id').where('id', '=', id).executeTakeFirst();
+    return row?.user_id;
   }
 }
 
@@ -108,8 +159,12 @@ export function toTask(row: Selectable<TasksTable>): Task {
     status: row.status as TaskStatus,
     needsInput: row.needs_input,
     attempt: row.attempt,
+    ...(row.branch ? { branch: row.branch } : {}),
+    ...(row.plan ? { plan: row.plan } : {}),
+    ...(row.review ? { review: row.review } : {}),
     ...(row.error ? { error: row.error } : {}),
     ...(row.usage ? { usage: row.usage } : {}),
+    ...(row.stuck_since ? { stuckSince: row.stuck_since.toISOString() } : {}),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

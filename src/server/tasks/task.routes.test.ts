@@ -2,14 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../contract/tasks.js';
 import { startTestServer, type TestServer } from '../../../test/support/server.js';
 import { addUser, EventStreamClient, ownerIdOf } from '../thread/testing.js';
+import { IdleTaskRunner } from './task-runner.js';
 
 let server: TestServer;
 let other: { userId: string; headers: { authorization: string } };
 let ownerId: string;
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { MAINLOOP_MODEL_PROVIDER: 'none' } });
+  // The API of tasks, not their work: nothing runs a created task here (src/server/workers tests that).
+  server = await startTestServer({ env: { MAINLOOP_MODEL_PROVIDER: 'none' }, taskRunner: new IdleTaskRunner() });
   other = await addUser(server, 'grace');
+  for (const name of ['project-1', 'project-2']) await addProject(name);
   ownerId = await ownerIdOf(server);
 });
 afterAll(async () => {
@@ -94,7 +97,7 @@ describe('POST /api/tasks', () => {
 describe('GET /api/tasks and /api/tasks/:id', () => {
   it('lists your tasks newest first, by status and project; another user’s are neither listed nor found', async () => {
     const mine = (await create({ title: 'Mine', prompt: 'p', projectId: 'project-2' })).json().task as Task;
-    const theirs = (await create({ title: 'Theirs', prompt: 'p', projectId: 'project-2' }, other.headers)).json()
+    const theirs = (await create({ title: 'Theirs', prompt: 'p', projectId: 'project-2-grace' }, other.headers)).json()
       .task as Task;
 
     const all = (await get('/api/tasks')).json().tasks as Task[];
@@ -167,3 +170,19 @@ describe('a task that needs the person', () => {
     });
   });
 });
+
+/** A project row with a chosen id (the owner's, and Grace's for the other user's task). */
+async function addProject(id: string): Promise<void> {
+  for (const userId of [await ownerIdOf(server), other.userId]) {
+    await server.database.db
+      .insertInto('projects')
+      .values({
+        id: userId === other.userId ? `${id}-grace` : id,
+        user_id: userId,
+        name: id,
+        repo: JSON.stringify({ kind: 'local', path: '/nowhere' }),
+        default_branch: 'main',
+      })
+      .execute();
+  }
+}

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { Task, TaskStatus } from '../../contract/tasks.js';
-import { CreateTaskRequest } from '../../contract/thread.js';
+import { CreateTaskRequest, type Runtime } from '../../contract/thread.js';
 import type { Db, Trx } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
 import type { EventService } from '../events/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Ids } from '../lib/ids.js';
 import type { TaskRunner } from './task-runner.js';
-import { FINISHED_TASK_STATUSES, type TaskChanges, type TaskRepository } from './task.repository.js';
+import type { TaskChanges, TaskRepository } from './task.repository.js';
 
 /** Where a task reports what the person must know: a compact `event` message in the main thread. */
 export interface TaskReporter {
@@ -23,6 +23,10 @@ export interface TaskServiceDeps {
   clock: Clock;
   ids: Ids;
   logger: Logger;
+  /** whether the user has this project (tasks name projects by id); without it any id is taken */
+  projects?: { exists(userId: string, projectId: string): Promise<boolean> };
+  /** the runtime of a task that names none (MAINLOOP_DEFAULT_RUNTIME) */
+  defaultRuntime?: Runtime;
 }
 
 /** More writes to make in the transaction that creates or changes a task (a proposal marked confirmed). */
@@ -37,7 +41,7 @@ const LIST_LIMIT = 500;
 export class TaskService {
   constructor(private readonly deps: TaskServiceDeps) {}
 
-  /** Stores a `queued` task (runtime `claude-code` unless named) and hands it to the runner. */
+  /** Stores a `queued` task (the default runtime unless named) and hands it to the runner. */
   async create(userId: string, spec: CreateTaskRequest, options: { within?: WithinTransaction } = {}): Promise<Task> {
     const { db, tasks, events, clock, ids } = this.deps;
     const checked = CreateTaskRequest.safeParse(spec);
@@ -50,7 +54,12 @@ export class TaskService {
       );
     }
     const valid = checked.data;
-    const runtime = valid.runtime ?? 'claude-code';
+    if (valid.projectId && this.deps.projects && !(await this.deps.projects.exists(userId, valid.projectId))) {
+      throw new DomainError('VALIDATION_FAILED', `projectId: you have no project ${valid.projectId}`, {
+        details: { issues: [{ path: 'projectId', message: 'no such project' }] },
+      });
+    }
+    const runtime = valid.runtime ?? this.deps.defaultRuntime ?? 'claude-code';
     // A command has no plan phase.
     const skipPlan = runtime === 'command' ? true : (valid.skipPlan ?? false);
     const task = await db.transaction().execute(async (trx) => {
@@ -90,13 +99,13 @@ export class TaskService {
     return task;
   }
 
-  /** Marks the task cancelled (409 when it already finished) and tells the runner to stop it. */
+  /** Marks the task cancelled (409 when it completed or was cancelled; a failed task can be) and tells the runner to stop it. */
   async cancel(userId: string, id: string, options: { within?: WithinTransaction } = {}): Promise<Task> {
     const { db, tasks, events, clock } = this.deps;
     const task = await db.transaction().execute(async (trx) => {
       const current = await tasks.find(trx, userId, id, { forUpdate: true });
       if (!current) throw notFound(`task ${id}`);
-      if (FINISHED_TASK_STATUSES.includes(current.status)) {
+      if (current.status === 'completed' || current.status === 'cancelled') {
         throw new DomainError('CONFLICT', `task ${id} is already ${current.status}; there is nothing to cancel`);
       }
       const cancelled = (await tasks.update(trx, userId, id, { status: 'cancelled', needsInput: false }, clock.now()))!;
@@ -115,16 +124,23 @@ export class TaskService {
    * transaction. The note starts no model turn; the next turn sees it in its context.
    */
   async update(userId: string, id: string, changes: TaskChanges): Promise<Task> {
-    const { db, tasks, events, reporter, clock } = this.deps;
-    return db.transaction().execute(async (trx) => {
-      const before = await tasks.find(trx, userId, id, { forUpdate: true });
-      if (!before) throw notFound(`task ${id}`);
-      const after = (await tasks.update(trx, userId, id, changes, clock.now()))!;
-      await events.append(trx, userId, 'task.updated', { task: after });
-      const note = attentionNote(before, after);
-      if (note) await reporter.postEvent(userId, { content: note, taskId: id }, trx);
-      return after;
-    });
+    return this.deps.db.transaction().execute((trx) => this.updateWithin(trx, userId, id, changes));
+  }
+
+  /**
+   * `update` inside the caller's transaction. A cancelled or completed task does not change any
+   * more: a step still finishing after a cancel finds it as it is.
+   */
+  async updateWithin(trx: Trx, userId: string, id: string, changes: TaskChanges): Promise<Task> {
+    const { tasks, events, reporter, clock } = this.deps;
+    const before = await tasks.find(trx, userId, id, { forUpdate: true });
+    if (!before) throw notFound(`task ${id}`);
+    if (before.status === 'cancelled' || before.status === 'completed') return before;
+    const after = (await tasks.update(trx, userId, id, changes, clock.now()))!;
+    await events.append(trx, userId, 'task.updated', { task: after });
+    const note = attentionNote(before, after);
+    if (note) await reporter.postEvent(userId, { content: note, taskId: id }, trx);
+    return after;
   }
 
   private async afterCommit(action: 'enqueue' | 'cancel', task: Task): Promise<void> {

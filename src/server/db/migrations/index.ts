@@ -1,5 +1,6 @@
 import { sql as foundation } from './0001-foundation.js';
 import { sql as thread } from './0002-thread.js';
+import { sql as workers } from './0003-workers.js';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'foundation', sql: foundation },
   { version: 2, name: 'thread', sql: thread },
+  { version: 3, name: 'workers', sql: workers },
 ];

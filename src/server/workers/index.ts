@@ -1,0 +1,12 @@
+export { DecisionRepository } from './decision.repository.js';
+export { QuestionRepository } from './question.repository.js';
+export { TaskLogRepository } from './task-log.repository.js';
+export { TaskWork } from './task-work.js';
+export { registerTaskWorkflow, registerWorkerQueue, type TaskWorkflow } from './task.workflow.js';
+export { WorkerService } from './worker.service.js';
+export { workerRoutes } from './worker.routes.js';
+export { WorkspaceManager } from './workspace.js';
+export { RuntimeRegistry } from './runtimes/index.js';
+export { CommandRuntime } from './runtimes/command.js';
+export { findBubblewrap } from './sandbox.js';
+export type { AgentRuntime } from './runtime.js';

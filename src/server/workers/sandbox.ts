@@ -1,0 +1,152 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Where an agent's processes run. With bubblewrap (`bwrap`, Debian's `bubblewrap`) present, a
+ * process sees the machine read-only, its workspace and its own home read-write, a private /tmp,
+ * and not the data directory at all (the database, other tasks' workspaces, the server's
+ * files). Without bubblewrap it runs as a plain child with the scrubbed environment only.
+ */
+export interface Sandbox {
+  readonly kind: 'bubblewrap' | 'none';
+  /** the command line that runs `command args` inside the sandbox */
+  wrap(command: string, args: string[]): { command: string; args: string[] };
+}
+
+export interface SandboxPaths {
+  /** the task's workspace: writable */
+  workspace: string;
+  /** the task's HOME: writable */
+  home: string;
+  /** more writable paths */
+  writable?: string[];
+  /** paths to keep visible read-only even where a hidden path or the private /tmp covers them (the project's repository) */
+  readOnly?: string[];
+  /** hidden: mainloop's data directory (the workspace and home inside it stay visible) */
+  hidden: string[];
+}
+
+export class NoSandbox implements Sandbox {
+  readonly kind = 'none';
+  wrap(command: string, args: string[]) {
+    return { command, args };
+  }
+}
+
+export class BubblewrapSandbox implements Sandbox {
+  readonly kind = 'bubblewrap';
+  constructor(
+    private readonly bwrap: string,
+    private readonly paths: SandboxPaths,
+  ) {}
+
+  wrap(command: string, args: string[]) {
+    const { workspace, home, writable = [], readOnly = [], hidden } = this.paths;
+    const bwrapArgs = [
+      '--ro-bind',
+      '/',
+      '/',
+      '--dev',
+      '/dev',
+      '--proc',
+      '/proc',
+      '--tmpfs',
+      '/tmp',
+      // Hidden first, then the writable paths inside them are bound back in.
+      ...hidden.flatMap((dir) => ['--tmpfs', dir]),
+      ...readOnly.flatMap((dir) => ['--ro-bind', dir, dir]),
+      ...[workspace, home, ...writable].flatMap((dir) => ['--bind', dir, dir]),
+      '--unshare-pid',
+      '--unshare-ipc',
+      '--die-with-parent',
+      '--new-session',
+      '--chdir',
+      workspace,
+      '--',
+      command,
+      ...args,
+    ];
+    return { command: this.bwrap, args: bwrapArgs };
+  }
+}
+
+/** The sandbox for one task: bubblewrap when the machine has it (and MAINLOOP_SANDBOX is not `none`). */
+export function sandboxFor(
+  paths: SandboxPaths,
+  options: { mode: 'auto' | 'none'; bwrap?: string | undefined },
+): Sandbox {
+  if (options.mode === 'none' || !options.bwrap) return new NoSandbox();
+  return new BubblewrapSandbox(options.bwrap, paths);
+}
+
+/** The path of `bwrap` on PATH, or undefined. */
+export function findBubblewrap(searchPath = process.env.PATH ?? ''): string | undefined {
+  for (const dir of searchPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, 'bwrap');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** How long a process tree has after SIGTERM before it gets SIGKILL. */
+export const KILL_GRACE_MS = 2000;
+
+/**
+ * Spawns `command args` through the sandbox in a process group of its own, so that aborting
+ * `signal` ends the whole tree (SIGTERM to the group, SIGKILL after a grace period), whatever
+ * the process started. stdin is closed unless asked for.
+ */
+export function spawnInSandbox(
+  sandbox: Sandbox,
+  command: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; signal?: AbortSignal; stdin?: boolean },
+): ChildProcess {
+  const wrapped = sandbox.wrap(command, args);
+  const spawnOptions: SpawnOptions = {
+    cwd: options.cwd,
+    env: options.env,
+    detached: true,
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  };
+  const child = spawn(wrapped.command, wrapped.args, spawnOptions);
+  const { signal } = options;
+  if (signal) {
+    const stop = () => killTree(child);
+    if (signal.aborted) stop();
+    else {
+      signal.addEventListener('abort', stop, { once: true });
+      child.once('exit', () => signal.removeEventListener('abort', stop));
+    }
+  }
+  return child;
+}
+
+/** SIGTERM to the child's process group, SIGKILL after KILL_GRACE_MS if it is still there. */
+export function killTree(child: ChildProcess, graceMs = KILL_GRACE_MS): void {
+  const pid = child.pid;
+  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  signalGroup(pid, 'SIGTERM');
+  const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
+  timer.unref();
+  child.once('exit', () => {
+    // The leader is gone; what it left behind in the group still gets the SIGKILL.
+    setTimeout(() => signalGroup(pid, 'SIGKILL'), 50).unref();
+    clearTimeout(timer);
+  });
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}

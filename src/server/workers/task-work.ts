@@ -1,0 +1,470 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Question } from '../../contract/questions.js';
+import type { Task, TaskReview } from '../../contract/tasks.js';
+import type { Runtime, Usage } from '../../contract/thread.js';
+import type { WorkersConfig } from '../config/index.js';
+import type { Db } from '../db/database.js';
+import type { EventService } from '../events/index.js';
+import type { Clock } from '../lib/clock.js';
+import type { Ids } from '../lib/ids.js';
+import type { ProjectService } from '../projects/index.js';
+import type { TaskChanges, TaskRepository } from '../tasks/task.repository.js';
+import type { TaskService } from '../tasks/task.service.js';
+import type { Decision, DecisionKind, DecisionRepository } from './decision.repository.js';
+import { TaskLogWriter } from './log-writer.js';
+import type { QuestionRepository } from './question.repository.js';
+import type { AgentOutcome, AskedQuestion } from './runtime.js';
+import { CommandRuntime } from './runtimes/command.js';
+import type { RuntimeRegistry } from './runtimes/index.js';
+import { sandboxFor } from './sandbox.js';
+import type { TaskLogRepository } from './task-log.repository.js';
+import type { MergeResult, ProjectCheckout, WorkspaceManager } from './workspace.js';
+
+/** What the workflow needs to know about its task, read once at its start. */
+export interface TaskSetup {
+  userId: string;
+  title: string;
+  prompt: string;
+  runtime: Runtime;
+  skipPlan: boolean;
+  hasProject: boolean;
+  checkCommand: string | null;
+  baseBranch: string;
+}
+
+/** One long step of a task, run from the worker queue: an agent run or the project's checks. */
+export type PhaseInput =
+  | {
+      kind: 'agent';
+      taskId: string;
+      key: string;
+      mode: 'plan' | 'implement';
+      prompt: string;
+      sessionId?: string;
+      fresh?: boolean;
+    }
+  | { kind: 'check'; taskId: string; key: string };
+
+export type PhaseResult = AgentOutcome | { kind: 'checked'; passed: boolean; output: string };
+
+/** A task with its owner: the workflow knows a task by id only. */
+type OwnedTask = Task & { userId: string };
+
+/** How much of a failed check's output goes back to the agent. */
+const CHECK_OUTPUT_LINES = 80;
+
+export interface TaskWorkDeps {
+  db: Db;
+  tasks: TaskRepository;
+  taskService: TaskService;
+  projects: ProjectService;
+  questions: QuestionRepository;
+  logs: TaskLogRepository;
+  decisions: DecisionRepository;
+  events: Pick<EventService, 'append'>;
+  workspaces: WorkspaceManager;
+  runtimes: RuntimeRegistry;
+  config: WorkersConfig & { dataDir: string; bwrap: string | undefined };
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+}
+
+/**
+ * The steps of a task's workflow (task.workflow.ts), one method each. Each is idempotent or
+ * keyed, so a step that runs again after a crash changes nothing twice; each stores what it
+ * changed (with `task.updated`) before it returns.
+ */
+export class TaskWork {
+  /** Runs in progress in this process, to stop on cancel. */
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(private readonly deps: TaskWorkDeps) {}
+
+  /** Creates the workspace and records the branch; reads what the workflow needs. */
+  async prepare(taskId: string): Promise<TaskSetup> {
+    const { tasks, db, workspaces } = this.deps;
+    const task = await this.task(taskId);
+    const project = task.projectId ? await this.deps.projects.find(task.userId, task.projectId) : undefined;
+    const checkout = project && toCheckout(project);
+    const prepared = await workspaces.prepare(task, checkout);
+    const internals = await tasks.internals(db, taskId);
+    if (!internals?.baseCommit || task.branch !== prepared.branch) {
+      await this.update(task, { branch: prepared.branch, baseCommit: prepared.baseCommit });
+    }
+    return {
+      userId: task.userId,
+      title: task.title,
+      prompt: task.prompt,
+      runtime: task.runtime,
+      skipPlan: task.skipPlan,
+      hasProject: !!checkout,
+      checkCommand: project?.checkCommand ?? null,
+      baseBranch: prepared.baseBranch,
+    };
+  }
+
+  /** One phase, from the worker queue. */
+  async runPhase(input: PhaseInput): Promise<PhaseResult> {
+    const task = await this.task(input.taskId);
+    if (task.status === 'cancelled') return { kind: 'failed', error: 'cancelled' };
+    const again = await this.startedBefore(task.id, input.key);
+    const log = this.logWriter(task);
+    if (again || (input.kind === 'agent' && input.fresh)) {
+      await this.deps.workspaces.reset(task.id);
+      if (again)
+        log.write(
+          'system',
+          'This step is running again after an interruption: the workspace is back at its last checkpoint.',
+        );
+    }
+    const internals = await this.deps.tasks.internals(this.deps.db, task.id);
+    await this.update(task, {
+      status: input.kind === 'check' ? 'checking' : input.mode === 'plan' ? 'planning' : 'implementing',
+      error: null,
+      ...(internals?.startedAt ? {} : { startedAt: this.deps.clock.now() }),
+    });
+    try {
+      if (input.kind === 'check') return await this.check(task, log);
+      return await this.agent(task, input, log);
+    } finally {
+      await log.close();
+    }
+  }
+
+  /** Checkpoints the workspace as one commit, once per key. */
+  async checkpoint(taskId: string, key: string, message: string): Promise<{ commit: string; changed: boolean }> {
+    return this.deps.workspaces.commit(taskId, key, message);
+  }
+
+  /** Stores the agent's questions (once per key) and marks the task as needing the person. */
+  async ask(taskId: string, key: string, asked: AskedQuestion[]): Promise<void> {
+    const { db, questions, events, clock, ids } = this.deps;
+    const task = await this.task(taskId);
+    if (task.status === 'cancelled') return;
+    const stored = await db.transaction().execute(async (trx) => {
+      const created = await questions.insertAsk(trx, {
+        userId: task.userId,
+        taskId,
+        askId: `${taskId}:${key}`,
+        questions: asked,
+        ids: asked.map(() => ids.id()),
+        at: clock.now(),
+      });
+      for (const question of created) await events.append(trx, task.userId, 'question.created', { question });
+      return created;
+    });
+    if (stored.length) await this.update(task, { needsInput: true });
+  }
+
+  /** The person's answers to one ask, in order, for the prompt that resumes the agent. */
+  async answersOf(askId: string): Promise<Array<{ question: string; answer: string | string[] }>> {
+    const asked = await this.deps.questions.listAsk(this.deps.db, askId);
+    return asked.map((question: Question) => ({ question: question.text, answer: question.answer ?? '(no answer)' }));
+  }
+
+  /** The oldest waiting decision of these kinds, taken for the wait `key` (the same again for the same key). */
+  async takeDecision(taskId: string, kinds: DecisionKind[], key: string): Promise<Decision | undefined> {
+    const { db, decisions, clock } = this.deps;
+    return db.transaction().execute((trx) => decisions.take(trx, taskId, kinds, key, clock.now()));
+  }
+
+  async planReady(taskId: string, plan: string): Promise<void> {
+    const task = await this.task(taskId);
+    await this.update(task, { plan, status: 'awaiting_plan_approval' });
+  }
+
+  /** Publishes the branch (a project's) and asks for review with a phone-sized summary. */
+  async readyForReview(
+    taskId: string,
+    info: { checks: TaskReview['checks']; summary: string | undefined },
+  ): Promise<{ changed: boolean }> {
+    const { workspaces, tasks, db, clock } = this.deps;
+    const task = await this.task(taskId);
+    const internals = await tasks.internals(db, taskId);
+    const base = internals?.baseCommit ?? (await workspaces.head(taskId));
+    const files = await workspaces.diffFiles(taskId, base, { withPatch: false });
+    const head = await workspaces.head(taskId);
+    if (task.projectId && task.branch && files.length) await workspaces.publish(taskId, task.branch);
+    const review: TaskReview = {
+      files: files.map(({ path: file, additions, deletions }) => ({ path: file, additions, deletions })),
+      additions: files.reduce((sum, file) => sum + file.additions, 0),
+      deletions: files.reduce((sum, file) => sum + file.deletions, 0),
+      checks: info.checks,
+      durationMs: Math.max(0, clock.now().getTime() - (internals?.startedAt ?? new Date(task.createdAt)).getTime()),
+      ...(info.summary ? { summary: info.summary.slice(0, 1_000) } : {}),
+      commit: head,
+    };
+    await this.update(task, { review, status: 'awaiting_review', needsInput: false });
+    return { changed: files.length > 0 };
+  }
+
+  async merge(taskId: string): Promise<MergeResult> {
+    const task = await this.task(taskId);
+    if (!task.projectId || !task.branch) return { merged: true, commit: await this.deps.workspaces.head(taskId) };
+    const project = await this.deps.projects.find(task.userId, task.projectId);
+    if (!project) return { merged: false, conflict: false, reason: 'the task’s project was removed' };
+    const checkout = toCheckout(project);
+    if (!checkout) return { merged: false, conflict: false, reason: 'only local projects can be merged for now' };
+    await this.deps.workspaces.publish(taskId, task.branch);
+    return this.deps.workspaces.merge(taskId, checkout, task.branch, task.title);
+  }
+
+  /** Done: a project's workspace goes (its branch stays in the repository); a scratch one stays, it holds the work. */
+  async complete(taskId: string): Promise<void> {
+    const task = await this.task(taskId);
+    if (task.projectId) await this.deps.workspaces.remove(taskId);
+    await this.update(task, { status: 'completed', needsInput: false, error: null, stuckSince: null });
+    await this.note(task, 'Completed.');
+  }
+
+  async fail(taskId: string, error: string): Promise<void> {
+    const task = await this.task(taskId);
+    await this.update(task, { status: 'failed', error, needsInput: false, stuckSince: null });
+    await this.note(task, `Failed: ${error}`);
+  }
+
+  /** Stops the run of this task in this process, if one is going (cancel). */
+  stop(taskId: string): boolean {
+    const controller = this.running.get(taskId);
+    controller?.abort(new Error('cancelled'));
+    return !!controller;
+  }
+
+  /** After a cancel: the agent is stopped, questions closed, decisions dropped, the workspace removed (a project's branch kept). */
+  async cleanUpCancelled(cancelled: Task): Promise<void> {
+    const { db, questions, decisions, events, workspaces, clock, logger } = this.deps;
+    this.stop(cancelled.id);
+    const userId = await this.ownerOf(cancelled.id);
+    if (!userId) return;
+    const task = { ...cancelled, userId };
+    await db.transaction().execute(async (trx) => {
+      for (const question of await questions.cancelOpen(trx, task.id)) {
+        await events.append(trx, task.userId, 'question.answered', { question });
+      }
+      await decisions.dropPending(trx, task.id, clock.now());
+    });
+    try {
+      if (task.projectId && task.branch && (await workspaces.exists(task.id))) {
+        const internals = await this.deps.tasks.internals(db, task.id);
+        const head = await workspaces.head(task.id);
+        if (internals?.baseCommit && head !== internals.baseCommit) await workspaces.publish(task.id, task.branch);
+      }
+    } catch (error) {
+      logger.warn({ err: error, taskId: task.id }, 'could not keep a cancelled task’s branch');
+    }
+    await workspaces.remove(task.id);
+  }
+
+  /** The task's owner, for callers that know only its id. */
+  async ownerOf(taskId: string): Promise<string | undefined> {
+    return this.deps.tasks.ownerOf(this.deps.db, taskId);
+  }
+
+  private async agent(
+    task: OwnedTask,
+    input: Extract<PhaseInput, { kind: 'agent' }>,
+    log: TaskLogWriter,
+  ): Promise<AgentOutcome> {
+    const runtime = this.deps.runtimes.get(task.runtime);
+    if (!runtime) return { kind: 'failed', error: `the ${task.runtime} runtime is not available on this server` };
+    const availability = await runtime.availability();
+    if (!availability.available) return { kind: 'failed', error: `${task.runtime} cannot run: ${availability.reason}` };
+    const outcome = await this.supervised(task, log, (signal, env, sandbox, cwd) =>
+      runtime.run({
+        taskId: task.id,
+        mode: input.mode,
+        prompt: input.prompt,
+        ...(input.sessionId ? { sessionId: input.sessionId } : {}),
+        ...(task.model ? { model: task.model } : {}),
+        ...(task.command ? { command: task.command } : {}),
+        cwd,
+        env,
+        sandbox,
+        signal,
+        log: (entry) => log.write(entry.kind, entry.text),
+      }),
+    );
+    const changes: TaskChanges = {};
+    if (outcome.sessionId) changes.sessionId = outcome.sessionId;
+    if (outcome.usage) changes.usage = addUsage(task.usage, outcome.usage);
+    if (Object.keys(changes).length) await this.update(task, changes);
+    return outcome;
+  }
+
+  private async check(task: OwnedTask, log: TaskLogWriter): Promise<PhaseResult> {
+    const project = task.projectId ? await this.deps.projects.find(task.userId, task.projectId) : undefined;
+    const command = project?.checkCommand;
+    if (!command) return { kind: 'checked', passed: true, output: '' };
+    const runner = new CommandRuntime({ tailLines: CHECK_OUTPUT_LINES });
+    log.write('system', `Running the project's checks: ${command}`);
+    const outcome = await this.supervised(task, log, (signal, env, sandbox, cwd) =>
+      runner.run({
+        taskId: task.id,
+        mode: 'implement',
+        prompt: '',
+        command,
+        cwd,
+        env,
+        sandbox,
+        signal,
+        log: (e) => log.write(e.kind, e.text),
+      }),
+    );
+    if (outcome.kind === 'done') return { kind: 'checked', passed: true, output: '' };
+    return { kind: 'checked', passed: false, output: outcome.kind === 'failed' ? outcome.error : '' };
+  }
+
+  /**
+   * Runs `work` with a scrubbed environment and a sandbox, under a watchdog: silence longer than
+   * stuckAfterMs flags the task stuck, longer than stuckLimitMs stops it, and no run lasts longer
+   * than stepTimeoutMs. Cancel (`stop`) aborts it; the runtime ends its process tree.
+   */
+  private async supervised(
+    task: OwnedTask,
+    log: TaskLogWriter,
+    work: (
+      signal: AbortSignal,
+      env: Record<string, string>,
+      sandbox: ReturnType<typeof sandboxFor>,
+      cwd: string,
+    ) => Promise<AgentOutcome>,
+  ): Promise<AgentOutcome> {
+    const { workspaces, config, clock } = this.deps;
+    const { path: cwd, home } = workspaces.paths(task.id);
+    const tmp = path.join(home, 'tmp');
+    await mkdir(tmp, { recursive: true });
+    // The project's repository stays readable: the clone borrows its objects, and the agent may fetch from it.
+    const project = task.projectId ? await this.deps.projects.find(task.userId, task.projectId) : undefined;
+    const repoPath = project?.repo.kind === 'local' ? project.repo.path : undefined;
+    const sandbox = sandboxFor(
+      { workspace: cwd, home, hidden: [config.dataDir], readOnly: repoPath ? [repoPath] : [] },
+      { mode: config.sandbox, bwrap: config.bwrap },
+    );
+    const env = scrubbedEnv({ home, tmp: sandbox.kind === 'bubblewrap' ? '/tmp' : tmp });
+    const controller = new AbortController();
+    this.running.set(task.id, controller);
+    const startedAt = clock.now().getTime();
+    let lastActivity = startedAt;
+    let stuckSince: number | undefined;
+    let stopReason: string | undefined;
+    const originalWrite = log.write.bind(log);
+    log.write = (kind, text) => {
+      lastActivity = clock.now().getTime();
+      if (stuckSince !== undefined) {
+        stuckSince = undefined;
+        void this.update(task, { stuckSince: null }).catch(() => {});
+      }
+      originalWrite(kind, text);
+    };
+    const watchdog = setInterval(
+      () => {
+        const now = clock.now().getTime();
+        const silent = now - lastActivity;
+        if (now - startedAt > config.stepTimeoutMs) {
+          stopReason = `the step ran longer than its limit of ${minutes(config.stepTimeoutMs)}`;
+        } else if (silent > config.stuckLimitMs) {
+          stopReason = `no output for ${minutes(silent)}: stopped as stuck`;
+        } else if (silent > config.stuckAfterMs && stuckSince === undefined) {
+          stuckSince = lastActivity;
+          originalWrite('system', `No output for ${minutes(silent)}: this step may be stuck.`);
+          void this.update(task, { stuckSince: new Date(lastActivity) }).catch(() => {});
+        }
+        if (stopReason && !controller.signal.aborted) controller.abort(new Error(stopReason));
+      },
+      Math.max(50, Math.min(5_000, Math.floor(config.stuckAfterMs / 4))),
+    );
+    try {
+      const outcome = await work(controller.signal, env, sandbox, cwd);
+      if (stopReason) return { ...outcome, kind: 'failed', error: stopReason };
+      return outcome;
+    } catch (error) {
+      return { kind: 'failed', error: `the runtime failed: ${error instanceof Error ? error.message : String(error)}` };
+    } finally {
+      clearInterval(watchdog);
+      log.write = originalWrite;
+      this.running.delete(task.id);
+      if (stuckSince !== undefined) await this.update(task, { stuckSince: null }).catch(() => {});
+    }
+  }
+
+  private async startedBefore(taskId: string, key: string): Promise<boolean> {
+    const row = await this.deps.db
+      .insertInto('task_step_runs')
+      .values({ task_id: taskId, key })
+      .onConflict((conflict) =>
+        conflict.columns(['task_id', 'key']).doUpdateSet((eb) => ({ runs: eb('task_step_runs.runs', '+', 1) })),
+      )
+      .returning('runs')
+      .executeTakeFirstOrThrow();
+    return row.runs > 1;
+  }
+
+  private async task(taskId: string): Promise<OwnedTask> {
+    const userId = await this.ownerOf(taskId);
+    const task = userId && (await this.deps.taskService.find(userId, taskId));
+    if (!task) throw new Error(`task ${taskId} does not exist`);
+    return { ...task, userId };
+  }
+
+  private async update(task: OwnedTask, changes: TaskChanges): Promise<Task> {
+    return this.deps.taskService.update(task.userId, task.id, changes);
+  }
+
+  /** One status line in the task's log. */
+  private async note(task: OwnedTask, text: string): Promise<void> {
+    const log = this.logWriter(task);
+    log.write('status', text);
+    await log.close();
+  }
+
+  private logWriter(task: OwnedTask): TaskLogWriter {
+    const { db, logs, events, clock, logger } = this.deps;
+    return new TaskLogWriter({ db, logs, events, clock, logger }, { id: task.id, userId: task.userId });
+  }
+}
+
+function toCheckout(project: {
+  repo: { kind: string; path?: string };
+  defaultBranch: string;
+}): ProjectCheckout | undefined {
+  if (project.repo.kind !== 'local' || !project.repo.path) return undefined;
+  return { repoPath: project.repo.path, defaultBranch: project.defaultBranch };
+}
+
+/**
+ * The agent's whole environment: enough to run tools (PATH, locale, a HOME and TMPDIR of the
+ * task's own), nothing of the server's (no DATABASE_URL, no API keys, no MAINLOOP_*). A runtime
+ * adds the credentials it was configured with.
+ */
+export function scrubbedEnv(paths: { home: string; tmp: string }): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: paths.home,
+    TMPDIR: paths.tmp,
+    LANG: process.env.LANG ?? 'C.UTF-8',
+    TERM: 'dumb',
+    CI: 'true',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_AUTHOR_NAME: 'mainloop worker',
+    GIT_AUTHOR_EMAIL: 'worker@mainloop.localhost',
+    GIT_COMMITTER_NAME: 'mainloop worker',
+    GIT_COMMITTER_EMAIL: 'worker@mainloop.localhost',
+  };
+}
+
+export function addUsage(total: Usage | undefined, more: Usage): Usage {
+  const costUsd = (total?.costUsd ?? 0) + (more.costUsd ?? 0);
+  return {
+    inputTokens: (total?.inputTokens ?? 0) + more.inputTokens,
+    outputTokens: (total?.outputTokens ?? 0) + more.outputTokens,
+    ...(total?.costUsd !== undefined || more.costUsd !== undefined ? { costUsd } : {}),
+  };
+}
+
+function minutes(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}

@@ -1,0 +1,327 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Question } from '../../contract/questions.js';
+import type { LogEntry, Task } from '../../contract/tasks.js';
+import { ScriptedRuntime, untilAborted } from '../../../test/support/scripted-runtime.js';
+import { startTestServer, type TestServer } from '../../../test/support/server.js';
+import { addUser } from '../thread/testing.js';
+import { CommandRuntime } from './runtimes/command.js';
+
+let server: TestServer;
+let agent: ScriptedRuntime;
+let repo: string;
+let projectId: string;
+
+beforeAll(async () => {
+  agent = new ScriptedRuntime('claude-code');
+  server = await startTestServer({
+    env: { MAINLOOP_MODEL_PROVIDER: 'none', MAINLOOP_WORKER_CONCURRENCY: '4' },
+    runtimes: [agent, new CommandRuntime()],
+  });
+  repo = await makeRepository();
+  const created = await api('POST', '/api/projects', {
+    repo: { kind: 'local', path: repo },
+    checkCommand: 'test -f ok.txt',
+  });
+  expect(created.statusCode).toBe(201);
+  projectId = created.json().project.id;
+}, 60_000);
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('a command task', () => {
+  it('runs in a scratch workspace, logs its output line by line, and completes', async () => {
+    const task = await createTask({
+      title: 'Say hello',
+      prompt: 'greet',
+      runtime: 'command',
+      command: 'echo hello; echo oops >&2',
+    });
+    const done = await waitForTask(task.id, (t) => t.status === 'completed');
+    expect(done.attempt).toBe(1);
+    const logs = await logsOf(task.id);
+    expect(logs.map((entry) => [entry.kind, entry.text])).toEqual(
+      expect.arrayContaining([
+        ['system', '$ echo hello; echo oops >&2'],
+        ['stdout', 'hello'],
+        ['stderr', 'oops'],
+      ]),
+    );
+    expect(logs.map((entry) => entry.seq)).toEqual(logs.map((_, index) => index + 1));
+  });
+
+  it('fails with the exit code and the end of the output, and a retry runs it again', async () => {
+    const task = await createTask({
+      title: 'Flaky job',
+      prompt: 'x',
+      runtime: 'command',
+      command: 'test -f "$HOME/go" || { echo "not yet"; exit 3; }',
+    });
+    const failed = await waitForTask(task.id, (t) => t.status === 'failed');
+    expect(failed.error).toMatch(/exited with code 3[\s\S]*not yet/);
+    // The task's own HOME, which its sandbox shows it.
+    await writeFile(path.join(server.dataDir, 'homes', task.id, 'go'), '');
+    const retried = await api('POST', `/api/tasks/${task.id}/retry`);
+    expect(retried.statusCode).toBe(200);
+    expect(retried.json().task).toMatchObject({ attempt: 2, status: 'queued' });
+    const done = await waitForTask(task.id, (t) => t.status === 'completed');
+    expect(done.attempt).toBe(2);
+    expect(done.error).toBeUndefined();
+  });
+
+  it('sees a scrubbed environment: none of the server’s secrets', async () => {
+    process.env.MAINLOOP_TEST_SECRET = 'do-not-leak';
+    const task = await createTask({ title: 'Env', prompt: 'x', runtime: 'command', command: 'env' });
+    await waitForTask(task.id, (t) => t.status === 'completed');
+    const text = (await logsOf(task.id)).map((entry) => entry.text).join('\n');
+    expect(text).not.toContain('do-not-leak');
+    expect(text).not.toContain('DATABASE_URL');
+    expect(text).not.toContain('MAINLOOP_API_TOKEN');
+    expect(text).toMatch(/^HOME=.*homes/m);
+    delete process.env.MAINLOOP_TEST_SECRET;
+  });
+});
+
+describe('an agent task on a project', () => {
+  it('plans, waits for approval, implements, checks, asks for review and merges on approve', async () => {
+    agent.then(
+      () => ({ kind: 'plan', plan: '1. Add ok.txt\n2. Done', sessionId: 'session-1' }),
+      async (request) => {
+        await writeFile(path.join(request.cwd, 'ok.txt'), 'fine\n');
+        return {
+          kind: 'done',
+          summary: 'Added ok.txt',
+          sessionId: 'session-1',
+          usage: { inputTokens: 100, outputTokens: 20, costUsd: 0.01 },
+        };
+      },
+    );
+    const task = await createTask({ title: 'Add ok file', prompt: 'Add ok.txt', projectId });
+    const planned = await waitForTask(task.id, (t) => t.status === 'awaiting_plan_approval');
+    expect(planned.plan).toBe('1. Add ok.txt\n2. Done');
+    expect(planned.branch).toMatch(/^mainloop\/[a-z0-9]{8}-add-ok-file$/);
+    expect(agent.requests.at(-1)).toMatchObject({ mode: 'plan' });
+
+    expect((await api('POST', `/api/tasks/${task.id}/review`, { decision: 'approve' })).statusCode).toBe(409);
+    expect((await api('POST', `/api/tasks/${task.id}/plan`, { decision: 'revise' })).statusCode).toBe(400);
+    expect((await api('POST', `/api/tasks/${task.id}/plan`, { decision: 'approve' })).statusCode).toBe(200);
+
+    const review = await waitForTask(task.id, (t) => t.status === 'awaiting_review');
+    expect(agent.requests.at(-1)).toMatchObject({ mode: 'implement', sessionId: 'session-1' });
+    expect(review.review).toMatchObject({
+      files: [{ path: 'ok.txt', additions: 1, deletions: 0 }],
+      additions: 1,
+      deletions: 0,
+      checks: { command: 'test -f ok.txt', passed: true, rounds: 1 },
+      summary: 'Added ok.txt',
+    });
+    expect(review.usage).toEqual({ inputTokens: 100, outputTokens: 20, costUsd: 0.01 });
+    // The branch is in the project already, for the person to look at.
+    expect(git(repo, 'branch', '--list', review.branch!)).toContain(review.branch!);
+
+    const diff = await api('GET', `/api/tasks/${task.id}/diff`);
+    expect(diff.headers['content-type']).toMatch(/^text\/plain/);
+    expect(diff.body).toContain('+++ b/ok.txt');
+    const json = await server.app.inject({
+      method: 'GET',
+      url: `/api/tasks/${task.id}/diff`,
+      headers: { ...server.authHeaders, accept: 'application/json' },
+    });
+    expect(json.json().files).toEqual([
+      expect.objectContaining({ path: 'ok.txt', additions: 1, patch: expect.stringContaining('+fine') }),
+    ]);
+
+    expect((await api('POST', `/api/tasks/${task.id}/review`, { decision: 'approve' })).statusCode).toBe(200);
+    await waitForTask(task.id, (t) => t.status === 'completed');
+    expect(await readFile(path.join(repo, 'ok.txt'), 'utf8')).toBe('fine\n');
+    expect(git(repo, 'log', '-1', '--format=%s')).toContain(`Merge ${review.branch}`);
+    expect(existsSync(path.join(server.dataDir, 'workspaces', task.id))).toBe(false);
+    git(repo, 'rm', '-q', 'ok.txt');
+    git(repo, 'commit', '-q', '-m', 'reset for the next test');
+  });
+
+  it('revises a plan with feedback, asks a question and resumes the same session with the answer', async () => {
+    agent.then(
+      () => ({ kind: 'plan', plan: 'Plan A', sessionId: 's-2' }),
+      () => ({ kind: 'plan', plan: 'Plan B', sessionId: 's-2' }),
+      () => ({
+        kind: 'question',
+        sessionId: 's-2',
+        questions: [
+          {
+            header: 'Colour',
+            text: 'Which colour?',
+            options: [{ label: 'red' }, { label: 'blue' }],
+            multiSelect: false,
+          },
+          { text: 'Which sizes?', options: [{ label: 'S' }, { label: 'M' }, { label: 'L' }], multiSelect: true },
+        ],
+      }),
+      async (request) => {
+        await writeFile(path.join(request.cwd, 'ok.txt'), 'sized\n');
+        return { kind: 'done', summary: 'done', sessionId: 's-2' };
+      },
+    );
+    const task = await createTask({ title: 'Paint', prompt: 'Paint it', projectId });
+    await waitForTask(task.id, (t) => t.status === 'awaiting_plan_approval' && t.plan === 'Plan A');
+    await api('POST', `/api/tasks/${task.id}/plan`, { decision: 'revise', feedback: 'Use B instead' });
+    await waitForTask(task.id, (t) => t.status === 'awaiting_plan_approval' && t.plan === 'Plan B');
+    expect(agent.requests.at(-1)).toMatchObject({
+      mode: 'plan',
+      sessionId: 's-2',
+      prompt: expect.stringContaining('Use B instead'),
+    });
+    await api('POST', `/api/tasks/${task.id}/plan`, { decision: 'approve' });
+
+    const asking = await waitForTask(task.id, (t) => t.needsInput);
+    expect(asking.status).toBe('implementing');
+    const open = (await api('GET', `/api/questions?status=open&taskId=${task.id}`)).json().questions as Question[];
+    expect(open.map((q) => [q.header, q.text, q.multiSelect])).toEqual([
+      ['Colour', 'Which colour?', false],
+      [undefined, 'Which sizes?', true],
+    ]);
+    expect((await api('POST', `/api/questions/${open[0]!.id}/answer`, { answer: ['red', 'blue'] })).statusCode).toBe(
+      400,
+    );
+    expect((await api('POST', `/api/questions/${open[0]!.id}/answer`, { answer: 'blue' })).statusCode).toBe(200);
+    expect((await api('POST', `/api/questions/${open[0]!.id}/answer`, { answer: 'red' })).statusCode).toBe(409);
+    // One of two answered: the agent waits for both.
+    expect((await getTask(task.id)).needsInput).toBe(true);
+    await api('POST', `/api/questions/${open[1]!.id}/answer`, { answer: ['S', 'L'] });
+
+    await waitForTask(task.id, (t) => t.status === 'awaiting_review');
+    const resumed = agent.requests.at(-1)!;
+    expect(resumed).toMatchObject({ mode: 'implement', sessionId: 's-2' });
+    expect(resumed.prompt).toContain('Which colour?\n  Answer: blue');
+    expect(resumed.prompt).toContain('Which sizes?\n  Answer: S, L');
+    await api('POST', `/api/tasks/${task.id}/cancel`);
+  });
+
+  it('sends failing checks back to the agent, then fails when the budget is spent; retry starts again', async () => {
+    agent.then(
+      () => ({ kind: 'done', summary: 'forgot the file' }),
+      () => ({ kind: 'done', summary: 'still forgot' }),
+      () => ({ kind: 'done', summary: 'and again' }),
+    );
+    const task = await createTask({ title: 'Checks', prompt: 'x', projectId, skipPlan: true });
+    const failed = await waitForTask(task.id, (t) => t.status === 'failed');
+    expect(failed.error).toMatch(/checks still fail after 3 rounds/);
+    expect(agent.requests.slice(-2).map((request) => request.prompt)).toEqual([
+      expect.stringContaining('checks failed (`test -f ok.txt`, round 1 of 3)'),
+      expect.stringContaining('round 2 of 3'),
+    ]);
+    agent.then(async (request) => {
+      await writeFile(path.join(request.cwd, 'ok.txt'), 'fixed\n');
+      return { kind: 'done', summary: 'fixed' };
+    });
+    await api('POST', `/api/tasks/${task.id}/retry`);
+    const review = await waitForTask(task.id, (t) => t.status === 'awaiting_review');
+    expect(review.attempt).toBe(2);
+    expect(review.review?.checks).toMatchObject({ passed: true });
+    await api('POST', `/api/tasks/${task.id}/review`, { decision: 'request_changes', feedback: 'Say more' });
+    agent.then(async (request) => {
+      await writeFile(path.join(request.cwd, 'ok.txt'), 'fixed, with more words\n');
+      return { kind: 'done', summary: 'said more' };
+    });
+    await waitForTask(task.id, (t) => t.status === 'awaiting_review' && t.review?.summary === 'said more');
+    expect(agent.requests.at(-1)!.prompt).toContain('Say more');
+    await api('POST', `/api/tasks/${task.id}/cancel`);
+  });
+
+  it('cancel stops a running agent, removes the workspace and keeps the branch', async () => {
+    agent.then(async (request) => {
+      await writeFile(path.join(request.cwd, 'partial.txt'), 'half\n');
+      return untilAborted(request);
+    });
+    const task = await createTask({ title: 'Long one', prompt: 'x', projectId, skipPlan: true });
+    const before = agent.requests.length;
+    await agent.started(before + 1);
+    const cancelled = await api('POST', `/api/tasks/${task.id}/cancel`);
+    expect(cancelled.json().task.status).toBe('cancelled');
+    expect((await api('POST', `/api/tasks/${task.id}/cancel`)).statusCode).toBe(409);
+    await waitUntil(() => !existsSync(path.join(server.dataDir, 'workspaces', task.id)));
+    const final = await getTask(task.id);
+    expect(final.status).toBe('cancelled');
+    expect((await api('GET', `/api/tasks/${task.id}/diff`)).statusCode).toBe(409);
+  });
+});
+
+describe('what the person may do', () => {
+  it('answers 404 for another user’s task and question, 400 for bad input', async () => {
+    const other = await addUser(server, 'mallory');
+    const task = await createTask({ title: 'Mine', prompt: 'x', runtime: 'command', command: 'true' });
+    for (const url of [`/api/tasks/${task.id}/logs`, `/api/tasks/${task.id}/diff`]) {
+      expect((await server.app.inject({ method: 'GET', url, headers: other.headers })).statusCode).toBe(404);
+    }
+    for (const [url, payload] of [
+      [`/api/tasks/${task.id}/retry`, {}],
+      [`/api/tasks/${task.id}/cancel`, {}],
+      [`/api/tasks/${task.id}/plan`, { decision: 'approve' }],
+      [`/api/tasks/${task.id}/review`, { decision: 'approve' }],
+    ] as const) {
+      expect((await server.app.inject({ method: 'POST', url, headers: other.headers, payload })).statusCode).toBe(404);
+    }
+    expect((await api('POST', `/api/tasks/${task.id}/plan`, { decision: 'maybe' })).statusCode).toBe(400);
+    expect((await api('GET', `/api/tasks/${task.id}/logs?after=-1`)).statusCode).toBe(400);
+    expect((await api('POST', '/api/questions/nope/answer', { answer: '' })).statusCode).toBe(400);
+    expect((await api('POST', '/api/questions/nope/answer', { answer: 'x' })).statusCode).toBe(404);
+    expect((await api('POST', '/api/tasks', { title: 't', prompt: 'p', projectId: 'no-such' })).statusCode).toBe(400);
+  });
+});
+
+async function api(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) {
+  return server.app.inject({ method, url, headers: server.authHeaders, ...(payload ? { payload } : {}) });
+}
+
+async function createTask(spec: object): Promise<Task> {
+  const response = await api('POST', '/api/tasks', spec);
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json().task;
+}
+
+async function getTask(id: string): Promise<Task> {
+  return (await api('GET', `/api/tasks/${id}`)).json().task;
+}
+
+async function logsOf(id: string): Promise<LogEntry[]> {
+  return (await api('GET', `/api/tasks/${id}/logs`)).json().entries;
+}
+
+async function waitForTask(id: string, done: (task: Task) => boolean, timeout = 30_000): Promise<Task> {
+  let last: Task | undefined;
+  await waitUntil(async () => {
+    last = await getTask(id);
+    return done(last);
+  }, timeout).catch(() => {
+    throw new Error(`task ${id} did not get there; it is ${JSON.stringify(last)}`);
+  });
+  return last!;
+}
+
+async function waitUntil(condition: () => boolean | Promise<boolean>, timeout = 30_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8' });
+}
+
+async function makeRepository(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ml-project-'));
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'config', 'user.email', 'dev@example.com');
+  git(dir, 'config', 'user.name', 'Dev');
+  await writeFile(path.join(dir, 'README.md'), '# project\n');
+  git(dir, 'add', '.');
+  git(dir, 'commit', '-q', '-m', 'initial');
+  return dir;
+}

@@ -1,0 +1,246 @@
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import type { TaskReview } from '../../contract/tasks.js';
+import type { Decision, DecisionKind } from './decision.repository.js';
+import {
+  answersPrompt,
+  fixChecksPrompt,
+  implementPrompt,
+  mergeConflictPrompt,
+  planPrompt,
+  requestedChangesPrompt,
+  revisePlanPrompt,
+} from './prompts.js';
+import type { AgentOutcome } from './runtime.js';
+import type { PhaseInput, PhaseResult, TaskWork } from './task-work.js';
+
+/** The DBOS queue every agent and check run waits on: its concurrency is MAINLOOP_WORKER_CONCURRENCY. */
+export const WORKER_QUEUE = 'mainloop-workers';
+/** What a decision's `DBOS.send` is addressed to: it only wakes the workflow, the decision itself is in Postgres. */
+export const WAKE_TOPIC = 'wake';
+/** How long a wait sleeps before looking at Postgres again even without a wake-up. */
+const WAIT_SECONDS = 3600;
+/** How often a waiting task looks whether its phase finished (DBOS polls results; its default is 1 s). */
+const PHASE_POLL_MS = 200;
+/** Attempts to merge (a conflict goes back to the agent in between). */
+const MERGE_ATTEMPTS = 3;
+
+export interface TaskWorkflowOptions {
+  work: TaskWork;
+  checkRounds: number;
+}
+
+export interface TaskWorkflow {
+  /** Starts the task's workflow (its id is the task id); starting it again is harmless. */
+  start(taskId: string): Promise<void>;
+  /** Wakes a waiting workflow to look at its decisions. */
+  wake(taskId: string): Promise<void>;
+  /** Ends the workflow and its running phase for good. */
+  cancel(taskId: string): Promise<void>;
+  /** DBOS's status of the task's workflow, or undefined when it never started. */
+  status(taskId: string): Promise<string | undefined>;
+}
+
+/**
+ * A task as one DBOS workflow whose id is the task id: prepare → plan ⇄ approve → implement →
+ * check (⇄ fix) → review ⇄ changes → merge → done. The waits for the person (plan approval,
+ * answers, review, a retry after a failure) are durable receives: no process and no queue slot
+ * is held while the person thinks. The long steps (agent runs and checks) are child workflows on
+ * the worker queue, so at most MAINLOOP_WORKER_CONCURRENCY of them run at once.
+ *
+ * Every wait, checkpoint and phase takes a key from one counter, so a replay after a crash finds
+ * the same keys and each step's effect happens once.
+ */
+export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow {
+  const { work } = options;
+  const phaseWorkflow = DBOS.registerWorkflow(
+    (input: PhaseInput): Promise<PhaseResult> =>
+      DBOS.runStep(() => work.runPhase(input), { name: `run-${input.kind}` }),
+    { name: 'task.phase' },
+  );
+
+  const taskWorkflow = DBOS.registerWorkflow(
+    async (taskId: string): Promise<void> => {
+      let counter = 0;
+      const key = (what: string) => `${what}-${++counter}`;
+      const step = <T>(name: string, run: () => Promise<T>) => DBOS.runStep(run, { name });
+
+      const setup = await step('prepare', () => work.prepare(taskId));
+      let sessionId: string | undefined;
+      let freshAfterFailure = false;
+
+      const phase = async (
+        input: Omit<Extract<PhaseInput, { kind: 'agent' }>, 'taskId' | 'key'> | { kind: 'check' },
+      ) => {
+        const phaseKey = key(input.kind);
+        const handle = await DBOS.startWorkflow(phaseWorkflow, {
+          workflowID: `${taskId}.${phaseKey}`,
+          queueName: WORKER_QUEUE,
+        })({ ...input, taskId, key: phaseKey } as PhaseInput);
+        return handle.getResult({ pollingIntervalMs: PHASE_POLL_MS });
+      };
+
+      const decision = async (kinds: DecisionKind[]): Promise<Decision> => {
+        const waitKey = key('decision');
+        for (;;) {
+          const taken = await step('take-decision', () => work.takeDecision(taskId, kinds, waitKey));
+          if (taken) return taken;
+          await DBOS.recv(WAKE_TOPIC, WAIT_SECONDS);
+        }
+      };
+
+      /** A failure: the task shows it and waits for the person's retry (or cancel). */
+      const failAndAwaitRetry = async (error: string) => {
+        await step('fail', () => work.fail(taskId, error));
+        await decision(['retry']);
+        freshAfterFailure = true;
+      };
+
+      const checkpoint = (message: string) => {
+        const commitKey = key('commit');
+        return step('checkpoint', () => work.checkpoint(taskId, commitKey, message));
+      };
+
+      /** Runs the agent until it is done or has a plan: questions are asked and answered on the way; failures wait for a retry. */
+      const agent = async (mode: 'plan' | 'implement', firstPrompt: string): Promise<AgentOutcome> => {
+        let prompt = firstPrompt;
+        for (;;) {
+          const fresh = freshAfterFailure;
+          freshAfterFailure = false;
+          const outcome = (await phase({
+            kind: 'agent',
+            mode,
+            prompt,
+            ...(sessionId ? { sessionId } : {}),
+            ...(fresh ? { fresh } : {}),
+          })) as AgentOutcome;
+          if (outcome.sessionId) sessionId = outcome.sessionId;
+          if (outcome.kind === 'failed') {
+            await failAndAwaitRetry(outcome.error);
+            continue;
+          }
+          if (outcome.kind !== 'question') return outcome;
+          // Keep what the agent did so far: the answer may come days later, after restarts.
+          if (mode === 'implement') await checkpoint(`${setup.title} (work in progress, before a question)`);
+          const askKey = key('ask');
+          await step('ask', () => work.ask(taskId, askKey, outcome.questions));
+          await decision(['answers']);
+          const answers = await step('answers', () => work.answersOf(`${taskId}:${askKey}`));
+          prompt = answersPrompt(answers);
+        }
+      };
+
+      // Plan, until the person approves one.
+      if (!setup.skipPlan) {
+        let prompt = planPrompt(setup);
+        for (;;) {
+          const outcome = await agent('plan', prompt);
+          const plan = outcome.kind === 'plan' ? outcome.plan : outcome.kind === 'done' ? (outcome.summary ?? '') : '';
+          await step('plan-ready', () => work.planReady(taskId, plan || '(the agent presented no plan)'));
+          const decided = await decision(['plan']);
+          if (decided.payload.decision === 'approve') break;
+          prompt = revisePlanPrompt(String(decided.payload.feedback ?? ''));
+        }
+      }
+
+      // Implement, check, review; until the person approves and the work is merged.
+      let prompt = implementPrompt(setup, !setup.skipPlan);
+      for (;;) {
+        const done = await agent('implement', prompt);
+        await checkpoint(setup.title);
+        const checks = await runChecks();
+        if (setup.runtime === 'command' && !setup.hasProject) {
+          await step('complete', () => work.complete(taskId));
+          return;
+        }
+        const summary = done.kind === 'done' ? done.summary : undefined;
+        const reviewed = await step('review', () => work.readyForReview(taskId, { checks, summary }));
+        if (setup.runtime === 'command' && !reviewed.changed) {
+          await step('complete', () => work.complete(taskId));
+          return;
+        }
+        const decided = await decision(['review']);
+        if (decided.payload.decision === 'request_changes') {
+          prompt = requestedChangesPrompt(String(decided.payload.feedback ?? ''));
+          continue;
+        }
+        await merge();
+        await step('complete', () => work.complete(taskId));
+        return;
+      }
+
+      /** The project's checks, with failures going back to the agent within the budget. */
+      async function runChecks(): Promise<TaskReview['checks']> {
+        const command = setup.checkCommand;
+        if (!command) return null;
+        let total = 0;
+        for (;;) {
+          for (let round = 1; round <= options.checkRounds; round++) {
+            total++;
+            const result = (await phase({ kind: 'check' })) as PhaseResult;
+            if (result.kind === 'failed') {
+              await failAndAwaitRetry(result.error);
+              round--;
+              continue;
+            }
+            if (result.kind === 'checked' && result.passed) return { command, passed: true, rounds: total };
+            const output = result.kind === 'checked' ? result.output : '';
+            if (round === options.checkRounds || setup.runtime === 'command') {
+              await failAndAwaitRetry(
+                `the checks still fail after ${round} round${round === 1 ? '' : 's'}: ${lastLine(output)}`,
+              );
+              break;
+            }
+            await agent('implement', fixChecksPrompt(command, output, round, options.checkRounds));
+            await checkpoint(`${setup.title} (fix the checks)`);
+          }
+        }
+      }
+
+      async function merge(): Promise<void> {
+        for (let attempt = 1; ; attempt++) {
+          const result = await step('merge', () => work.merge(taskId));
+          if (result.merged) return;
+          if (result.conflict && setup.runtime !== 'command' && attempt < MERGE_ATTEMPTS) {
+            await agent('implement', mergeConflictPrompt(setup.baseBranch, result.files));
+            await checkpoint(`${setup.title} (merge ${setup.baseBranch})`);
+            continue;
+          }
+          const reason = result.conflict
+            ? `the branch conflicts with ${setup.baseBranch} (${result.files.join(', ') || 'several files'})`
+            : result.reason;
+          await failAndAwaitRetry(`could not merge: ${reason}`);
+        }
+      }
+    },
+    { name: 'task.run' },
+  );
+
+  return {
+    async start(taskId) {
+      await DBOS.startWorkflow(taskWorkflow, { workflowID: taskId })(taskId);
+    },
+    async wake(taskId) {
+      await DBOS.send(taskId, { at: Date.now() }, WAKE_TOPIC);
+    },
+    async cancel(taskId) {
+      await DBOS.cancelWorkflow(taskId, { cancelChildren: true });
+    },
+    async status(taskId) {
+      return (await DBOS.getWorkflowStatus(taskId))?.status;
+    },
+  };
+}
+
+/** Registers the worker queue; call after DBOS has launched. */
+export async function registerWorkerQueue(concurrency: number): Promise<void> {
+  await DBOS.registerQueue(WORKER_QUEUE, {
+    globalConcurrency: concurrency,
+    minPollingIntervalMs: 100,
+    onConflict: 'always_update',
+  });
+}
+
+function lastLine(output: string): string {
+  const lines = output.trim().split('\n').filter(Boolean);
+  return lines.at(-1)?.slice(0, 300) ?? 'no output';
+}

@@ -1,0 +1,256 @@
+import type { Logger } from 'pino';
+import type { AnswerRequest, Question } from '../../contract/questions.js';
+import type {
+  LogEntry,
+  PlanDecisionRequest,
+  ReviewDecisionRequest,
+  Task,
+  TaskDiffResponse,
+} from '../../contract/tasks.js';
+import type { Db, Trx } from '../db/database.js';
+import { DomainError, notFound } from '../errors.js';
+import type { EventService } from '../events/index.js';
+import type { Clock } from '../lib/clock.js';
+import type { TaskRepository } from '../tasks/task.repository.js';
+import type { TaskService } from '../tasks/task.service.js';
+import type { OpenQuestion } from '../thread/seams.js';
+import type { DecisionKind, DecisionRepository } from './decision.repository.js';
+import type { QuestionRepository } from './question.repository.js';
+import type { TaskLogRepository } from './task-log.repository.js';
+import type { TaskWork } from './task-work.js';
+import type { TaskWorkflow } from './task.workflow.js';
+import type { WorkspaceManager } from './workspace.js';
+
+export interface WorkerServiceDeps {
+  db: Db;
+  tasks: TaskRepository;
+  taskService: TaskService;
+  questions: QuestionRepository;
+  logs: TaskLogRepository;
+  decisions: DecisionRepository;
+  events: Pick<EventService, 'append'>;
+  workspaces: WorkspaceManager;
+  work: TaskWork;
+  clock: Clock;
+  logger: Logger;
+}
+
+const LOG_PAGE = 500;
+const QUESTION_LIST_LIMIT = 500;
+
+/**
+ * What the person does to a running task: approve or revise its plan, answer its questions,
+ * review its work, retry it after a failure; and what they read of it: logs and diff. Each
+ * decision is checked against the task's state, stored (with its events) and only then handed
+ * to the workflow, which wakes and takes it. Also the TaskRunner of TaskService (start, cancel).
+ */
+export class WorkerService {
+  private workflow: TaskWorkflow | undefined;
+
+  constructor(private readonly deps: WorkerServiceDeps) {}
+
+  /** The workflow is registered with DBOS after this service exists (it calls back into it). */
+  attach(workflow: TaskWorkflow): void {
+    this.workflow = workflow;
+  }
+
+  // TaskRunner: TaskService calls these after its transaction commits.
+  async enqueue(task: Task): Promise<void> {
+    await this.requireWorkflow().start(task.id);
+  }
+
+  async cancel(task: Task): Promise<void> {
+    await this.requireWorkflow()
+      .cancel(task.id)
+      .catch((error: unknown) =>
+        this.deps.logger.warn({ err: error, taskId: task.id }, 'could not cancel a task’s workflow'),
+      );
+    await this.deps.work.cleanUpCancelled(task);
+  }
+
+  /**
+   * The start-up sweep: a task stored but never started (the process died between the commit and
+   * the enqueue) gets its workflow now. Workflows that did start were recovered by DBOS itself.
+   */
+  async recover(): Promise<void> {
+    const workflow = this.requireWorkflow();
+    for (const task of await this.deps.tasks.listUnfinished(this.deps.db)) {
+      if (await workflow.status(task.id)) continue;
+      this.deps.logger.info({ taskId: task.id }, 'starting a task that was stored but never started');
+      await workflow
+        .start(task.id)
+        .catch((error: unknown) => this.deps.logger.error({ err: error, taskId: task.id }, 'could not start a task'));
+    }
+  }
+
+  async decidePlan(userId: string, taskId: string, request: PlanDecisionRequest): Promise<Task> {
+    return this.decide(
+      userId,
+      taskId,
+      'plan',
+      'awaiting_plan_approval',
+      { ...request },
+      request.decision === 'approve' ? 'approve the plan' : 'revise the plan',
+    );
+  }
+
+  async decideReview(userId: string, taskId: string, request: ReviewDecisionRequest): Promise<Task> {
+    return this.decide(
+      userId,
+      taskId,
+      'review',
+      'awaiting_review',
+      { ...request },
+      request.decision === 'approve' ? 'approve the work' : 'request changes',
+    );
+  }
+
+  async retry(userId: string, taskId: string): Promise<Task> {
+    return this.decide(userId, taskId, 'retry', 'failed', {}, 'retry');
+  }
+
+  async answer(userId: string, questionId: string, request: AnswerRequest): Promise<Question> {
+    const { db, questions, decisions, events, clock, taskService } = this.deps;
+    let wake: string | undefined;
+    const answered = await db.transaction().execute(async (trx) => {
+      const question = await questions.find(trx, userId, questionId, { forUpdate: true });
+      if (!question) throw notFound(`question ${questionId}`);
+      if (question.status !== 'open') {
+        throw new DomainError('CONFLICT', `question ${questionId} is already ${question.status}`);
+      }
+      const answer = checkAnswer(question, request.answer);
+      const stored = await questions.answer(trx, question.id, answer, clock.now());
+      await events.append(trx, userId, 'question.answered', { question: stored });
+      // The ask is complete when none of its questions is open: the agent then resumes with all answers.
+      const rest = await questions.listAsk(trx, question.askId);
+      if (rest.every((other) => other.status !== 'open')) {
+        await decisions.insert(trx, question.taskId, 'answers', { askId: question.askId });
+        wake = question.taskId;
+      }
+      if ((await questions.countOpen(trx, question.taskId)) === 0) {
+        await taskService.updateWithin(trx, userId, question.taskId, { needsInput: false });
+      }
+      return stored;
+    });
+    if (wake) await this.wake(wake);
+    return answered;
+  }
+
+  async listQuestions(userId: string, filter: { status?: Question['status']; taskId?: string }): Promise<Question[]> {
+    return this.deps.questions.list(this.deps.db, userId, { ...filter, limit: QUESTION_LIST_LIMIT });
+  }
+
+  async logs(
+    userId: string,
+    taskId: string,
+    after = 0,
+    limit = LOG_PAGE,
+  ): Promise<{ entries: LogEntry[]; hasMore: boolean }> {
+    await this.deps.taskService.get(userId, taskId);
+    const entries = await this.deps.logs.page(this.deps.db, taskId, after, limit + 1);
+    return { entries: entries.slice(0, limit), hasMore: entries.length > limit };
+  }
+
+  /** The task's change against its base; 409 while it has no workspace (not started, or cleaned up). */
+  async diff(userId: string, taskId: string): Promise<TaskDiffResponse & { text: () => Promise<string> }> {
+    const { db, tasks, workspaces, taskService } = this.deps;
+    await taskService.get(userId, taskId);
+    const internals = await tasks.internals(db, taskId);
+    if (!internals?.baseCommit || !(await workspaces.exists(taskId))) {
+      throw new DomainError(
+        'CONFLICT',
+        `task ${taskId} has no workspace now (not started yet, or finished and cleaned up)`,
+      );
+    }
+    const base = internals.baseCommit;
+    return {
+      base,
+      head: await workspaces.head(taskId),
+      files: await workspaces.diffFiles(taskId, base),
+      text: () => workspaces.diffText(taskId, base),
+    };
+  }
+
+  /** Open questions for the main thread's context and its answer_question tool (the QuestionDesk seam). */
+  async listOpen(userId: string, limit: number): Promise<OpenQuestion[]> {
+    const open = await this.deps.questions.list(this.deps.db, userId, { status: 'open', limit });
+    return open.map((question) => ({ id: question.id, taskId: question.taskId, text: question.text }));
+  }
+
+  async answerFromThread(
+    userId: string,
+    questionId: string,
+    answer: string | string[],
+  ): Promise<{ ok: true } | { ok: false; error: string }> {
+    try {
+      await this.answer(userId, questionId, { answer });
+      return { ok: true };
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'NOT_FOUND') {
+        return { ok: false, error: `no open question with id ${questionId}` };
+      }
+      if (error instanceof DomainError) return { ok: false, error: error.message };
+      throw error;
+    }
+  }
+
+  private async decide(
+    userId: string,
+    taskId: string,
+    kind: DecisionKind,
+    expected: Task['status'],
+    payload: Record<string, unknown>,
+    what: string,
+  ): Promise<Task> {
+    const { db, tasks, decisions, taskService } = this.deps;
+    const task = await db.transaction().execute(async (trx: Trx) => {
+      const current = await tasks.find(trx, userId, taskId, { forUpdate: true });
+      if (!current) throw notFound(`task ${taskId}`);
+      if (current.status !== expected) {
+        throw new DomainError(
+          'CONFLICT',
+          `cannot ${what}: task ${taskId} is ${current.status.replaceAll('_', ' ')}, not ${expected.replaceAll('_', ' ')}`,
+        );
+      }
+      if (await decisions.hasPending(trx, taskId)) {
+        throw new DomainError('CONFLICT', `task ${taskId} is already acting on a decision; wait a moment`);
+      }
+      await decisions.insert(trx, taskId, kind, payload);
+      const approveReview = kind === 'review' && payload.decision === 'approve';
+      return taskService.updateWithin(trx, userId, taskId, {
+        ...(approveReview ? {} : { status: 'queued' as const }),
+        ...(kind === 'retry' ? { attempt: current.attempt + 1, error: null } : {}),
+      });
+    });
+    await this.wake(taskId);
+    return task;
+  }
+
+  private async wake(taskId: string): Promise<void> {
+    try {
+      await this.requireWorkflow().wake(taskId);
+    } catch (error) {
+      // Stored: the workflow finds it at its next look (at the latest within the hour).
+      this.deps.logger.warn({ err: error, taskId }, 'could not wake a task’s workflow');
+    }
+  }
+
+  private requireWorkflow(): TaskWorkflow {
+    if (!this.workflow) throw new Error('the task workflow is not registered');
+    return this.workflow;
+  }
+}
+
+/** An answer must fit its question: one of the options or free text; several options only for a multi-select. */
+function checkAnswer(question: Question, answer: string | string[]): string | string[] {
+  if (Array.isArray(answer)) {
+    if (!question.multiSelect) {
+      if (answer.length === 1) return answer[0]!;
+      throw new DomainError('VALIDATION_FAILED', 'answer: this question takes one answer, not several', {
+        details: { issues: [{ path: 'answer', message: 'one answer expected' }] },
+      });
+    }
+    return [...new Set(answer)];
+  }
+  return answer;
+}

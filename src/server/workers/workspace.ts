@@ -1,0 +1,292 @@
+import { mkdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { DiffFile } from '../../contract/tasks.js';
+import { git, gitOut } from './git.js';
+
+/** The remote name a task's clone gives its project's repository. */
+const PROJECT_REMOTE = 'project';
+/** The trailer that makes a checkpoint commit idempotent: a step run again finds its commit made. */
+const STEP_TRAILER = 'Mainloop-Step';
+
+export interface WorkspacePaths {
+  /** the task's checkout: the agent's working directory */
+  path: string;
+  /** the agent's own HOME (its config, caches, session files) */
+  home: string;
+}
+
+export interface PreparedWorkspace {
+  branch: string;
+  /** the commit the task starts from (its diff is against this) */
+  baseCommit: string;
+  /** the branch the work is merged into */
+  baseBranch: string;
+}
+
+export interface ProjectCheckout {
+  /** the project's local repository */
+  repoPath: string;
+  defaultBranch: string;
+}
+
+export type MergeResult =
+  | { merged: true; commit: string }
+  | { merged: false; conflict: true; files: string[] }
+  | { merged: false; conflict: false; reason: string };
+
+/**
+ * Each task's workspace: a git clone of its project (or a fresh repository for a task without
+ * one) under `<data dir>/workspaces/<task id>`, on the task's own branch `mainloop/<short id>-<slug>`,
+ * with a HOME of its own under `<data dir>/homes/<task id>`.
+ *
+ * A clone (`--shared`: objects are borrowed from the project, nothing is copied) rather than a
+ * worktree: the clone's `.git` is inside the workspace, so the sandbox can leave the agent write
+ * access there and nowhere in the person's repository. The branch reaches the project with
+ * `publish`; `merge` brings it into the project's default branch.
+ */
+export class WorkspaceManager {
+  constructor(private readonly options: { dataDir: string }) {}
+
+  paths(taskId: string): WorkspacePaths {
+    return {
+      path: path.join(this.options.dataDir, 'workspaces', taskId),
+      home: path.join(this.options.dataDir, 'homes', taskId),
+    };
+  }
+
+  /** Creates the workspace, or finds the one a previous run of this step created. */
+  async prepare(task: { id: string; title: string }, project: ProjectCheckout | undefined): Promise<PreparedWorkspace> {
+    const { path: dir, home } = this.paths(task.id);
+    const branch = branchName(task.id, task.title);
+    await mkdir(home, { recursive: true });
+    if (await isGitRepository(dir)) {
+      // A crash between creating it and checkpointing the step: pick it up as it is.
+      const baseBranch = project?.defaultBranch ?? 'main';
+      const baseCommit = await gitOut(dir, [
+        'merge-base',
+        'HEAD',
+        project ? `${PROJECT_REMOTE}/${baseBranch}` : baseBranch,
+      ]);
+      await git(dir, ['checkout', '-B', branch]);
+      return { branch, baseCommit, baseBranch };
+    }
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(path.dirname(dir), { recursive: true });
+    if (project) {
+      await git(path.dirname(dir), [
+        'clone',
+        '--shared',
+        '--no-checkout',
+        '--origin',
+        PROJECT_REMOTE,
+        '--branch',
+        project.defaultBranch,
+        project.repoPath,
+        dir,
+      ]);
+      await git(dir, ['checkout', '-b', branch, `${PROJECT_REMOTE}/${project.defaultBranch}`]);
+      return { branch, baseCommit: await gitOut(dir, ['rev-parse', 'HEAD']), baseBranch: project.defaultBranch };
+    }
+    await mkdir(dir, { recursive: true });
+    await git(dir, ['init', '--initial-branch', 'main']);
+    await git(dir, ['commit', '--allow-empty', '-m', 'mainloop: a scratch workspace']);
+    await git(dir, ['checkout', '-b', branch]);
+    return { branch, baseCommit: await gitOut(dir, ['rev-parse', 'HEAD']), baseBranch: 'main' };
+  }
+
+  async exists(taskId: string): Promise<boolean> {
+    return isGitRepository(this.paths(taskId).path);
+  }
+
+  /** Back to the last checkpoint: what a step that runs again must start from. */
+  async reset(taskId: string): Promise<void> {
+    const dir = this.paths(taskId).path;
+    await git(dir, ['reset', '--hard', '--quiet', 'HEAD']);
+    await git(dir, ['clean', '-fd', '--quiet']);
+  }
+
+  /**
+   * Commits everything in the workspace as one checkpoint, once per `key`: when HEAD already is
+   * this key's commit (the step ran, then the process died before it was recorded) it is returned.
+   */
+  async commit(taskId: string, key: string, message: string): Promise<{ commit: string; changed: boolean }> {
+    const dir = this.paths(taskId).path;
+    const head = await gitOut(dir, ['log', '-1', '--format=%H%n%B']);
+    const [headCommit = '', ...body] = head.split('\n');
+    if (body.some((line) => line === `${STEP_TRAILER}: ${key}`)) return { commit: headCommit, changed: false };
+    await git(dir, ['add', '--all']);
+    const staged = await git(dir, ['diff', '--cached', '--quiet'], { allowFailure: true });
+    if (staged.code === 0) return { commit: headCommit, changed: false };
+    await git(dir, ['commit', '--quiet', '--no-verify', '-m', message, '-m', `${STEP_TRAILER}: ${key}`]);
+    return { commit: await gitOut(dir, ['rev-parse', 'HEAD']), changed: true };
+  }
+
+  async head(taskId: string): Promise<string> {
+    return gitOut(this.paths(taskId).path, ['rev-parse', 'HEAD']);
+  }
+
+  /** The unified diff of the task's branch against its base. */
+  async diffText(taskId: string, base: string): Promise<string> {
+    return (await git(this.paths(taskId).path, ['diff', '--no-color', '--no-ext-diff', `${base}..HEAD`])).stdout;
+  }
+
+  /** The task's change, file by file; `withPatch: false` leaves the patches out (a summary). */
+  async diffFiles(taskId: string, base: string, options: { withPatch?: boolean } = {}): Promise<DiffFile[]> {
+    const dir = this.paths(taskId).path;
+    const numstat = await gitOut(dir, ['diff', '--numstat', '-z', '--no-renames', `${base}..HEAD`]);
+    const files: DiffFile[] = [];
+    for (const record of numstat.split('\0').filter(Boolean)) {
+      const [added = '0', deleted = '0', ...rest] = record.split('\t');
+      const file = rest.join('\t');
+      const patch =
+        options.withPatch === false
+          ? ''
+          : (await git(dir, ['diff', '--no-color', '--no-ext-diff', '--no-renames', `${base}..HEAD`, '--', file]))
+              .stdout;
+      // Binary files show "-" in numstat.
+      files.push({ path: file, additions: Number(added) || 0, deletions: Number(deleted) || 0, patch });
+    }
+    return files;
+  }
+
+  /** Puts the task's branch into the project's repository (where it stays after the workspace is gone). */
+  async publish(taskId: string, branch: string): Promise<void> {
+    await git(this.paths(taskId).path, ['push', '--quiet', '--force', PROJECT_REMOTE, `HEAD:refs/heads/${branch}`]);
+  }
+
+  /**
+   * Merges the task's branch into the project's default branch: a merge commit made without
+   * touching any checkout (`git merge-tree`), then the default branch moved to it — fast-forward
+   * only, and in the person's checkout when that branch is checked out there (refused, not forced,
+   * when their uncommitted changes are in the way).
+   */
+  async merge(taskId: string, project: ProjectCheckout, branch: string, title: string): Promise<MergeResult> {
+    const dir = this.paths(taskId).path;
+    const target = project.defaultBranch;
+    await git(dir, [
+      'fetch',
+      '--quiet',
+      PROJECT_REMOTE,
+      `+refs/heads/${target}:refs/remotes/${PROJECT_REMOTE}/${target}`,
+    ]);
+    const upstream = await gitOut(dir, ['rev-parse', `${PROJECT_REMOTE}/${target}`]);
+    const head = await gitOut(dir, ['rev-parse', 'HEAD']);
+    if ((await git(dir, ['merge-base', '--is-ancestor', head, upstream], { allowFailure: true })).code === 0) {
+      return { merged: true, commit: upstream }; // merged already (a step run again)
+    }
+    const tree = await git(dir, ['merge-tree', '--write-tree', '--name-only', '--no-messages', upstream, head], {
+      allowFailure: true,
+    });
+    if (tree.code === 1) {
+      const [, ...files] = tree.stdout.trim().split('\n');
+      return { merged: false, conflict: true, files: files.filter(Boolean) };
+    }
+    if (tree.code !== 0)
+      return { merged: false, conflict: false, reason: tree.stderr.trim() || 'git merge-tree failed' };
+    const treeId = tree.stdout.trim().split('\n')[0]!;
+    const commit = await gitOut(dir, [
+      'commit-tree',
+      treeId,
+      '-p',
+      upstream,
+      '-p',
+      head,
+      '-m',
+      `Merge ${branch}: ${title}`,
+    ]);
+    // The commit goes to the project first (a ref of mainloop's own), then the branch moves to it.
+    await git(dir, ['push', '--quiet', '--force', PROJECT_REMOTE, `${commit}:refs/mainloop/merges/${taskId}`]);
+    const checkout = await checkedOutAt(project.repoPath, target);
+    if (checkout) {
+      const dirty = await gitOut(checkout, ['status', '--porcelain', '--untracked-files=no']);
+      if (dirty) {
+        return {
+          merged: false,
+          conflict: false,
+          reason: `${target} is checked out at ${checkout} with uncommitted changes; commit or stash them, then approve again`,
+        };
+      }
+      const merged = await git(checkout, ['merge', '--ff-only', '--quiet', commit], { allowFailure: true });
+      if (merged.code !== 0) {
+        return { merged: false, conflict: false, reason: `could not fast-forward ${target}: ${merged.stderr.trim()}` };
+      }
+    } else {
+      const pushed = await git(dir, ['push', '--quiet', PROJECT_REMOTE, `${commit}:refs/heads/${target}`], {
+        allowFailure: true,
+      });
+      if (pushed.code !== 0) {
+        return { merged: false, conflict: false, reason: `${target} moved while merging; approve again` };
+      }
+    }
+    await git(project.repoPath, ['update-ref', '-d', `refs/mainloop/merges/${taskId}`], { allowFailure: true });
+    return { merged: true, commit };
+  }
+
+  /** Removes the checkout and the HOME; the branch stays in the project (published) or is gone with a scratch one. */
+  async remove(taskId: string): Promise<void> {
+    const { path: dir, home } = this.paths(taskId);
+    await rm(dir, { recursive: true, force: true });
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+/** `mainloop/<first 8 of the id>-<a slug of the title>` */
+export function branchName(taskId: string, title: string): string {
+  const slug = title
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  const short = taskId
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 8)
+    .toLowerCase();
+  return `mainloop/${short}${slug ? `-${slug}` : ''}`;
+}
+
+async function isGitRepository(dir: string): Promise<boolean> {
+  try {
+    await stat(path.join(dir, '.git'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Where `branch` is checked out in the repository's worktrees (the main one included), if anywhere. */
+async function checkedOutAt(repoPath: string, branch: string): Promise<string | undefined> {
+  const list = await gitOut(repoPath, ['worktree', 'list', '--porcelain']);
+  let current: string | undefined;
+  for (const line of list.split('\n')) {
+    if (line.startsWith('worktree ')) current = line.slice('worktree '.length);
+    else if (line === `branch refs/heads/${branch}` && current) return current;
+  }
+  return undefined;
+}
+
+/** Whether `dir` is the top of a git repository with at least one commit; its current branch. */
+export async function inspectRepository(
+  dir: string,
+): Promise<{ ok: true; branch: string } | { ok: false; reason: string }> {
+  try {
+    const top = await gitOut(dir, ['rev-parse', '--show-toplevel']);
+    if (path.resolve(top) !== path.resolve(dir))
+      return { ok: false, reason: `${dir} is inside the repository ${top}; give its top` };
+    const head = await git(dir, ['rev-parse', '--verify', '--quiet', 'HEAD'], { allowFailure: true });
+    if (head.code !== 0) return { ok: false, reason: `${dir} has no commits yet` };
+    const branch = await git(dir, ['symbolic-ref', '--quiet', '--short', 'HEAD'], { allowFailure: true });
+    return { ok: true, branch: branch.code === 0 ? branch.stdout.trim() : 'main' };
+  } catch {
+    return { ok: false, reason: `${dir} is not a git repository` };
+  }
+}
+
+/** Whether the repository has `branch`. */
+export async function hasBranch(repoPath: string, branch: string): Promise<boolean> {
+  const result = await git(repoPath, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {
+    allowFailure: true,
+  });
+  return result.code === 0;
+}
