@@ -18,6 +18,34 @@ describe('the HTTP foundation', () => {
     expect(response.headers['x-content-type-options']).toBe('nosniff');
   });
 
+  it('sends the same security headers, with the web app’s CSP, on answers, errors and 404s', async () => {
+    const answers = await Promise.all([
+      server.app.inject({ method: 'GET', url: '/api/health' }),
+      server.app.inject({ method: 'GET', url: '/api/settings' }),
+      server.app.inject({ method: 'GET', url: '/api/no-such-thing', headers: server.authHeaders }),
+    ]);
+    expect(answers.map((answer) => answer.statusCode)).toEqual([200, 401, 404]);
+    for (const answer of answers) {
+      expect(answer.headers).toMatchObject({
+        'content-security-policy':
+          "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'none';img-src 'self' data: blob:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' 'unsafe-inline';connect-src 'self';worker-src 'self';manifest-src 'self'",
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-origin',
+        'origin-agent-cluster': '?1',
+        'referrer-policy': 'no-referrer',
+        'x-content-type-options': 'nosniff',
+        'x-dns-prefetch-control': 'off',
+        'x-download-options': 'noopen',
+        'x-frame-options': 'SAMEORIGIN',
+        'x-permitted-cross-domain-policies': 'none',
+        'x-xss-protection': '0',
+        'x-request-id': expect.stringMatching(/.+/),
+      });
+      expect(answer.headers['strict-transport-security']).toBeUndefined();
+    }
+    expect(new Set(answers.map((answer) => answer.headers['x-request-id'])).size).toBe(3);
+  });
+
   it('serves the OpenAPI document and the docs page', async () => {
     const document = await server.app.inject({ method: 'GET', url: '/api/openapi.json' });
     expect(document.statusCode).toBe(200);
