@@ -21,6 +21,7 @@ import type { Config } from '../config/index.js';
 import { DomainError } from '../errors.js';
 import { registerErrorHandling } from './error-handler.js';
 import type { Principal } from './request-context.js';
+import { RequestLog } from './request-log.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { serveWebApp } from './web-app.js';
 
@@ -51,6 +52,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   const { config } = options;
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
+    logController: new RequestLog(),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     requestIdHeader: 'x-request-id',
