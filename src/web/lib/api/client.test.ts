@@ -82,4 +82,99 @@ describe('ApiClient', () => {
     });
     expect(onUnauthorized).toHaveBeenCalledTimes(1);
   });
+
+  describe('workers', () => {
+    const task = { id: 't/1', title: 'x' };
+    const cases: Array<{
+      name: string;
+      call: (api: ApiClient) => Promise<unknown>;
+      method: string;
+      url: string;
+      body?: unknown;
+    }> = [
+      { name: 'listTasks', call: (api) => api.listTasks(), method: 'GET', url: '/api/tasks' },
+      {
+        name: 'listTasks by status and project',
+        call: (api) => api.listTasks({ status: 'failed', projectId: 'p1' }),
+        method: 'GET',
+        url: '/api/tasks?status=failed&projectId=p1',
+      },
+      { name: 'getTask', call: (api) => api.getTask('t/1'), method: 'GET', url: '/api/tasks/t%2F1' },
+      { name: 'cancelTask', call: (api) => api.cancelTask('t/1'), method: 'POST', url: '/api/tasks/t%2F1/cancel' },
+      { name: 'retryTask', call: (api) => api.retryTask('t/1'), method: 'POST', url: '/api/tasks/t%2F1/retry' },
+      {
+        name: 'decidePlan',
+        call: (api) => api.decidePlan('t/1', { decision: 'revise', feedback: 'smaller steps' }),
+        method: 'POST',
+        url: '/api/tasks/t%2F1/plan',
+        body: { decision: 'revise', feedback: 'smaller steps' },
+      },
+      {
+        name: 'decideReview',
+        call: (api) => api.decideReview('t/1', { decision: 'approve' }),
+        method: 'POST',
+        url: '/api/tasks/t%2F1/review',
+        body: { decision: 'approve' },
+      },
+      {
+        name: 'getTaskLogs from the start',
+        call: (api) => api.getTaskLogs('t/1'),
+        method: 'GET',
+        url: '/api/tasks/t%2F1/logs',
+      },
+      {
+        name: 'getTaskLogs after a seq (0 included)',
+        call: (api) => api.getTaskLogs('t/1', { after: 0, limit: 500 }),
+        method: 'GET',
+        url: '/api/tasks/t%2F1/logs?after=0&limit=500',
+      },
+      { name: 'getTaskDiff', call: (api) => api.getTaskDiff('t/1'), method: 'GET', url: '/api/tasks/t%2F1/diff' },
+      {
+        name: 'listQuestions',
+        call: (api) => api.listQuestions({ status: 'open', taskId: 't1' }),
+        method: 'GET',
+        url: '/api/questions?status=open&taskId=t1',
+      },
+      {
+        name: 'answerQuestion with several options',
+        call: (api) => api.answerQuestion('q1', ['S', 'L']),
+        method: 'POST',
+        url: '/api/questions/q1/answer',
+        body: { answer: ['S', 'L'] },
+      },
+      { name: 'listProjects', call: (api) => api.listProjects(), method: 'GET', url: '/api/projects' },
+      {
+        name: 'createProject',
+        call: (api) => api.createProject({ repo: { kind: 'local', path: '/srv/repo' }, checkCommand: 'npm test' }),
+        method: 'POST',
+        url: '/api/projects',
+        body: { repo: { kind: 'local', path: '/srv/repo' }, checkCommand: 'npm test' },
+      },
+    ];
+
+    it.each(cases)('$name: $method $url', async ({ call, method, url, body }) => {
+      const { fetch, calls } = recordingFetch(() => json(200, { task }));
+      await expect(call(new ApiClient({ fetch }))).resolves.toEqual({ task });
+      expect(calls[0]!.url).toBe(url);
+      expect(calls[0]!.init.method).toBe(method);
+      expect(calls[0]!.init.body === undefined ? undefined : JSON.parse(String(calls[0]!.init.body))).toEqual(body);
+    });
+
+    it('asks for the diff as JSON, not the text/plain default', async () => {
+      const { fetch, calls } = recordingFetch(() => json(200, { base: 'a', head: 'b', files: [] }));
+      await new ApiClient({ fetch }).getTaskDiff('t1');
+      expect((calls[0]!.init.headers as Record<string, string>)['Accept']).toBe('application/json');
+    });
+
+    it('passes a conflict through with its message (a decision on a task in another state)', async () => {
+      const { fetch } = recordingFetch(() =>
+        json(409, { code: 'CONFLICT', message: 'cannot approve the plan: task t1 is implementing' }),
+      );
+      await expect(new ApiClient({ fetch }).decidePlan('t1', { decision: 'approve' })).rejects.toMatchObject({
+        status: 409,
+        code: 'CONFLICT',
+        message: 'cannot approve the plan: task t1 is implementing',
+      });
+    });
+  });
 });

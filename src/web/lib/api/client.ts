@@ -1,20 +1,33 @@
 import type {
+  AnswerRequest,
   ApiToken,
   ConfirmProposalResponse,
+  CreateProjectRequest,
   CreateTaskRequest,
   CreateTokenResponse,
+  ListTasksQuery,
   LoginRequest,
   MessagePage,
   MessageResponse,
+  PlanDecisionRequest,
   PostMessageRequest,
+  Project,
+  ProjectList,
   ProposalList,
   ProposalResponse,
   Proposal,
   ProvidersResponse,
+  QuestionList,
+  QuestionResponse,
+  QuestionStatus,
+  ReviewDecisionRequest,
   SessionInfo,
   Settings,
   SettingsPatch,
   SetupRequest,
+  TaskDiffResponse,
+  TaskList,
+  TaskLogsResponse,
   TaskResponse,
   User,
 } from '../../../contract/index.js';
@@ -54,11 +67,8 @@ export interface ApiClientOptions {
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
-/** A project as the chat's proposal form needs it (`GET /api/projects`; the full shape lands with issue 4). */
-export interface ProjectSummary {
-  id: string;
-  name: string;
-}
+/** A project as the chat's proposal form needs it. */
+export type ProjectSummary = Pick<Project, 'id' | 'name'>;
 
 export class ApiClient {
   readonly #baseUrl: string;
@@ -129,12 +139,48 @@ export class ApiClient {
     return this.request('POST', `/proposals/${encodeURIComponent(id)}/dismiss`);
   }
 
-  // tasks, projects, providers
+  // tasks
+  listTasks(query: ListTasksQuery = {}): Promise<TaskList> {
+    return this.request('GET', `/tasks${queryString(query)}`);
+  }
   getTask(id: string): Promise<TaskResponse> {
     return this.request('GET', `/tasks/${encodeURIComponent(id)}`);
   }
-  listProjects(): Promise<{ projects: ProjectSummary[] }> {
+  cancelTask(id: string): Promise<TaskResponse> {
+    return this.request('POST', `${taskPath(id)}/cancel`);
+  }
+  retryTask(id: string): Promise<TaskResponse> {
+    return this.request('POST', `${taskPath(id)}/retry`);
+  }
+  decidePlan(id: string, body: PlanDecisionRequest): Promise<TaskResponse> {
+    return this.request('POST', `${taskPath(id)}/plan`, body);
+  }
+  decideReview(id: string, body: ReviewDecisionRequest): Promise<TaskResponse> {
+    return this.request('POST', `${taskPath(id)}/review`, body);
+  }
+  /** The log after `after` (a seq), oldest first; `hasMore` when the page was full. */
+  getTaskLogs(id: string, query: { after?: number; limit?: number } = {}): Promise<TaskLogsResponse> {
+    return this.request('GET', `${taskPath(id)}/logs${queryString(query)}`);
+  }
+  /** The task's change against its base, file by file (the JSON form of `/diff`). */
+  getTaskDiff(id: string): Promise<TaskDiffResponse> {
+    return this.request('GET', `${taskPath(id)}/diff`);
+  }
+
+  // questions
+  listQuestions(query: { status?: QuestionStatus; taskId?: string } = {}): Promise<QuestionList> {
+    return this.request('GET', `/questions${queryString(query)}`);
+  }
+  answerQuestion(id: string, answer: AnswerRequest['answer']): Promise<QuestionResponse> {
+    return this.request('POST', `/questions/${encodeURIComponent(id)}/answer`, { answer });
+  }
+
+  // projects, providers
+  listProjects(): Promise<ProjectList> {
     return this.request('GET', '/projects');
+  }
+  createProject(body: CreateProjectRequest): Promise<{ project: Project }> {
+    return this.request('POST', '/projects', body);
   }
   getProviders(): Promise<ProvidersResponse> {
     return this.request('GET', '/providers');
@@ -175,6 +221,10 @@ export class ApiClient {
     const text = await response.text();
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
+}
+
+function taskPath(id: string): string {
+  return `/tasks/${encodeURIComponent(id)}`;
 }
 
 function queryString(query: Record<string, string | number | undefined>): string {
