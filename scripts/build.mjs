@@ -79,7 +79,7 @@ async function buildServer() {
         'const __mainloopBundleDir = __mainloopDirname(__mainloopFileURLToPath(import.meta.url));',
       ].join(' '),
     },
-    plugins: [ownDirectory],
+    plugins: [withoutUndiciProbe, ownDirectory],
     sourcemap: true,
     logLevel: 'warning',
   });
@@ -113,6 +113,28 @@ const ownDirectory = {
         loader: 'js',
         resolveDir: path.dirname(args.path),
       };
+    });
+  },
+};
+
+/**
+ * pg asks whether it runs on Cloudflare Workers when it loads: on Node 20, which has no
+ * `navigator`, by constructing a `Response`, and that loads Node's fetch implementation (undici),
+ * tens of milliseconds of start-up for nothing (Node 21+ answers from `navigator.userAgent`).
+ * The bundle runs on Node only, so that probe answers no. If pg changes the code, the build says
+ * so and bundles it unchanged.
+ */
+const withoutUndiciProbe = {
+  name: 'without-undici-probe',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const probe = "typeof Response === 'function'";
+      if (!source.includes(probe)) {
+        log(`pg/lib/stream.js no longer probes for Cloudflare with a Response: bundled as it is`);
+        return undefined;
+      }
+      return { contents: source.replace(probe, 'false /* Node, never Cloudflare Workers */'), loader: 'js' };
     });
   },
 };

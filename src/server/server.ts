@@ -59,19 +59,21 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   };
   try {
     let databaseUrl = config.databaseUrl;
-    let modules: Promise<Modules>;
-    if (databaseUrl) {
-      modules = loadModules();
-    } else {
+    let postgresReady: Promise<unknown> = Promise.resolve();
+    if (!databaseUrl) {
       const embedded = new EmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort, logger });
       cleanups.push(() => embedded.stop());
       const postgres = await embedded.launch();
       mark('postgresSpawned');
       databaseUrl = postgres.url;
-      modules = loadModules();
-      await Promise.all([postgres.ready.then(() => mark('postgresReady')), modules.then(() => mark('modulesLoaded'))]);
+      postgresReady = postgres.ready.then(() => mark('postgresReady'));
     }
-    const { openDatabase, migrate, createHttpApp, createServices, launchDurableRuntime } = await modules;
+    // The migrations need only the (small) database layer: they run as soon as Postgres is ready,
+    // while the rest may still be loading.
+    const databaseModules = loadDatabaseModules();
+    const modules = loadModules().finally(() => mark('modulesLoaded'));
+    modules.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+    const [{ openDatabase, migrate }] = await Promise.all([databaseModules, postgresReady]);
     continueUnlessAborted();
 
     const database = openDatabase(databaseUrl);
@@ -82,7 +84,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await warming;
     if (applied.length) logger.info({ applied }, 'database migrated');
     mark('migrated');
+    const { createHttpApp, createServices, prepareDurableRuntime } = await modules;
     continueUnlessAborted();
+    // DBOS's connections open while the services are created (they register its workflows).
+    const durableRuntime = prepareDurableRuntime({ databaseUrl, logger, applicationVersion: config.version });
+    cleanups.push(() => durableRuntime.close());
 
     const services = await createServices({ config, logger, database, setupLinkPrinter: options.setupLinkPrinter });
     cleanups.push(() => services.stop());
@@ -91,9 +97,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
     // Workflows are registered here (before DBOS launches), with the services their steps call.
     const [durable, app] = await Promise.allSettled([
-      launchDurableRuntime({ databaseUrl, logger, applicationVersion: config.version }).finally(() =>
-        mark('durableLaunched'),
-      ),
+      durableRuntime.launch().finally(() => mark('durableLaunched')),
       createHttpApp({
         config,
         logger,
@@ -153,23 +157,23 @@ async function warmUp(pool: Database['pool'], count: number): Promise<void> {
   for (const client of connecting) if (client.status === 'fulfilled') client.value.release();
 }
 
-type Modules = Awaited<ReturnType<typeof loadModules>>;
+/** The database layer and the migrations; imported lazily so that they load while Postgres starts. */
+async function loadDatabaseModules() {
+  const [database, migrations] = await Promise.all([import('./db/database.js'), import('./db/migrate.js')]);
+  return { openDatabase: database.openDatabase, migrate: migrations.migrate };
+}
 
-/** What start-up needs once Postgres runs; imported lazily so that it loads while Postgres starts. */
+/** What start-up needs once the database is migrated; imported lazily, beside Postgres starting. */
 async function loadModules() {
-  const [database, migrations, http, services, workflows] = await Promise.all([
-    import('./db/database.js'),
-    import('./db/migrate.js'),
+  const [http, services, workflows] = await Promise.all([
     import('./http/app.js'),
     import('./services.js'),
     import('./workflows/index.js'),
   ]);
   return {
-    openDatabase: database.openDatabase,
-    migrate: migrations.migrate,
     createHttpApp: http.createHttpApp,
     createServices: services.createServices,
-    launchDurableRuntime: workflows.launchDurableRuntime,
+    prepareDurableRuntime: workflows.prepareDurableRuntime,
   };
 }
 

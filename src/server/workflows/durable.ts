@@ -37,6 +37,21 @@ const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
  * Launching recovers the workflows this executor left PENDING (a crash, a kill, a restart).
  */
 export async function launchDurableRuntime(options: DurableRuntimeOptions): Promise<DurableRuntime> {
+  return prepareDurableRuntime(options).launch();
+}
+
+export interface PreparedDurableRuntime {
+  /** Launches DBOS (see launchDurableRuntime); once only. */
+  launch(): Promise<DurableRuntime>;
+  /** Closes the connections when launch() was never called (or failed); safe to call always. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens DBOS's connections now and launches later: start-up calls this before the services
+ * register their workflows, so that the launch finds its connections open.
+ */
+export function prepareDurableRuntime(options: DurableRuntimeOptions): PreparedDurableRuntime {
   const { logger } = options;
   // Our own pool rather than DBOS's: DBOS sets `idle_in_transaction_session_timeout` on each new
   // connection with a query it does not await, so the first real query queues behind it and pg
@@ -51,31 +66,45 @@ export async function launchDurableRuntime(options: DurableRuntimeOptions): Prom
   pool.on('error', (error) => {
     if (!pool.ending) logger.warn({ err: error }, 'durable runtime: an idle database connection failed');
   });
-  const dbosLogger = new PinoDbosLogger(logger.child({ component: 'dbos' }));
+  // Launching takes several connections one after another (migrations, LISTEN, its self-test):
+  // opening them together first saves a few round trips of start-up.
+  const warming = warmUp(pool, 4);
+  let launched = false;
 
-  DBOS.setConfig({
-    name: 'mainloop',
-    systemDatabaseUrl: options.databaseUrl,
-    systemDatabasePool: pool,
-    systemDatabaseSchemaName: DURABLE_SCHEMA,
-    applicationVersion: options.applicationVersion,
-    logger: dbosLogger,
-  });
-  try {
-    // Launching takes several connections one after another (migrations, LISTEN, its self-test):
-    // opening them together first saves a few round trips of start-up.
-    await warmUp(pool, 4);
-    await withLaunchLock(pool, () => DBOS.launch());
-  } catch (error) {
-    await DBOS.shutdown().catch(() => {});
-    await pool.end().catch(() => {});
-    throw error;
-  }
   return {
-    async shutdown() {
-      dbosLogger.shuttingDown = true;
-      await DBOS.shutdown();
-      await pool.end();
+    async launch() {
+      if (launched) throw new Error('the durable runtime was launched already');
+      launched = true;
+      const dbosLogger = new PinoDbosLogger(logger.child({ component: 'dbos' }));
+      DBOS.setConfig({
+        name: 'mainloop',
+        systemDatabaseUrl: options.databaseUrl,
+        systemDatabasePool: pool,
+        systemDatabaseSchemaName: DURABLE_SCHEMA,
+        applicationVersion: options.applicationVersion,
+        logger: dbosLogger,
+      });
+      try {
+        await warming;
+        await withLaunchLock(pool, () => DBOS.launch());
+      } catch (error) {
+        await DBOS.shutdown().catch(() => {});
+        await pool.end().catch(() => {});
+        throw error;
+      }
+      return {
+        async shutdown() {
+          dbosLogger.shuttingDown = true;
+          await DBOS.shutdown();
+          await pool.end();
+        },
+      };
+    },
+    async close() {
+      if (launched) return; // the launched runtime's shutdown (or the failed launch) ends the pool
+      launched = true;
+      await warming;
+      await pool.end().catch(() => {});
     },
   };
 }
