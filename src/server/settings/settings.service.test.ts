@@ -87,6 +87,22 @@ describe('SettingsService', () => {
     expect(repository.reads).toBe(2);
   });
 
+  it('makes requests that arrive together share one read', async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => service.get('user-1')));
+    expect(new Set(answers.map((answer) => answer.theme))).toEqual(new Set(['eighties']));
+    expect(repository.reads).toBe(1);
+  });
+
+  it('does not keep a read that failed', async () => {
+    repository.afterRead = async () => {
+      throw new Error('connection lost');
+    };
+    await expect(service.get('user-1')).rejects.toThrow('connection lost');
+    repository.afterRead = undefined;
+    expect(await service.get('user-1')).toEqual({ theme: 'eighties', timeZone: 'UTC' });
+    expect(repository.reads).toBe(2);
+  });
+
   it('shows a change made through it at once', async () => {
     await service.get('user-1');
     expect(await service.update('user-1', { theme: 'nord' })).toEqual({ theme: 'nord', timeZone: 'UTC' });

@@ -20,23 +20,22 @@ export interface SettingsServiceDeps {
 
 /** A person's preferences (theme, time zone, …): defaults until changed; every device hears of a change. */
 export class SettingsService {
-  private readonly cache = new Map<string, { settings: Settings; until: number }>();
-  /** Counts changes made here: a read that was under way during a change must not cache what it read. */
-  private changes = 0;
+  /** Per user, the read under way or done; requests that arrive together share one read. */
+  private readonly cache = new Map<string, { settings: Promise<Settings>; until: number }>();
 
   constructor(private readonly deps: SettingsServiceDeps) {}
 
-  async get(userId: string): Promise<Settings> {
+  get(userId: string): Promise<Settings> {
     const now = this.deps.clock.now().getTime();
     const cached = this.cache.get(userId);
     if (cached && cached.until > now) return cached.settings;
-    const changes = this.changes;
-    const settings = Object.freeze(withDefaults(await this.deps.settings.find(this.deps.db, userId)));
-    if (changes === this.changes) {
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-      this.cache.set(userId, { settings, until: now + SETTINGS_CACHE_MS });
-    }
-    return settings;
+    const entry = { settings: this.read(userId), until: now + SETTINGS_CACHE_MS };
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(userId, entry);
+    entry.settings.catch(() => {
+      if (this.cache.get(userId) === entry) this.cache.delete(userId);
+    });
+    return entry.settings;
   }
 
   /** Applies the patch and publishes `settings.updated` in the same transaction. An empty patch changes nothing. */
@@ -51,10 +50,13 @@ export class SettingsService {
         return merged;
       });
     } finally {
-      // After the commit (or the failure): the next read goes to the database.
-      this.changes++;
+      // After the commit (or the failure), so that a read begun before it is not kept.
       this.cache.delete(userId);
     }
+  }
+
+  private async read(userId: string): Promise<Settings> {
+    return Object.freeze(withDefaults(await this.deps.settings.find(this.deps.db, userId)));
   }
 }
 
