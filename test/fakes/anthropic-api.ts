@@ -38,6 +38,22 @@ export interface AnthropicMessageScenario {
   errorAfterDeltas?: { deltas: number; type: 'overloaded_error' | 'api_error'; message?: string };
 }
 
+/**
+ * A scenario decided when its request arrives, from what the request says: a reply that names a
+ * path the client chose (Claude Code's plan file), or one that checks the conversation it was sent.
+ */
+export type AnthropicResponder = (request: AnthropicMessagesRequest) => AnthropicScenario;
+
+/** What a Messages API request carries, as far as responders need it. */
+export interface AnthropicMessagesRequest {
+  model: string;
+  max_tokens: number;
+  system?: string | Array<{ type: string; text?: string }>;
+  messages: Array<{ role: 'user' | 'assistant'; content: string | Array<{ type: string; [key: string]: unknown }> }>;
+  tools?: Array<{ name: string; [key: string]: unknown }>;
+  stream?: boolean;
+}
+
 export interface AnthropicErrorScenario {
   kind: 'error';
   status: number;
@@ -104,7 +120,7 @@ export const anthropicScenario = {
 };
 
 export class FakeAnthropicApi {
-  private readonly queue: AnthropicScenario[] = [];
+  private readonly queue: Array<AnthropicScenario | AnthropicResponder> = [];
 
   private http!: FakeHttpServer;
 
@@ -137,7 +153,8 @@ export class FakeAnthropicApi {
     return this.queue.length;
   }
 
-  enqueue(...scenarios: AnthropicScenario[]): this {
+  /** Scripts the next requests, in order; a responder is asked when its request arrives. */
+  enqueue(...scenarios: Array<AnthropicScenario | AnthropicResponder>): this {
     this.queue.push(...scenarios);
     return this;
   }
@@ -171,11 +188,12 @@ export class FakeAnthropicApi {
       this.http.problems.push(`a malformed request body: ${problem}`);
       return sendError(response, 400, 'invalid_request_error', problem);
     }
-    const scenario = this.queue.shift();
-    if (!scenario) {
+    const next = this.queue.shift();
+    if (!next) {
       return this.http.unexpected(response, `request #${this.messageRequests.length} arrived with no scenario queued`);
     }
-    const body = request.body as MessagesRequest;
+    const body = request.body as AnthropicMessagesRequest;
+    const scenario = typeof next === 'function' ? next(body) : next;
     if (scenario.kind === 'error') {
       const headers: Record<string, string> = {};
       if (scenario.retryAfterSeconds !== undefined) headers['retry-after'] = String(scenario.retryAfterSeconds);
@@ -193,16 +211,9 @@ export class FakeAnthropicApi {
   }
 }
 
-interface MessagesRequest {
-  model: string;
-  max_tokens: number;
-  messages: unknown[];
-  stream?: boolean;
-}
-
 function validateBody(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return 'the body is not a JSON object';
-  const value = body as Partial<MessagesRequest>;
+  const value = body as Partial<AnthropicMessagesRequest>;
   if (typeof value.model !== 'string' || !value.model) return 'model: field required';
   if (typeof value.max_tokens !== 'number' || !Number.isInteger(value.max_tokens)) return 'max_tokens: field required';
   if (!Array.isArray(value.messages) || value.messages.length === 0)
@@ -230,7 +241,7 @@ interface ResolvedBlock {
   deltas: Array<{ type: 'text_delta'; text: string } | { type: 'input_json_delta'; partial_json: string }>;
 }
 
-function resolve(body: MessagesRequest, scenario: Scenario) {
+function resolve(body: AnthropicMessagesRequest, scenario: Scenario) {
   const blocks: ResolvedBlock[] = scenario.content.map((block) => {
     if (block.type === 'text') {
       return {
@@ -263,7 +274,7 @@ function resolve(body: MessagesRequest, scenario: Scenario) {
   };
 }
 
-function sendMessage(response: ServerResponse, body: MessagesRequest, scenario: Scenario): void {
+function sendMessage(response: ServerResponse, body: AnthropicMessagesRequest, scenario: Scenario): void {
   const message = resolve(body, scenario);
   response.writeHead(200, { 'content-type': 'application/json', 'request-id': randomId('req_011C') });
   response.end(
@@ -286,7 +297,11 @@ function sendMessage(response: ServerResponse, body: MessagesRequest, scenario: 
   );
 }
 
-async function streamMessage(response: ServerResponse, body: MessagesRequest, scenario: Scenario): Promise<void> {
+async function streamMessage(
+  response: ServerResponse,
+  body: AnthropicMessagesRequest,
+  scenario: Scenario,
+): Promise<void> {
   const message = resolve(body, scenario);
   response.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
