@@ -36,8 +36,11 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await fake.close();
-  await rm(root, { recursive: true, force: true });
+  try {
+    await fake.close();
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });
 
 async function initRepository(dir: string) {
