@@ -37,6 +37,7 @@ import {
   TurnService,
 } from './thread/index.js';
 import {
+  CodexRuntime,
   CommandRuntime,
   DecisionRepository,
   findBubblewrap,
@@ -164,7 +165,7 @@ export async function createServices(options: {
     projects,
     defaultRuntime: config.workers.defaultRuntime,
   });
-  const runtimes = new RuntimeRegistry(options.runtimes ?? builtInRuntimes(), config.workers.defaultRuntime);
+  const runtimes = new RuntimeRegistry(options.runtimes ?? builtInRuntimes(config), config.workers.defaultRuntime);
   const questionRepository = new QuestionRepository();
   const logs = new TaskLogRepository();
   const decisions = new DecisionRepository();
@@ -285,7 +286,15 @@ export async function createServices(options: {
   };
 }
 
-/** Every agent runtime mainloop has, configured from the environment. */
-function builtInRuntimes(): AgentRuntime[] {
-  return [new CommandRuntime()];
+/** Every agent runtime mainloop has, configured from the environment; each gets its credentials explicitly. */
+function builtInRuntimes(config: Config): AgentRuntime[] {
+  const { codex } = config.workers;
+  return [
+    new CodexRuntime({
+      ...(codex.executable ? { executable: codex.executable } : {}),
+      ...(codex.apiKey || codex.baseUrl ? { openai: { apiKey: codex.apiKey, baseUrl: codex.baseUrl } } : {}),
+      ...(codex.model ? { defaultModel: codex.model } : {}),
+    }),
+    new CommandRuntime(),
+  ];
 }

@@ -72,6 +72,8 @@ const Env = z.object({
     .default(30 * 60 * 1000),
   MAINLOOP_SANDBOX: z.enum(['auto', 'none']).default('auto'),
   CODEX_PATH: z.string().min(1).optional(),
+  CODEX_BASE_URL: httpUrl('CODEX_BASE_URL must be a URL such as https://api.openai.com/v1').optional(),
+  MAINLOOP_CODEX_MODEL: z.string().trim().min(1).optional(),
 });
 
 function httpUrl(message: string) {
@@ -113,8 +115,13 @@ export interface WorkersConfig {
   readonly stuckLimitMs: number;
   /** MAINLOOP_SANDBOX: `auto` uses bubblewrap when present, `none` never does */
   readonly sandbox: 'auto' | 'none';
-  /** CODEX_PATH: the codex executable (default: `codex` on PATH) */
-  readonly codexPath: string | undefined;
+  /** the codex runtime: CODEX_PATH (default `codex` on PATH), OPENAI_API_KEY, CODEX_BASE_URL, MAINLOOP_CODEX_MODEL */
+  readonly codex: {
+    readonly executable: string | undefined;
+    readonly apiKey: string | undefined;
+    readonly baseUrl: string | undefined;
+    readonly model: string | undefined;
+  };
 }
 
 export interface Config {
@@ -188,7 +195,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       stuckAfterMs: values.MAINLOOP_STUCK_AFTER_MS,
       stuckLimitMs: values.MAINLOOP_STUCK_LIMIT_MS,
       sandbox: values.MAINLOOP_SANDBOX,
-      codexPath: values.CODEX_PATH,
+      codex: Object.freeze({
+        executable: values.CODEX_PATH,
+        apiKey: values.OPENAI_API_KEY,
+        baseUrl: values.CODEX_BASE_URL,
+        model: values.MAINLOOP_CODEX_MODEL,
+      }),
     }),
     ...overrides,
   };

@@ -8,5 +8,6 @@ export { workerRoutes } from './worker.routes.js';
 export { WorkspaceManager } from './workspace.js';
 export { RuntimeRegistry } from './runtimes/index.js';
 export { CommandRuntime } from './runtimes/command.js';
+export { CodexRuntime } from './runtimes/codex.js';
 export { findBubblewrap } from './sandbox.js';
 export type { AgentRuntime } from './runtime.js';
