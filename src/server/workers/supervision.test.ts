@@ -48,7 +48,10 @@ describe('workers', () => {
     expect(failed.stuckSince).toBeUndefined();
     await stream.waitFor((events) =>
       events.some(
-        (event) => event.type === 'task.updated' && event.data.task.id === task.id && !!event.data.task.stuckSince,
+        (event) =>
+          event.type === 'task.updated' &&
+          (event.data as { task: Task }).task.id === task.id &&
+          !!(event.data as { task: Task }).task.stuckSince,
       ),
     );
     stream.close();
