@@ -140,9 +140,11 @@ export function registerTurnWorkflow(deps: { turns: TurnService }): TurnWorkflow
     },
     async startNew(input, turnId) {
       const turns = slot.turns;
+      // DBOS's first statement goes out first; the request's context reads follow in the same tick.
+      const started = DBOS.startWorkflow(run, { workflowID: turnId })(input);
       turns.beginFirstRequest({ ...input, turnId });
       try {
-        await DBOS.startWorkflow(run, { workflowID: turnId })(input);
+        await started;
       } catch (error) {
         turns.dropFirstRequest(turnId);
         throw error;
