@@ -9,12 +9,7 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { Health } from '../../contract/health.js';
 import type { Config } from '../config/index.js';
@@ -23,6 +18,7 @@ import { registerErrorHandling } from './error-handler.js';
 import type { Principal } from './request-context.js';
 import { RequestLog } from './request-log.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import { serializerCompiler } from './serializer.js';
 import { serveWebApp } from './web-app.js';
 
 export type App = FastifyInstance;
