@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import module from 'node:module';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { loadConfig, ConfigError, type Config } from './config/index.js';
 import { createLogger } from './logger.js';
@@ -20,6 +23,14 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     throw error;
+  }
+  // Node 22.1+ keeps V8's compiled code of the modules that load from here on (most of start-up,
+  // see server.ts) between runs: in the data directory, which only this user can write to, once
+  // it exists (made with its permissions by the first start). Node 20 has no such cache.
+  if (existsSync(config.dataDir)) {
+    (module as { enableCompileCache?: (directory: string) => unknown }).enableCompileCache?.(
+      path.join(config.dataDir, 'compile-cache'),
+    );
   }
   const logger = createLogger(config);
   const lifecycle = new Lifecycle(logger);
