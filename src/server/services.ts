@@ -37,6 +37,7 @@ import {
   TurnService,
 } from './thread/index.js';
 import {
+  ClaudeCodeRuntime,
   CodexRuntime,
   CommandRuntime,
   DecisionRepository,
@@ -289,7 +290,13 @@ export async function createServices(options: {
 /** Every agent runtime mainloop has, configured from the environment; each gets its credentials explicitly. */
 function builtInRuntimes(config: Config): AgentRuntime[] {
   const { codex } = config.workers;
+  const { anthropic, claudeCode } = config.models;
   return [
+    new ClaudeCodeRuntime({
+      anthropic: { apiKey: anthropic.apiKey, baseUrl: anthropic.baseUrl },
+      claudeCode: { oauthToken: claudeCode.oauthToken, configDir: claudeCode.configDir },
+      ...(config.workers.model ? { defaultModel: config.workers.model } : {}),
+    }),
     new CodexRuntime({
       ...(codex.executable ? { executable: codex.executable } : {}),
       ...(codex.apiKey || codex.baseUrl ? { openai: { apiKey: codex.apiKey, baseUrl: codex.baseUrl } } : {}),

@@ -9,5 +9,6 @@ export { WorkspaceManager } from './workspace.js';
 export { RuntimeRegistry } from './runtimes/index.js';
 export { CommandRuntime } from './runtimes/command.js';
 export { CodexRuntime } from './runtimes/codex.js';
+export { ClaudeCodeRuntime } from './runtimes/claude-code.js';
 export { findBubblewrap } from './sandbox.js';
 export type { AgentRuntime } from './runtime.js';

@@ -67,6 +67,8 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
       const setup = await step('prepare', () => work.prepare(taskId));
       let sessionId: string | undefined;
       let freshAfterFailure = false;
+      /** what the agent last said it did: the review shows it */
+      let lastSummary: string | undefined;
 
       const phase = async (
         input: Omit<Extract<PhaseInput, { kind: 'agent' }>, 'taskId' | 'key'> | { kind: 'check' },
@@ -118,6 +120,7 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
             await failAndAwaitRetry(outcome.error);
             continue;
           }
+          if (outcome.kind === 'done' && outcome.summary) lastSummary = outcome.summary;
           if (outcome.kind !== 'question') return outcome;
           // Keep what the agent did so far: the answer may come days later, after restarts.
           if (mode === 'implement') await checkpoint(`${setup.title} (work in progress, before a question)`);
@@ -145,14 +148,14 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
       // Implement, check, review; until the person approves and the work is merged.
       let prompt = implementPrompt(setup, !setup.skipPlan);
       for (;;) {
-        const done = await agent('implement', prompt);
+        await agent('implement', prompt);
         await checkpoint(setup.title);
         const checks = await runChecks();
         if (setup.runtime === 'command' && !setup.hasProject) {
           await step('complete', () => work.complete(taskId));
           return;
         }
-        const summary = done.kind === 'done' ? done.summary : undefined;
+        const summary = lastSummary;
         const reviewed = await step('review', () => work.readyForReview(taskId, { checks, summary }));
         if (setup.runtime === 'command' && !reviewed.changed) {
           await step('complete', () => work.complete(taskId));
