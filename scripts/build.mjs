@@ -50,16 +50,31 @@ export async function build({ force = false, web = true } = {}) {
  * One ESM bundle with the pure-JS dependencies inside, split at the dynamic imports: main.js holds
  * what is needed to spawn Postgres, and the rest (Fastify, DBOS, the services) loads while it
  * starts. Bundled code loads much faster than node_modules (one file per chunk, no resolution,
- * lazily compiled functions). Built beside the old output and swapped in, so a running server's
- * chunks are not deleted under it mid-build.
+ * lazily compiled functions). Built beside the old output and swapped in, so that a failed build
+ * leaves the last good one in place. A server still running from the old output can no longer load
+ * the chunks it had not loaded yet (a few, imported on first use): restart it after a build.
  */
 async function buildServer() {
   const esbuild = await import('esbuild');
   const staging = `${SERVER_DIR}.next`;
   rmSync(staging, { recursive: true, force: true });
-  await esbuild.build({
+  try {
+    await esbuildServer(esbuild, staging);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+  const previous = `${SERVER_DIR}.old`;
+  rmSync(previous, { recursive: true, force: true });
+  if (existsSync(SERVER_DIR)) renameSync(SERVER_DIR, previous);
+  renameSync(staging, SERVER_DIR);
+  rmSync(previous, { recursive: true, force: true });
+}
+
+function esbuildServer(esbuild, outdir) {
+  return esbuild.build({
     entryPoints: { main: path.join(root, 'src/server/main.ts') },
-    outdir: staging,
+    outdir,
     // All chunks beside main.js: one directory, so each knows where node_modules is (see below).
     chunkNames: '[name]-[hash]',
     bundle: true,
@@ -83,11 +98,6 @@ async function buildServer() {
     sourcemap: true,
     logLevel: 'warning',
   });
-  const previous = `${SERVER_DIR}.old`;
-  rmSync(previous, { recursive: true, force: true });
-  if (existsSync(SERVER_DIR)) renameSync(SERVER_DIR, previous);
-  renameSync(staging, SERVER_DIR);
-  rmSync(previous, { recursive: true, force: true });
 }
 
 /**
