@@ -48,7 +48,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   const { config } = options;
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    logController: new RequestLog(),
+    logController: new RequestLog(options.logger as FastifyBaseLogger),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     requestIdHeader: 'x-request-id',
