@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anthropicScenario, FakeAnthropicApi } from '../fakes/anthropic-api.js';
+import { IdleTaskRunner } from '../../src/server/tasks/index.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import {
   assertWebAppBuilt,
@@ -31,6 +32,8 @@ const harness = await startTestServer({
     ANTHROPIC_API_KEY: fake.apiKey,
     ANTHROPIC_BASE_URL: fake.url,
   },
+  // The chat, not the work: a confirmed task stays queued (its worker would talk to the same fake model).
+  taskRunner: new IdleTaskRunner(),
 });
 /** An invalid body: 400 once the route exists (and starts no turn), 404 while it does not. */
 const probe = await fetch(`${harness.url}/api/thread/messages`, {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '../../contract/thread.js';
 import { anthropicScenario, FakeAnthropicApi } from '../../../test/fakes/anthropic-api.js';
 import { startTestServer, type TestServer } from '../../../test/support/server.js';
+import { IdleTaskRunner } from '../tasks/index.js';
 import { addUser, EventStreamClient, ownerIdOf, settledReply } from './testing.js';
 
 let fake: FakeAnthropicApi;
@@ -12,7 +13,11 @@ let stream: EventStreamClient;
 
 beforeAll(async () => {
   fake = await FakeAnthropicApi.start();
-  server = await startTestServer({ env: { ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url } });
+  server = await startTestServer({
+    env: { ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url },
+    // The thread, not the work: a confirmed task stays queued (its worker would talk to the same fake model).
+    taskRunner: new IdleTaskRunner(),
+  });
   other = await addUser(server, 'grace');
   ownerId = await ownerIdOf(server);
   stream = await EventStreamClient.open(server);
