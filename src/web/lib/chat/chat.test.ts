@@ -5,7 +5,7 @@ import { providerNotice } from './providers.js';
 import { taskStatusLabel } from './task-status.js';
 
 describe('providerNotice', () => {
-  const none = { active: null, setting: 'auto', summary: '', providers: [] };
+  const none = { active: null, setting: 'auto', summary: '', providers: [], runtimes: [] };
 
   it('uses the server’s summary, whether a provider is active or not', () => {
     expect(

@@ -2,12 +2,11 @@ import type { EventData } from '../../../contract/index.js';
 import type { EventStream } from './event-stream.js';
 
 /**
- * The main thread's events, subscribed in one go. Each payload's shape is checked before it is
+ * The main thread's events, subscribed in one go (tasks and questions: task-events.ts). Each payload's shape is checked before it is
  * handed on (the stream parses JSON but does not validate it, and the bundle carries no zod),
  * so that a malformed event is dropped rather than corrupting the thread.
  */
-export type ThreadEventType =
-  'message.created' | 'message.delta' | 'message.completed' | 'proposal.updated' | 'task.updated';
+export type ThreadEventType = 'message.created' | 'message.delta' | 'message.completed' | 'proposal.updated';
 
 export type ThreadEventHandlers = { [K in ThreadEventType]: (data: EventData<K>) => void };
 
@@ -25,7 +24,6 @@ const VALID: { [K in ThreadEventType]: (data: unknown) => boolean } = {
   'message.delta': (data) => isObject(data) && typeof data.messageId === 'string' && typeof data.text === 'string',
   'message.completed': (data) => isObject(data) && isMessage(data.message),
   'proposal.updated': (data) => isObject(data) && hasId(data.proposal),
-  'task.updated': (data) => isObject(data) && hasId(data.task),
 };
 
 /** Subscribes every handler; returns one function that unsubscribes them all. */
@@ -44,7 +42,6 @@ export function subscribeThreadEvents(
     subscribe('message.delta'),
     subscribe('message.completed'),
     subscribe('proposal.updated'),
-    subscribe('task.updated'),
   ];
   return () => stops.forEach((stop) => stop());
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { User } from '../../../contract/index.js';
-import { isRouterClick, matchRoute, redirectFor } from './routes.js';
+import { isRouterClick, matchRoute, redirectFor, routeParams, taskPath } from './routes.js';
 
 const user: User = { id: 'u1', username: 'ada', isOwner: true, createdAt: '2025-01-01T00:00:00Z' };
 const at = (url: string) => {
@@ -15,6 +15,17 @@ describe('matchRoute', () => {
     expect(matchRoute('/setup/')).toBe('setup');
     expect(matchRoute('/settings')).toBe('settings');
     expect(matchRoute('/nope')).toBeUndefined();
+  });
+
+  it('knows a task’s page by its id, and only with one', () => {
+    expect(matchRoute('/tasks/abc123')).toBe('task');
+    expect(routeParams('/tasks/abc123/')).toEqual({ id: 'abc123' });
+    expect(routeParams(taskPath('a/b c'))).toEqual({ id: 'a/b c' });
+    expect(matchRoute('/tasks')).toBeUndefined();
+    expect(matchRoute('/tasks/')).toBeUndefined();
+    expect(matchRoute('/tasks/a/b')).toBeUndefined();
+    expect(matchRoute('/tasks/%E0%A4%A')).toBeUndefined();
+    expect(routeParams('/settings')).toEqual({});
   });
 });
 
@@ -45,6 +56,7 @@ describe('redirectFor', () => {
     expect(redirectFor(at('/setup?token=x'), signedIn)).toBe('/');
     expect(redirectFor(at('/nope'), signedIn)).toBe('/');
     expect(redirectFor(at('/settings'), signedIn)).toBeUndefined();
+    expect(redirectFor(at('/tasks/t1'), signedIn)).toBeUndefined();
     expect(redirectFor(at('/'), signedIn)).toBeUndefined();
   });
 });

@@ -6,8 +6,14 @@ export const ROUTES = {
   signin: '/signin',
   setup: '/setup',
   settings: '/settings',
+  task: '/tasks/:id',
 } as const;
 export type RouteName = keyof typeof ROUTES;
+
+/** The page of one task. */
+export function taskPath(id: string): string {
+  return `/tasks/${encodeURIComponent(id)}`;
+}
 
 export interface Location {
   pathname: string;
@@ -15,9 +21,33 @@ export interface Location {
 }
 
 export function matchRoute(pathname: string): RouteName | undefined {
+  return match(pathname)?.name;
+}
+
+/** The `:name` segments of the route at `pathname`, decoded (`/tasks/a%2Fb` → `{id: 'a/b'}`). */
+export function routeParams(pathname: string): Record<string, string> {
+  return match(pathname)?.params ?? {};
+}
+
+function match(pathname: string): { name: RouteName; params: Record<string, string> } | undefined {
   const normalized = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
+  const segments = normalized.split('/');
   for (const [name, path] of Object.entries(ROUTES)) {
-    if (path === normalized) return name as RouteName;
+    const pattern = path.split('/');
+    if (pattern.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    const matches = pattern.every((part, index) => {
+      const segment = segments[index]!;
+      if (!part.startsWith(':')) return part === segment;
+      if (!segment) return false;
+      try {
+        params[part.slice(1)] = decodeURIComponent(segment);
+        return true;
+      } catch {
+        return false; // a malformed escape is no page of ours
+      }
+    });
+    if (matches) return { name: name as RouteName, params };
   }
   return undefined;
 }

@@ -8,6 +8,7 @@ import { InboxState } from './inbox.svelte.js';
 import { Router } from './router.svelte.js';
 import { SessionState } from './session.svelte.js';
 import { SettingsState } from './settings.svelte.js';
+import { TasksState } from './tasks.svelte.js';
 
 /** The app's composition root: one API client, one event stream, and the state built on them. */
 export class AppState {
@@ -17,6 +18,7 @@ export class AppState {
   readonly settings: SettingsState;
   readonly connection: ConnectionState;
   readonly inbox: InboxState;
+  readonly tasks: TasksState;
   readonly chat: ChatState;
   /** Set when the session could not be loaded at start (server unreachable). */
   startError: string | undefined = $state();
@@ -34,7 +36,8 @@ export class AppState {
     stream.on('settings.updated', ({ settings }) => this.settings.receive(settings));
     stream.on('inbox.updated', ({ counts }) => this.inbox.receive(counts));
     this.connection = new ConnectionState(stream);
-    this.chat = new ChatState(this.api, stream, target);
+    this.tasks = new TasksState(this.api, stream);
+    this.chat = new ChatState(this.api, stream, target, this.tasks);
   }
 
   async start(): Promise<void> {
@@ -62,11 +65,13 @@ export class AppState {
   signedOut(): void {
     this.connection.stop();
     this.chat.stop();
+    this.tasks.stop();
     this.session.signedOut();
   }
 
   #whileSignedIn(user: User): void {
     this.connection.start();
+    this.tasks.start();
     this.chat.start(user);
     this.settings.load().catch(() => {
       // the stored theme stays; the settings page shows its own errors

@@ -5,10 +5,11 @@ import type { ConnectionStatus, EventStream } from '../events/event-stream.js';
 import { subscribeThreadEvents } from '../events/thread-events.js';
 import { ComposerState } from './composer.svelte.js';
 import { ProposalsState } from './proposals.svelte.js';
+import type { TasksState } from './tasks.svelte.js';
 import { ThreadState } from './thread.svelte.js';
 
 /**
- * The chat: the thread, its proposals and tasks, the composer, and whether a model answers.
+ * The chat: the thread, its proposals (their tasks live in TasksState), the composer, and whether a model answers.
  * Everything that changes arrives as events, so every signed-in device shows the same thread
  * live; when the event stream comes back after a gap, the latest page is fetched again and
  * the outbox delivered.
@@ -25,11 +26,11 @@ export class ChatState {
   #userId: string | undefined;
   #stop: (() => void) | undefined;
 
-  constructor(api: ApiClient, stream: EventStream, target: Window) {
+  constructor(api: ApiClient, stream: EventStream, target: Window, tasks: TasksState) {
     this.#api = api;
     this.#stream = stream;
     this.thread = new ThreadState(api);
-    this.proposals = new ProposalsState(api);
+    this.proposals = new ProposalsState(api, tasks);
     this.composer = new ComposerState(api, target, (message) => this.thread.receive(message, 'snapshot'));
   }
 
@@ -43,7 +44,6 @@ export class ChatState {
       'message.delta': ({ messageId, text }) => this.thread.receiveDelta(messageId, text),
       'message.completed': ({ message }) => this.#receive(message),
       'proposal.updated': ({ proposal }) => this.proposals.receive(proposal),
-      'task.updated': ({ task }) => this.proposals.receiveTask(task),
     });
     let previous: ConnectionStatus = this.#stream.status;
     const stopStatus = this.#stream.onStatus((status) => {

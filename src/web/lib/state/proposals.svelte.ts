@@ -1,14 +1,14 @@
 import type { Message, Proposal, Task, TaskSpec } from '../../../contract/index.js';
 import { errorMessage, type ApiClient, type ProjectSummary } from '../api/client.js';
+import type { TasksState } from './tasks.svelte.js';
 
 /**
  * What the main thread proposed, and the tasks that confirmed proposals became. Pending
  * proposals are loaded at start; the rest arrive with `proposal.updated`; a card whose
- * proposal is unknown asks the server for it once. Tasks are kept live by `task.updated`.
+ * proposal is unknown asks the server for it once. Tasks are TasksState's (kept live there).
  */
 export class ProposalsState {
   proposals: Record<string, Proposal> = $state({});
-  tasks: Record<string, Task> = $state({});
   /** proposals the server could not tell us about (shown folded) */
   unavailable: Record<string, boolean> = $state({});
   busy: Record<string, 'confirm' | 'dismiss' | undefined> = $state({});
@@ -17,11 +17,17 @@ export class ProposalsState {
   projects: ProjectSummary[] | null | undefined = $state();
 
   readonly #api: ApiClient;
+  readonly #tasks: TasksState;
   readonly #requested = new Set<string>();
   #generation = 0;
 
-  constructor(api: ApiClient) {
+  constructor(api: ApiClient, tasks: TasksState) {
     this.#api = api;
+    this.#tasks = tasks;
+  }
+
+  get tasks(): Record<string, Task> {
+    return this.#tasks.tasks;
   }
 
   /** The cards under one assistant message: its proposalIds, plus any proposal that names it. */
@@ -51,7 +57,7 @@ export class ProposalsState {
   }
 
   receiveTask(task: Task): void {
-    this.tasks[task.id] = task;
+    this.#tasks.receive(task);
   }
 
   /** A card needs this proposal: ask the server once when it is not known. */
@@ -70,16 +76,8 @@ export class ProposalsState {
     }
   }
 
-  async ensureTask(id: string): Promise<void> {
-    if (this.tasks[id] || this.#requested.has(`task:${id}`)) return;
-    this.#requested.add(`task:${id}`);
-    const generation = this.#generation;
-    try {
-      const { task } = await this.#api.getTask(id);
-      if (generation === this.#generation && !this.tasks[id]) this.tasks[id] = task;
-    } catch {
-      this.#requested.delete(`task:${id}`); // try again next time a card asks
-    }
+  ensureTask(id: string): Promise<void> {
+    return this.#tasks.ensure(id);
   }
 
   async confirm(id: string, payload?: TaskSpec): Promise<boolean> {
@@ -111,7 +109,6 @@ export class ProposalsState {
     this.#generation++;
     this.#requested.clear();
     this.proposals = {};
-    this.tasks = {};
     this.unavailable = {};
     this.busy = {};
     this.errors = {};

@@ -1,10 +1,12 @@
-import { isRouterClick, matchRoute, type RouteName } from '../router/routes.js';
+import { isRouterClick, matchRoute, routeParams, type RouteName } from '../router/routes.js';
 
 /** The current location as reactive state, moved with the history API. */
 export class Router {
   pathname = $state('/');
   search = $state('');
   readonly route: RouteName | undefined = $derived(matchRoute(this.pathname));
+  /** the route's `:name` segments, e.g. `{id}` on /tasks/:id */
+  readonly params: Record<string, string> = $derived(routeParams(this.pathname));
 
   readonly #window: Window;
 
