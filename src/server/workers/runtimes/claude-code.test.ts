@@ -352,6 +352,36 @@ describe('ClaudeCodeRuntime with the real Claude Code CLI', () => {
   );
 
   it(
+    'fails with a readable sentence when the Claude Code CLI dies in the middle of a run (SIGKILL)',
+    async () => {
+      fake.enqueue(
+        anthropicScenario.toolCall({ name: 'Bash', input: { command: 'tail -f /dev/null', description: 'Wait' } }),
+      );
+      const { request: doomed, log } = request();
+
+      const running = runtime().run(doomed);
+      await until(() => linesOf(log, 'tool').includes('Bash: tail -f /dev/null'), 'the Bash tool call');
+      // The CLI itself: the process of the task whose command line is not the agent's shell or `tail`.
+      const cli = await (async () => {
+        for (const pid of await processesOfTask()) {
+          const command = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+          if (command.includes('cli.js') || command.includes('claude')) return pid;
+        }
+        return undefined;
+      })();
+      expect(cli).toBeDefined();
+      process.kill(cli!, 'SIGKILL');
+
+      const outcome: AgentOutcome = await running;
+
+      expect(outcome.kind).toBe('failed');
+      expect(outcome.kind === 'failed' && outcome.error).toMatch(/^Claude Code could not run/);
+      await until(async () => (await processesOfTask()).length === 0, 'the agent’s processes to end');
+    },
+    TIMEOUT,
+  );
+
+  it(
     'fails with a readable sentence when the API refuses the credentials',
     async () => {
       const { request: refused } = request({ env: { CLAUDE_CODE_MAX_RETRIES: '0' } });
