@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Question } from '../../contract/questions.js';
@@ -11,6 +9,7 @@ import {
   type AnthropicMessagesRequest,
 } from '../../../test/fakes/anthropic-api.js';
 import { startTestServer, type TestServer } from '../../../test/support/server.js';
+import { git, makeRepository, ownerApi } from '../../../test/support/tasks.js';
 
 /**
  * A whole task through the product: the task workflow, the real claude-code runtime, the Agent
@@ -34,11 +33,7 @@ beforeAll(async () => {
       ANTHROPIC_BASE_URL: fake.url,
     },
   });
-  repo = await mkdtemp(path.join(os.tmpdir(), 'ml-e2e-project-'));
-  git(repo, 'init', '-q', '-b', 'main');
-  await writeFile(path.join(repo, 'README.md'), '# Greeter\n');
-  git(repo, 'add', '.');
-  git(repo, '-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '-q', '-m', 'initial');
+  repo = await makeRepository({ prefix: 'ml-e2e-project-' });
   const created = await api('POST', '/api/projects', {
     name: 'greeter',
     repo: { kind: 'local', path: repo },
@@ -139,33 +134,13 @@ describe('a claude-code task, end to end', () => {
   );
 });
 
-async function api(method: 'GET' | 'POST', url: string, payload?: object) {
-  return server.app.inject({ method, url, headers: server.authHeaders, ...(payload ? { payload } : {}) });
-}
-
-async function createTask(spec: object): Promise<Task> {
-  const response = await api('POST', '/api/tasks', spec);
-  expect(response.statusCode, response.body).toBe(201);
-  return response.json().task;
-}
-
-async function waitForTask(id: string, done: (task: Task) => boolean, timeout = 90_000): Promise<Task> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const task = (await api('GET', `/api/tasks/${id}`)).json().task as Task;
-    if (done(task)) return task;
-    if (task.status === 'failed') throw new Error(`the task failed: ${task.error}`);
-    if (Date.now() > deadline) throw new Error(`task ${id} is still ${JSON.stringify(task)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const api = (method: 'GET' | 'POST', url: string, payload?: object) => ownerApi(server).call(method, url, payload);
+const createTask = (spec: object) => ownerApi(server).createTask(spec);
+const waitForTask = (id: string, done: (task: Task) => boolean) =>
+  ownerApi(server).waitForTask(id, done, { timeout: 90_000, failFast: true });
 
 function planFileOf(body: AnthropicMessagesRequest): string {
   const file = /create your plan at (\S+?\.md)/.exec(JSON.stringify(body.messages))?.[1];
   if (!file) throw new Error('the plan-mode instructions name no plan file');
   return file;
-}
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8' });
 }

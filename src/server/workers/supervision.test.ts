@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEntry, Task } from '../../contract/tasks.js';
 import { startTestServer, type TestServer } from '../../../test/support/server.js';
+import { ownerApi } from '../../../test/support/tasks.js';
 import { EventStreamClient } from '../thread/testing.js';
 
 /** Ten tasks at once, and the watchdog: a silent step is flagged stuck, then stopped. */
@@ -67,30 +68,10 @@ describe('workers', () => {
   });
 });
 
-async function create(spec: object): Promise<Task> {
-  const response = await server.app.inject({
-    method: 'POST',
-    url: '/api/tasks',
-    headers: server.authHeaders,
-    payload: spec,
-  });
-  expect(response.statusCode, response.body).toBe(201);
-  return response.json().task;
-}
+const create = (spec: object) => ownerApi(server).createTask(spec);
+const waitFor = (id: string, done: (task: Task) => boolean, timeout: number) =>
+  ownerApi(server).waitForTask(id, done, { timeout });
 
 async function logsOf(id: string): Promise<LogEntry[]> {
-  return (await server.app.inject({ method: 'GET', url: `/api/tasks/${id}/logs`, headers: server.authHeaders })).json()
-    .entries;
-}
-
-async function waitFor(id: string, done: (task: Task) => boolean, timeout: number): Promise<Task> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const task = (
-      await server.app.inject({ method: 'GET', url: `/api/tasks/${id}`, headers: server.authHeaders })
-    ).json().task as Task;
-    if (done(task)) return task;
-    if (Date.now() > deadline) throw new Error(`task ${id} is still ${JSON.stringify(task)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return (await ownerApi(server).call('GET', `/api/tasks/${id}/logs`)).json().entries;
 }

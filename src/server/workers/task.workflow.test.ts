@@ -1,13 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Question } from '../../contract/questions.js';
 import type { LogEntry, Task } from '../../contract/tasks.js';
 import { ScriptedRuntime, untilAborted } from '../../../test/support/scripted-runtime.js';
 import { startTestServer, type TestServer } from '../../../test/support/server.js';
+import { git, makeRepository, ownerApi } from '../../../test/support/tasks.js';
 import { addUser } from '../thread/testing.js';
 import { CommandRuntime } from './runtimes/command.js';
 
@@ -15,6 +14,7 @@ let server: TestServer;
 let agent: ScriptedRuntime;
 let repo: string;
 let projectId: string;
+let owner: ReturnType<typeof ownerApi>;
 
 beforeAll(async () => {
   agent = new ScriptedRuntime('claude-code');
@@ -22,6 +22,7 @@ beforeAll(async () => {
     env: { MAINLOOP_MODEL_PROVIDER: 'none', MAINLOOP_WORKER_CONCURRENCY: '4' },
     runtimes: [agent, new CommandRuntime()],
   });
+  owner = ownerApi(server);
   repo = await makeRepository();
   const created = await api('POST', '/api/projects', {
     repo: { kind: 'local', path: repo },
@@ -274,33 +275,14 @@ describe('what the person may do', () => {
   });
 });
 
-async function api(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) {
-  return server.app.inject({ method, url, headers: server.authHeaders, ...(payload ? { payload } : {}) });
-}
-
-async function createTask(spec: object): Promise<Task> {
-  const response = await api('POST', '/api/tasks', spec);
-  expect(response.statusCode, response.body).toBe(201);
-  return response.json().task;
-}
-
-async function getTask(id: string): Promise<Task> {
-  return (await api('GET', `/api/tasks/${id}`)).json().task;
-}
+const api = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
+  owner.call(method, url, payload);
+const createTask = (spec: object) => owner.createTask(spec);
+const getTask = (id: string) => owner.task(id);
+const waitForTask = (id: string, done: (task: Task) => boolean) => owner.waitForTask(id, done);
 
 async function logsOf(id: string): Promise<LogEntry[]> {
   return (await api('GET', `/api/tasks/${id}/logs`)).json().entries;
-}
-
-async function waitForTask(id: string, done: (task: Task) => boolean, timeout = 30_000): Promise<Task> {
-  let last: Task | undefined;
-  await waitUntil(async () => {
-    last = await getTask(id);
-    return done(last);
-  }, timeout).catch(() => {
-    throw new Error(`task ${id} did not get there; it is ${JSON.stringify(last)}`);
-  });
-  return last!;
 }
 
 async function waitUntil(condition: () => boolean | Promise<boolean>, timeout = 30_000): Promise<void> {
@@ -309,19 +291,4 @@ async function waitUntil(condition: () => boolean | Promise<boolean>, timeout = 
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8' });
-}
-
-async function makeRepository(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'ml-project-'));
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'config', 'user.email', 'dev@example.com');
-  git(dir, 'config', 'user.name', 'Dev');
-  await writeFile(path.join(dir, 'README.md'), '# project\n');
-  git(dir, 'add', '.');
-  git(dir, 'commit', '-q', '-m', 'initial');
-  return dir;
 }
