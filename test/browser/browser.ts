@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { AgentRuntime } from '../../src/server/workers/runtime.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /** Helpers shared by the browser tests: Debian's Chromium through playwright-core, the built app, screenshots. */
@@ -66,11 +67,19 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 }
 
+/** What a browser test may ask of its server: the agent runtimes (e.g. a ScriptedRuntime) and extra environment. */
+export interface AppServerOptions {
+  runtimes?: AgentRuntime[];
+  env?: Record<string, string>;
+}
+
 /**
  * A real server (test/support) serving the built app, whose owner has no password yet, and its
  * one-time set-up token: from the harness when it offers one, else from the link the server prints.
  */
-export async function startServerAwaitingSetup(): Promise<{ server: TestServer; setupToken: string }> {
+export async function startServerAwaitingSetup(
+  options: AppServerOptions = {},
+): Promise<{ server: TestServer; setupToken: string }> {
   const stdout = process.stdout;
   const write = stdout.write;
   let printed = '';
@@ -80,7 +89,7 @@ export async function startServerAwaitingSetup(): Promise<{ server: TestServer; 
   } as typeof stdout.write;
   let server: TestServer;
   try {
-    server = await startTestServer({ webRoot: WEB_ROOT });
+    server = await startTestServer({ webRoot: WEB_ROOT, ...options });
   } finally {
     stdout.write = write;
   }
@@ -94,9 +103,11 @@ export async function startServerAwaitingSetup(): Promise<{ server: TestServer; 
 }
 
 /** A real server whose owner is set up (OWNER), and a Chromium: what most browser test files start with. */
-export async function startAppWithOwner(): Promise<{ server: TestServer; browser: Browser; close(): Promise<void> }> {
+export async function startAppWithOwner(
+  options: AppServerOptions = {},
+): Promise<{ server: TestServer; browser: Browser; close(): Promise<void> }> {
   assertWebAppBuilt();
-  const { server, setupToken } = await startServerAwaitingSetup();
+  const { server, setupToken } = await startServerAwaitingSetup(options);
   await setUpOwner(server.url, setupToken);
   const browser = await launchChromium();
   return {

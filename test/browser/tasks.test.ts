@@ -1,0 +1,372 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Task } from '../../src/contract/index.js';
+import { CommandRuntime } from '../../src/server/workers/runtimes/command.js';
+import { ScriptedRuntime, untilAborted } from '../support/scripted-runtime.js';
+import type { TestServer } from '../support/server.js';
+import { DESKTOP, MOBILE, newContext, screenshot, signIn, startAppWithOwner } from './browser.js';
+
+/**
+ * The workers' web app, driven in Chromium against a real mainloop whose agent is a
+ * ScriptedRuntime (each test queues the runs it expects; they write real files in the task's
+ * workspace) on a real local git project with a check command.
+ */
+describe('tasks (browser)', () => {
+  const agent = new ScriptedRuntime('claude-code');
+  let app: Awaited<ReturnType<typeof startAppWithOwner>> | undefined;
+  let server: TestServer;
+  let browser: Browser;
+  let signedIn: BrowserContextOptions['storageState'];
+  let repo: string;
+  let projectId: string;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    app = await startAppWithOwner({
+      runtimes: [agent, new CommandRuntime()],
+      env: { MAINLOOP_MODEL_PROVIDER: 'none', MAINLOOP_WORKER_CONCURRENCY: '4' },
+    });
+    ({ server, browser } = app);
+    repo = await makeRepository();
+    const { project } = await api<{ project: { id: string } }>('POST', '/projects', {
+      name: 'demo',
+      repo: { kind: 'local', path: repo },
+      checkCommand: 'test -f ok.txt',
+    });
+    projectId = project.id;
+    const context = await newContext(browser, server.url);
+    await signIn(context);
+    signedIn = await context.storageState();
+    await context.close();
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await app?.close();
+    if (repo) await rm(repo, { recursive: true, force: true });
+  });
+
+  async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${server.url}/api${url}`, {
+      method,
+      headers: { ...server.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  }
+
+  async function createTask(spec: object): Promise<Task> {
+    return (await api<{ task: Task }>('POST', '/tasks', spec)).task;
+  }
+
+  /** One signed-in page per screen size for the whole file (a new browser context costs seconds on a busy machine). */
+  const pages = new Map<typeof DESKTOP, Page>();
+  async function appPage(viewport: typeof DESKTOP): Promise<Page> {
+    const open = pages.get(viewport);
+    if (open) return open;
+    const context = await newContext(browser, server.url, {
+      storageState: signedIn,
+      viewport,
+      ...(viewport === MOBILE ? { hasTouch: true, isMobile: true } : {}),
+    });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto('/');
+    await page.locator('[data-testid="connection-status"][data-state="live"]').waitFor();
+    pages.set(viewport, page);
+    return page;
+  }
+
+  /** Goes to `path` inside the running app, as its own links do (no reload, the event stream stays up). */
+  async function visit(path: string, viewport = DESKTOP): Promise<Page> {
+    const page = await appPage(viewport);
+    await page.evaluate((to) => {
+      history.pushState(null, '', to);
+      dispatchEvent(new PopStateEvent('popstate'));
+    }, path);
+    return page;
+  }
+
+  async function openTask(id: string, viewport = DESKTOP): Promise<Page> {
+    const page = await visit(`/tasks/${id}`, viewport);
+    await page.locator(`[data-testid="task-page"][data-task-id="${id}"] [data-testid="task-header"]`).waitFor();
+    return page;
+  }
+
+  const inStatus = (page: Page, status: Task['status']) =>
+    page.locator(`[data-testid="task-header"][data-status="${status}"]`).waitFor();
+
+  it('revises a plan with feedback, approves it, reviews the diff and approves the work into the project', async () => {
+    agent.then(
+      (request) => {
+        request.log({ kind: 'agent', text: 'Reading the **README** first.' });
+        return { kind: 'plan', plan: '## Plan A\n\n1. Add a file', sessionId: 'plan-session' };
+      },
+      () => ({
+        kind: 'plan',
+        plan: '## Plan B\n\n1. Add `ok.txt` saying *fine*\n2. Run the checks',
+        sessionId: 'plan-session',
+      }),
+      async (request) => {
+        request.log({ kind: 'tool', text: 'Write ok.txt' });
+        request.log({ kind: 'tool_result', text: 'Write: wrote 1 line' });
+        await writeFile(path.join(request.cwd, 'ok.txt'), 'fine\n');
+        return {
+          kind: 'done',
+          summary: 'Added **ok.txt**.',
+          sessionId: 'plan-session',
+          usage: { inputTokens: 1200, outputTokens: 340, costUsd: 0.0123 },
+        };
+      },
+    );
+    const task = await createTask({ title: 'Add the ok file', prompt: 'Add ok.txt so the checks pass', projectId });
+    const page = await openTask(task.id);
+    const plan = page.getByTestId('plan-review');
+    await plan.getByRole('heading', { name: 'Plan A' }).waitFor();
+    await page.locator('[data-testid="log-item"][data-kind="agent"] strong', { hasText: 'README' }).waitFor();
+
+    await plan.getByTestId('plan-revise').click();
+    await plan.getByLabel('What should change in the plan?').fill('Name the file and run the checks');
+    await plan.getByRole('button', { name: 'Send feedback' }).click();
+    await plan.getByRole('heading', { name: 'Plan B' }).waitFor();
+    expect(agent.requests.at(-1)!.prompt).toContain('Name the file and run the checks');
+    expect(await plan.locator('code').textContent()).toBe('ok.txt');
+    await screenshot(page, 'task-plan-desktop');
+
+    await plan.getByTestId('plan-approve').click();
+    await inStatus(page, 'awaiting_review');
+    const review = page.getByTestId('review-summary');
+    expect(await review.getByTestId('review-changes').textContent()).toMatch(/1\s+file\s+\+1\s+−0/);
+    expect(await review.getByTestId('review-checks').textContent()).toMatch(/passed\s+· 1 round/);
+    expect(await review.getByTestId('review-usage').textContent()).toMatch(/1\.5k\s+· \$0\.01/);
+    expect(await review.locator('strong').textContent()).toBe('ok.txt');
+    const file = page.locator('[data-testid="diff-file"][data-path="ok.txt"]');
+    await expect.poll(() => file.locator('[data-line="add"]').allTextContents()).toEqual(['+fine']);
+    await file.getByRole('button').click(); // folds
+    await file.getByTestId('diff-patch').waitFor({ state: 'detached' });
+    await file.getByRole('button').click();
+    await file.getByTestId('diff-patch').waitFor();
+    await screenshot(page, 'task-review-desktop');
+
+    const phone = await openTask(task.id, MOBILE);
+    await phone.getByTestId('review-summary').waitFor();
+    await phone.locator('[data-testid="diff-file"][data-path="ok.txt"] [data-line="add"]').waitFor();
+    await screenshot(phone, 'task-review-mobile');
+
+    await review.getByTestId('review-approve').click();
+    await inStatus(page, 'completed');
+    await inStatus(phone, 'completed');
+    expect(await readFile(path.join(repo, 'ok.txt'), 'utf8')).toBe('fine\n');
+    expect(await page.getByTestId('task-cancel').count()).toBe(0);
+
+    // The chat's note about it links to this page.
+    await page.getByRole('link', { name: /back/ }).click();
+    const note = page.getByTestId('event-note').filter({ hasText: 'Add the ok file' }).first();
+    await note.getByTestId('task-link').click();
+    await page.waitForURL(`**/tasks/${task.id}`);
+    await inStatus(page, 'completed');
+    git(repo, 'rm', '-q', 'ok.txt');
+    git(repo, 'commit', '-q', '-m', 'reset for the next test');
+  });
+
+  it('walks the questions one at a time, goes back to change an answer, and resumes the agent; then requests changes', async () => {
+    agent.then(
+      () => ({
+        kind: 'question',
+        sessionId: 'paint',
+        questions: [
+          {
+            header: 'Colour',
+            text: 'Which colour?',
+            options: [
+              { label: 'red', description: 'warm, like the logo' },
+              { label: 'blue', description: 'cool, like the docs' },
+            ],
+            multiSelect: false,
+          },
+          {
+            text: 'Which sizes?',
+            options: [{ label: 'S' }, { label: 'M' }, { label: 'L' }],
+            multiSelect: true,
+          },
+        ],
+      }),
+      async (request) => {
+        await writeFile(path.join(request.cwd, 'ok.txt'), 'blue, S and L\n');
+        return { kind: 'done', summary: 'Painted it.', sessionId: 'paint' };
+      },
+      async (request) => {
+        await writeFile(path.join(request.cwd, 'ok.txt'), 'blue, S and L, explained\n');
+        return { kind: 'done', summary: 'Said more.', sessionId: 'paint' };
+      },
+    );
+    const task = await createTask({ title: 'Paint it', prompt: 'Paint the thing', projectId, skipPlan: true });
+    const page = await openTask(task.id, MOBILE);
+    const wizard = page.getByTestId('question-wizard');
+    await wizard.getByTestId('question-text').filter({ hasText: 'Which colour?' }).waitFor();
+    expect(await wizard.getByTestId('question-header').textContent()).toBe('Colour');
+    expect(await wizard.getByTestId('question-step').textContent()).toBe('1 of 2');
+    await page.locator('[data-testid="flag-needs-input"]').waitFor();
+    expect(await wizard.getByTestId('question-next').isDisabled()).toBe(true);
+
+    await wizard.getByRole('button', { name: /red/ }).click();
+    expect(await wizard.getByRole('button', { name: /red/ }).getAttribute('aria-pressed')).toBe('true');
+    await wizard.getByTestId('question-next').click();
+
+    await wizard.getByTestId('question-text').filter({ hasText: 'Which sizes?' }).waitFor();
+    await wizard.getByLabel('S', { exact: true }).check();
+    await wizard.getByLabel('L', { exact: true }).check();
+    expect(await wizard.getByTestId('question-recap').textContent()).toContain('red');
+
+    await wizard.getByTestId('question-back').click();
+    await wizard.getByTestId('question-text').filter({ hasText: 'Which colour?' }).waitFor();
+    expect(await wizard.getByRole('button', { name: /red/ }).getAttribute('aria-pressed')).toBe('true');
+    await wizard.getByRole('button', { name: /blue/ }).click();
+    await wizard.getByTestId('question-next').click();
+    expect(await wizard.getByLabel('S', { exact: true }).isChecked()).toBe(true);
+    expect(await wizard.getByLabel('M', { exact: true }).isChecked()).toBe(false);
+    expect(await wizard.getByLabel('L', { exact: true }).isChecked()).toBe(true);
+    expect(await wizard.getByTestId('question-recap').textContent()).toContain('blue');
+    await screenshot(page, 'task-question-mobile');
+
+    await wizard.getByTestId('question-submit').click();
+    await inStatus(page, 'awaiting_review');
+    await wizard.waitFor({ state: 'detached' });
+    const resumed = agent.requests.at(-1)!;
+    expect(resumed).toMatchObject({ mode: 'implement', sessionId: 'paint' });
+    expect(resumed.prompt).toContain('Which colour?\n  Answer: blue');
+    expect(resumed.prompt).toContain('Which sizes?\n  Answer: S, L');
+    const review = page.getByTestId('review-summary');
+    await review.getByText('Painted it.').waitFor();
+
+    await review.getByTestId('review-request-changes').click();
+    await review.getByLabel('What should change?').fill('Explain the choice');
+    await review.getByRole('button', { name: 'Request changes' }).click();
+    await review.getByText('Said more.').waitFor();
+    await inStatus(page, 'awaiting_review');
+    expect(agent.requests.at(-1)!.prompt).toContain('Explain the choice');
+    await expect
+      .poll(() => page.locator('[data-testid="diff-file"][data-path="ok.txt"] [data-line="add"]').allTextContents())
+      .toEqual(['+blue, S and L, explained']);
+    await api('POST', `/tasks/${task.id}/cancel`);
+  });
+
+  it('shows the log live as the agent works, follows it, and cancels only after confirmation', async () => {
+    let release!: () => void;
+    const more = new Promise<void>((resolve) => (release = resolve));
+    agent.then(async (request) => {
+      request.log({ kind: 'system', text: 'Workspace ready.' });
+      request.log({ kind: 'agent', text: 'Looking at the **repository**.' });
+      request.log({ kind: 'tool', text: 'Bash: ls' });
+      request.log({ kind: 'tool_result', text: 'Bash: README.md' });
+      for (let line = 1; line <= 60; line++) request.log({ kind: 'stdout', text: `build step ${line}` });
+      await more;
+      request.log({ kind: 'stdout', text: 'second wind' });
+      request.log({ kind: 'stderr', text: 'warning: something odd' });
+      return untilAborted(request);
+    });
+    const task = await createTask({ title: 'Long job', prompt: 'Work for a while', projectId, skipPlan: true });
+    const page = await openTask(task.id);
+    await inStatus(page, 'implementing');
+    expect(await page.locator('[data-testid="task-header"] .motion-safe\\:animate-pulse').count()).toBe(1);
+    const item = (kind: string) => page.locator(`[data-testid="log-item"][data-kind="${kind}"]`);
+    await item('stdout').filter({ hasText: 'build step 60' }).waitFor();
+    expect(await item('system').textContent()).toContain('Workspace ready.');
+    expect(await item('agent').locator('strong').textContent()).toBe('repository');
+
+    // Scrolled up, new lines do not pull the view down; "latest" counts them and jumps there.
+    const scroller = page.getByTestId('log-scroller');
+    await expect.poll(() => scroller.evaluate((element) => element.scrollTop > 0)).toBe(true); // it followed
+    await scroller.evaluate((element) => element.scrollTo({ top: 0 }));
+    await page.getByTestId('log-latest').waitFor();
+    release();
+    await item('stderr').filter({ hasText: 'warning: something odd' }).waitFor();
+    await page.getByTestId('log-unread').waitFor();
+    expect(await scroller.evaluate((element) => element.scrollTop)).toBe(0);
+    await page.getByTestId('log-latest').click();
+    await page.getByTestId('log-latest').waitFor({ state: 'detached' });
+    await expect.poll(() => item('stderr').isVisible()).toBe(true);
+
+    // A tool call is one folded line; its result opens on a click.
+    const tool = item('tool');
+    expect(await tool.getByTestId('tool-detail').count()).toBe(0);
+    await tool.getByRole('button', { name: /Bash: ls/ }).click();
+    expect(await tool.getByTestId('tool-detail').textContent()).toContain('Bash: README.md');
+    await screenshot(page, 'task-log-desktop');
+
+    // The inbox lists it; its card opens this page.
+    const phone = await visit('/', MOBILE);
+    await phone.getByRole('tab', { name: 'Inbox' }).click();
+    const card = phone.locator(`[data-testid="task-card"][data-task-id="${task.id}"]`);
+    await card.waitFor();
+    expect(await card.getAttribute('data-status')).toBe('implementing');
+    expect(await card.textContent()).toContain('demo');
+    await card.click();
+    await phone.waitForURL(`**/tasks/${task.id}`);
+    await item('stdout').first().waitFor();
+    await phone.locator('[data-testid="log-item"][data-kind="stderr"]').waitFor();
+    await screenshot(phone, 'task-log-mobile');
+
+    await page.getByTestId('task-cancel').click();
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.getByText('Cancel this task?').waitFor();
+    await dialog.getByTestId('confirm-dismiss').click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await page.getByTestId('task-header').getAttribute('data-status')).toBe('implementing');
+    expect((await api<{ task: Task }>('GET', `/tasks/${task.id}`)).task.status).toBe('implementing');
+
+    await page.getByTestId('task-cancel').click();
+    await dialog.getByTestId('confirm-accept').click();
+    await inStatus(page, 'cancelled');
+    await inStatus(phone, 'cancelled');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await page.getByTestId('task-cancel').count()).toBe(0);
+    await expect.poll(() => existsSync(path.join(server.dataDir, 'workspaces', task.id))).toBe(false);
+    await phone.getByRole('link', { name: /back/ }).click();
+    await phone.getByTestId('active-tasks').waitFor();
+    expect(await card.count()).toBe(0);
+  });
+
+  it('shows why a task failed and retries it', async () => {
+    const task = await createTask({
+      title: 'Flaky job',
+      prompt: 'Run it',
+      runtime: 'command',
+      command: 'test -f "$HOME/go" || { echo "not yet"; exit 3; }',
+    });
+    const page = await openTask(task.id, MOBILE);
+    await inStatus(page, 'failed');
+    expect(await page.getByTestId('task-error').textContent()).toMatch(/exited with code 3[\s\S]*not yet/);
+    expect(await page.getByTestId('task-attempt').textContent()).toBe('attempt 1');
+    await page.locator('[data-testid="log-item"][data-kind="stdout"]', { hasText: 'not yet' }).waitFor();
+    await screenshot(page, 'task-failed-mobile');
+
+    await writeFile(path.join(server.dataDir, 'homes', task.id, 'go'), ''); // the task's own HOME
+    await page.getByTestId('task-retry').click();
+    await inStatus(page, 'completed');
+    expect(await page.getByTestId('task-attempt').textContent()).toBe('attempt 2');
+    expect(await page.getByTestId('task-failure').count()).toBe(0);
+  });
+});
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8' });
+}
+
+async function makeRepository(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ml-browser-project-'));
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'config', 'user.email', 'dev@example.com');
+  git(dir, 'config', 'user.name', 'Dev');
+  await writeFile(path.join(dir, 'README.md'), '# project\n');
+  git(dir, 'add', '.');
+  git(dir, 'commit', '-q', '-m', 'initial');
+  return dir;
+}
