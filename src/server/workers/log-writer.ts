@@ -20,6 +20,7 @@ export class TaskLogWriter {
   private buffer: Array<{ kind: LogKind; text: string; at: Date }> = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  private readonly watchers = new Set<() => void>();
 
   constructor(
     private readonly deps: {
@@ -32,7 +33,15 @@ export class TaskLogWriter {
     private readonly task: { id: string; userId: string },
   ) {}
 
-  write(kind: LogKind, text: string): void {
+  /** Calls `onWrite` at each line written (the watchdog's sign of life); returns how to stop. */
+  watch(onWrite: () => void): () => void {
+    this.watchers.add(onWrite);
+    return () => this.watchers.delete(onWrite);
+  }
+
+  /** `quiet`: a line of mainloop's own, which is no sign of the agent's life. */
+  write(kind: LogKind, text: string, options: { quiet?: boolean } = {}): void {
+    if (!options.quiet) for (const watcher of this.watchers) watcher();
     const line =
       text.length > MAX_LOG_LINE
         ? `${text.slice(0, MAX_LOG_LINE)} … (${text.length - MAX_LOG_LINE} more characters)`

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEntry, Task } from '../../contract/tasks.js';
 import { startTestServer, type TestServer } from '../../../test/support/server.js';
@@ -23,23 +25,33 @@ afterAll(async () => {
 
 describe('workers', () => {
   it('run ten tasks at once', async () => {
-    const tasks = await Promise.all(
-      Array.from({ length: 10 }, (_, index) =>
-        create({
-          title: `Job ${index + 1}`,
-          prompt: 'x',
-          runtime: 'command',
-          command: 'echo begin; for i in $(seq 14); do sleep 0.5; echo tick; done; echo end',
-        }),
-      ),
-    );
-    await Promise.all(tasks.map((task) => waitFor(task.id, (t) => t.status === 'completed', 60_000)));
-    const logs = await Promise.all(tasks.map((task) => logsOf(task.id)));
-    const begins = logs.map((entries) => Date.parse(entries.find((entry) => entry.text === 'begin')!.at));
-    const ends = logs.map((entries) => Date.parse(entries.find((entry) => entry.text === 'end')!.at));
-    // Every task had begun before any of them ended: all ten ran at the same time.
-    expect(Math.max(...begins)).toBeLessThan(Math.min(...ends));
-  });
+    // A barrier: each task's command calls in and is answered only once all ten have, so the
+    // tasks can only finish if all ten run at the same time.
+    const arrived: Array<() => void> = [];
+    const barrier = createServer((_, response) => {
+      arrived.push(() => response.end('go'));
+      if (arrived.length === 10) for (const release of arrived) release();
+    });
+    await new Promise<void>((resolve) => barrier.listen(0, '127.0.0.1', resolve));
+    const { port } = barrier.address() as AddressInfo;
+    try {
+      const tasks = await Promise.all(
+        Array.from({ length: 10 }, (_, index) =>
+          create({
+            title: `Job ${index + 1}`,
+            prompt: 'x',
+            runtime: 'command',
+            command: `echo begin; while :; do sleep 0.5; echo waiting; done & curl -sS --max-time 120 http://127.0.0.1:${port}/; kill $!; echo; echo end`,
+          }),
+        ),
+      );
+      await Promise.all(tasks.map((task) => waitFor(task.id, (t) => t.status === 'completed', 150_000)));
+      expect(arrived).toHaveLength(10);
+      for (const task of tasks) expect((await logsOf(task.id)).map((entry) => entry.text)).toContain('go');
+    } finally {
+      barrier.close();
+    }
+  }, 180_000);
 
   it('flag a silent step as stuck, then stop it and fail the task (retryable)', async () => {
     const stream = await EventStreamClient.open(server);

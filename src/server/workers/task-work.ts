@@ -144,7 +144,7 @@ export class TaskWork {
     const { db, questions, events, clock, ids } = this.deps;
     const task = await this.task(taskId);
     if (task.status === 'cancelled') return;
-    const stored = await db.transaction().execute(async (trx) => {
+    await db.transaction().execute(async (trx) => {
       const created = await questions.insertAsk(trx, {
         userId: task.userId,
         taskId,
@@ -154,9 +154,9 @@ export class TaskWork {
         at: clock.now(),
       });
       for (const question of created) await events.append(trx, task.userId, 'question.created', { question });
-      return created;
     });
-    if (stored.length) await this.update(task, { needsInput: true });
+    // Also when this step runs again and finds its questions stored: the task needs the person.
+    await this.update(task, { needsInput: true });
   }
 
   /** The person's answers to one ask, in order, for the prompt that resumes the agent. */
@@ -350,15 +350,13 @@ export class TaskWork {
     let lastActivity = startedAt;
     let stuckSince: number | undefined;
     let stopReason: string | undefined;
-    const originalWrite = log.write.bind(log);
-    log.write = (kind, text) => {
+    const unwatch = log.watch(() => {
       lastActivity = clock.now().getTime();
       if (stuckSince !== undefined) {
         stuckSince = undefined;
         void this.update(task, { stuckSince: null }).catch(() => {});
       }
-      originalWrite(kind, text);
-    };
+    });
     const watchdog = setInterval(
       () => {
         const now = clock.now().getTime();
@@ -369,7 +367,7 @@ export class TaskWork {
           stopReason = `no output for ${minutes(silent)}: stopped as stuck`;
         } else if (silent > config.stuckAfterMs && stuckSince === undefined) {
           stuckSince = lastActivity;
-          originalWrite('system', `No output for ${minutes(silent)}: this step may be stuck.`);
+          log.write('system', `No output for ${minutes(silent)}: this step may be stuck.`, { quiet: true });
           void this.update(task, { stuckSince: new Date(lastActivity) }).catch(() => {});
         }
         if (stopReason && !controller.signal.aborted) controller.abort(new Error(stopReason));
@@ -384,7 +382,7 @@ export class TaskWork {
       return { kind: 'failed', error: `the runtime failed: ${error instanceof Error ? error.message : String(error)}` };
     } finally {
       clearInterval(watchdog);
-      log.write = originalWrite;
+      unwatch();
       this.running.delete(task.id);
       if (stuckSince !== undefined) await this.update(task, { stuckSince: null }).catch(() => {});
     }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Question } from '../../contract/questions.js';
@@ -249,6 +249,40 @@ describe('an agent task on a project', () => {
     const final = await getTask(task.id);
     expect(final.status).toBe('cancelled');
     expect((await api('GET', `/api/tasks/${task.id}/diff`)).statusCode).toBe(409);
+  });
+});
+
+describe('a step that cannot be done', () => {
+  it('fails the task with the reason, and a retry runs the step again', async () => {
+    const gone = await makeRepository({ prefix: 'ml-gone-' });
+    const project = (await api('POST', '/api/projects', { name: 'gone', repo: { kind: 'local', path: gone } })).json()
+      .project as { id: string };
+    await rm(path.join(gone, '.git'), { recursive: true, force: true });
+    const task = await createTask({
+      title: 'Doomed',
+      prompt: 'x',
+      runtime: 'command',
+      command: 'true',
+      projectId: project.id,
+    });
+    const failed = await waitForTask(task.id, (t) => t.status === 'failed');
+    expect(failed.error).toMatch(/^prepare failed: git clone/);
+    git(gone, 'init', '-q', '-b', 'main');
+    git(
+      gone,
+      '-c',
+      'user.name=Dev',
+      '-c',
+      'user.email=dev@example.com',
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      'again',
+    );
+    await api('POST', `/api/tasks/${task.id}/retry`);
+    const done = await waitForTask(task.id, (t) => t.status === 'completed');
+    expect(done.attempt).toBe(2);
   });
 });
 

@@ -1,4 +1,4 @@
-import { DBOS } from '@dbos-inc/dbos-sdk';
+import { DBOS, Error as DBOSErrors, type StepConfig } from '@dbos-inc/dbos-sdk';
 import type { TaskReview } from '../../contract/tasks.js';
 import type { Decision, DecisionKind } from './decision.repository.js';
 import {
@@ -19,6 +19,8 @@ export const WORKER_QUEUE = 'mainloop-workers';
 export const WAKE_TOPIC = 'wake';
 /** How long a wait sleeps before looking at Postgres again even without a wake-up. */
 const WAIT_SECONDS = 3600;
+/** A step's own retries (a database blip); what still fails after them becomes a task failure the person can retry. */
+const STEP_RETRIES: StepConfig = { retriesAllowed: true, maxAttempts: 3, intervalSeconds: 1, backoffRate: 2 };
 /** How often a waiting task looks whether its phase finished (DBOS polls results; its default is 1 s). */
 const PHASE_POLL_MS = 200;
 /** Attempts to merge (a conflict goes back to the agent in between). */
@@ -62,13 +64,24 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
     async (taskId: string): Promise<void> => {
       let counter = 0;
       const key = (what: string) => `${what}-${++counter}`;
-      const step = <T>(name: string, run: () => Promise<T>) => DBOS.runStep(run, { name });
-
-      const setup = await step('prepare', () => work.prepare(taskId));
       let sessionId: string | undefined;
       let freshAfterFailure = false;
       /** what the agent last said it did: the review shows it */
       let lastSummary: string | undefined;
+      /**
+       * A step; one that still fails after its retries (a repository gone, a disk full) fails the
+       * task with the reason, and runs again when the person retries.
+       */
+      const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+        for (;;) {
+          try {
+            return await DBOS.runStep(run, { name, ...STEP_RETRIES });
+          } catch (error) {
+            if (isCancellation(error)) throw error;
+            await failAndAwaitRetry(`${name} failed: ${reasonOf(error)}`);
+          }
+        }
+      };
 
       const phase = async (
         input: Omit<Extract<PhaseInput, { kind: 'agent' }>, 'taskId' | 'key'> | { kind: 'check' },
@@ -84,18 +97,21 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
       const decision = async (kinds: DecisionKind[]): Promise<Decision> => {
         const waitKey = key('decision');
         for (;;) {
-          const taken = await step('take-decision', () => work.takeDecision(taskId, kinds, waitKey));
+          const taken = await DBOS.runStep(() => work.takeDecision(taskId, kinds, waitKey), {
+            name: 'take-decision',
+            ...STEP_RETRIES,
+          });
           if (taken) return taken;
           await DBOS.recv(WAKE_TOPIC, WAIT_SECONDS);
         }
       };
 
       /** A failure: the task shows it and waits for the person's retry (or cancel). */
-      const failAndAwaitRetry = async (error: string) => {
-        await step('fail', () => work.fail(taskId, error));
+      async function failAndAwaitRetry(error: string): Promise<void> {
+        await DBOS.runStep(() => work.fail(taskId, error), { name: 'fail', ...STEP_RETRIES });
         await decision(['retry']);
         freshAfterFailure = true;
-      };
+      }
 
       const checkpoint = (message: string) => {
         const commitKey = key('commit');
@@ -131,6 +147,8 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
           prompt = answersPrompt(answers);
         }
       };
+
+      const setup = await step('prepare', () => work.prepare(taskId));
 
       // Plan, until the person approves one.
       if (!setup.skipPlan) {
@@ -241,6 +259,19 @@ export async function registerWorkerQueue(concurrency: number): Promise<void> {
     minPollingIntervalMs: 100,
     onConflict: 'always_update',
   });
+}
+
+function isCancellation(error: unknown): boolean {
+  return (
+    error instanceof DBOSErrors.DBOSWorkflowCancelledError ||
+    error instanceof DBOSErrors.DBOSAwaitedWorkflowCancelledError
+  );
+}
+
+/** What went wrong, for a person: the last attempt's error when DBOS gave up after retries. */
+function reasonOf(error: unknown): string {
+  if (error instanceof DBOSErrors.DBOSMaxStepRetriesError && error.errors.length) return reasonOf(error.errors.at(-1));
+  return error instanceof Error ? error.message : String(error);
 }
 
 function lastLine(output: string): string {
