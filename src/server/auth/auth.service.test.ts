@@ -176,3 +176,87 @@ describe('sessions', () => {
     expect(await storedSession(session.secret)).toBeDefined();
   });
 });
+
+describe('API tokens', () => {
+  const tokens = new ApiTokenRepository();
+  let reads: number;
+  let afterRead: (() => Promise<void>) | undefined;
+
+  beforeEach(async () => {
+    reads = 0;
+    afterRead = undefined;
+    const observed = Object.create(tokens) as ApiTokenRepository;
+    observed.findActiveByHash = async (db, tokenHash) => {
+      reads++;
+      const found = await tokens.findActiveByHash(db, tokenHash);
+      await afterRead?.();
+      return found;
+    };
+    auth = new AuthService({
+      db: database.db,
+      users,
+      tokens: observed,
+      sessions: new SessionRepository(),
+      passwords,
+      clock,
+      ids: new IdGenerator(),
+      logger: pino({ level: 'silent' }),
+    });
+    await tokens.insert(database.db, {
+      id: 'token-1',
+      userId: ownerId,
+      name: 'script',
+      tokenHash: hashSecret('a-token-0123456789abcdef'),
+      source: 'user',
+    });
+  });
+  const revoke = async () => {
+    const revoked = await tokens.revoke(database.db, ownerId, 'token-1', clock.now());
+    auth.forgetToken(revoked!.tokenHash);
+  };
+
+  it('authenticate as their user; requests that arrive together share one read, later ones the cache', async () => {
+    const principals = await Promise.all(
+      Array.from({ length: 20 }, () => auth.authenticateToken('a-token-0123456789abcdef')),
+    );
+    expect(principals).toEqual(Array(20).fill({ userId: ownerId, isOwner: true, via: 'token' }));
+    await auth.authenticateToken('a-token-0123456789abcdef');
+    expect(reads).toBe(1);
+    expect(await auth.authenticateToken('not-a-token-0123456789')).toBeNull();
+  });
+
+  it('stop at once when revoked through this instance, also while a read of them was under way', async () => {
+    let read!: () => void;
+    let release!: () => void;
+    const hasRead = new Promise<void>((resolve) => (read = resolve));
+    afterRead = () => {
+      read();
+      return new Promise((resolve) => (release = resolve));
+    };
+    const during = auth.authenticateToken('a-token-0123456789abcdef');
+    await hasRead; // it found the token active and is held before it answers
+    afterRead = undefined;
+    await revoke();
+    release();
+    expect(await during).not.toBeNull(); // it began before the revocation
+    expect(await auth.authenticateToken('a-token-0123456789abcdef')).toBeNull();
+  });
+
+  it('stop within the cache period when revoked elsewhere (another instance)', async () => {
+    expect(await auth.authenticateToken('a-token-0123456789abcdef')).not.toBeNull();
+    await tokens.revoke(database.db, ownerId, 'token-1', clock.now());
+    expect(await auth.authenticateToken('a-token-0123456789abcdef')).not.toBeNull();
+    clock.advance(10_000);
+    expect(await auth.authenticateToken('a-token-0123456789abcdef')).toBeNull();
+  });
+
+  it('do not keep a read that failed', async () => {
+    afterRead = async () => {
+      throw new Error('connection lost');
+    };
+    await expect(auth.authenticateToken('a-token-0123456789abcdef')).rejects.toThrow('connection lost');
+    afterRead = undefined;
+    expect(await auth.authenticateToken('a-token-0123456789abcdef')).not.toBeNull();
+    expect(reads).toBe(2);
+  });
+});

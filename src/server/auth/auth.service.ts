@@ -58,7 +58,7 @@ interface CachedSession {
  * Cookie-authenticated requests that change state must come from mainloop's own origin.
  */
 export class AuthService {
-  private readonly tokenCache = new Map<string, { principal: Principal | null; until: number }>();
+  private readonly tokenCache = new Map<string, { principal: Promise<Principal | null>; until: number }>();
   private readonly sessionCache = new Map<string, CachedSession>();
 
   constructor(private readonly deps: AuthServiceDeps) {}
@@ -82,21 +82,23 @@ export class AuthService {
     }
   }
 
-  async authenticateToken(token: string): Promise<Principal | null> {
+  /**
+   * The token's owner, or null. Requests that arrive together with the same token share one
+   * database read (its entry is in the cache from the moment the read starts, so a revocation
+   * that lands meanwhile removes it).
+   */
+  authenticateToken(token: string): Promise<Principal | null> {
     const tokenHash = hashSecret(token);
     const now = this.deps.clock.now().getTime();
     const cached = this.tokenCache.get(tokenHash);
     if (cached && cached.until > now) return cached.principal;
-    const record = await this.deps.tokens.findActiveByHash(this.deps.db, tokenHash);
-    const principal: Principal | null = record
-      ? { userId: record.userId, isOwner: record.isOwner, via: 'token' }
-      : null;
+    const entry = { principal: this.findToken(tokenHash, now), until: now + CACHE_MS };
     if (this.tokenCache.size > CACHE_LIMIT) this.tokenCache.clear();
-    this.tokenCache.set(tokenHash, { principal, until: now + CACHE_MS });
-    if (record && (!record.lastUsedAt || now - record.lastUsedAt.getTime() > 60_000)) {
-      await this.deps.tokens.touch(this.deps.db, record.id, new Date(now));
-    }
-    return principal;
+    this.tokenCache.set(tokenHash, entry);
+    entry.principal.catch(() => {
+      if (this.tokenCache.get(tokenHash) === entry) this.tokenCache.delete(tokenHash);
+    });
+    return entry.principal;
   }
 
   /** A revoked token stops working on this instance at once. */
@@ -191,6 +193,16 @@ export class AuthService {
       }
       return { ownerId: owner.id };
     });
+  }
+
+  /** The active token with this hash, its last use written at most once a minute. */
+  private async findToken(tokenHash: string, now: number): Promise<Principal | null> {
+    const record = await this.deps.tokens.findActiveByHash(this.deps.db, tokenHash);
+    if (!record) return null;
+    if (!record.lastUsedAt || now - record.lastUsedAt.getTime() > 60_000) {
+      await this.deps.tokens.touch(this.deps.db, record.id, new Date(now));
+    }
+    return { userId: record.userId, isOwner: record.isOwner, via: 'token' };
   }
 
   /** The live session with this secret (cached), its expiry slid forward at most hourly. */
