@@ -7,6 +7,8 @@ import { EmbeddedPostgres } from './db/embedded-postgres.js';
 import type { Database } from './db/database.js';
 import type { SetupLinkPrinter } from './auth/index.js';
 import type { Services } from './services.js';
+import type { TaskRunner } from './tasks/index.js';
+import type { AgentRuntime } from './workers/runtime.js';
 
 export interface RunningServer {
   /** where the server listens, e.g. http://127.0.0.1:3000 */
@@ -27,6 +29,8 @@ export interface StartServerOptions {
   setupLinkPrinter?: Pick<SetupLinkPrinter, 'print'>;
   /** Aborting stops start-up at its next step; what was started so far is stopped, and the start rejects. */
   signal?: AbortSignal;
+  /** replacements for parts of the services (tests): the agent runtimes, what runs a created task */
+  services?: { runtimes?: AgentRuntime[]; taskRunner?: TaskRunner };
 }
 
 /** Any 64-bit number mainloop alone uses: serialises the start-up writes of instances sharing a database. */
@@ -90,7 +94,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const durableRuntime = prepareDurableRuntime({ databaseUrl, logger, applicationVersion: config.version });
     cleanups.push(() => durableRuntime.close());
 
-    const services = await createServices({ config, logger, database, setupLinkPrinter: options.setupLinkPrinter });
+    const services = await createServices({
+      config,
+      logger,
+      database,
+      setupLinkPrinter: options.setupLinkPrinter,
+      ...options.services,
+    });
     cleanups.push(() => services.stop());
     mark('servicesCreated');
     continueUnlessAborted();
