@@ -308,6 +308,7 @@ describe('tasks (browser)', () => {
     await card.waitFor();
     expect(await card.getAttribute('data-status')).toBe('implementing');
     expect(await card.textContent()).toContain('demo');
+    await screenshot(phone, 'inbox-active-tasks-mobile');
     await card.click();
     await phone.waitForURL(`**/tasks/${task.id}`);
     await item('stdout').first().waitFor();
