@@ -258,7 +258,7 @@ describe('tasks (browser)', () => {
     await api('POST', `/tasks/${task.id}/cancel`);
   });
 
-  it('shows the log live as the agent works, follows it, and cancels only after confirmation', async () => {
+  it('shows the log live as the agent works, follows it, catches up after being offline, and cancels only after confirmation', async () => {
     let release!: () => void;
     const more = new Promise<void>((resolve) => (release = resolve));
     agent.then(async (request) => {
@@ -281,6 +281,21 @@ describe('tasks (browser)', () => {
     expect(await item('system').textContent()).toContain('Workspace ready.');
     expect(await item('agent').locator('strong').textContent()).toBe('repository');
 
+    // The inbox lists it; its card opens this page on the phone, which then goes offline for a while.
+    const phone = await visit('/', MOBILE);
+    await phone.getByRole('tab', { name: 'Inbox' }).click();
+    const card = phone.locator(`[data-testid="task-card"][data-task-id="${task.id}"]`);
+    await card.waitFor();
+    expect(await card.getAttribute('data-status')).toBe('implementing');
+    expect(await card.textContent()).toContain('demo');
+    await screenshot(phone, 'inbox-active-tasks-mobile');
+    await card.click();
+    await phone.waitForURL(`**/tasks/${task.id}`);
+    const phoneItems = phone.locator('[data-testid="log-item"]');
+    await phoneItems.filter({ hasText: 'build step 60' }).waitFor();
+    await phone.context().setOffline(true);
+    await phone.locator('[data-testid="connection-status"][data-state="offline"]').waitFor();
+
     // Scrolled up, new lines do not pull the view down; "latest" counts them and jumps there.
     const scroller = page.getByTestId('log-scroller');
     await expect.poll(() => scroller.evaluate((element) => element.scrollTop > 0)).toBe(true); // it followed
@@ -301,18 +316,13 @@ describe('tasks (browser)', () => {
     expect(await tool.getByTestId('tool-detail').textContent()).toContain('Bash: README.md');
     await screenshot(page, 'task-log-desktop');
 
-    // The inbox lists it; its card opens this page.
-    const phone = await visit('/', MOBILE);
-    await phone.getByRole('tab', { name: 'Inbox' }).click();
-    const card = phone.locator(`[data-testid="task-card"][data-task-id="${task.id}"]`);
-    await card.waitFor();
-    expect(await card.getAttribute('data-status')).toBe('implementing');
-    expect(await card.textContent()).toContain('demo');
-    await screenshot(phone, 'inbox-active-tasks-mobile');
-    await card.click();
-    await phone.waitForURL(`**/tasks/${task.id}`);
-    await item('stdout').first().waitFor();
+    // Back online, the phone has what it missed, each line once (events replayed and ?after= overlap).
+    await phone.context().setOffline(false);
     await phone.locator('[data-testid="log-item"][data-kind="stderr"]').waitFor();
+    expect(await phoneItems.filter({ hasText: 'second wind' }).count()).toBe(1);
+    const seqsOn = (on: Page) =>
+      on.locator('[data-testid="log-item"]').evaluateAll((items) => items.map((li) => li.getAttribute('data-seq')));
+    expect(await seqsOn(phone)).toEqual(await seqsOn(page));
     await screenshot(phone, 'task-log-mobile');
 
     await page.getByTestId('task-cancel').click();

@@ -25,6 +25,8 @@ export class TaskView {
 
   busy: TaskAction | undefined = $state();
   actionError: string | undefined = $state();
+  /** which action `actionError` is about (the wizard shows its own, the header the rest) */
+  failedAction: TaskAction | undefined = $state();
   /** the task's updatedAt when a decision was accepted: its buttons stay away until the task moves on */
   decidedAt: string | undefined = $state();
 
@@ -114,12 +116,14 @@ export class TaskView {
     if (this.busy) return false;
     this.busy = action;
     this.actionError = undefined;
+    this.failedAction = undefined;
     try {
       const task = await run();
       if (decision && task) this.decidedAt = task.updatedAt;
       return true;
     } catch (error) {
       this.actionError = errorMessage(error);
+      this.failedAction = action;
       // the task may have moved on meanwhile (a 409): show it as it is
       void this.#tasks.refresh(this.id).catch(() => {});
       return false;
