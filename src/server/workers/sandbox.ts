@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Where an agent's processes run. With bubblewrap (`bwrap`, Debian's `bubblewrap`) present, a
@@ -55,7 +56,8 @@ export class BubblewrapSandbox implements Sandbox {
       '/tmp',
       // Hidden first, then the writable paths inside them are bound back in.
       ...hidden.flatMap((dir) => ['--tmpfs', dir]),
-      ...readOnly.flatMap((dir) => ['--ro-bind', dir, dir]),
+      // mainloop's own installation stays readable (the agents' CLIs live in its node_modules), even under /tmp.
+      ...[...(APP_ROOT ? [APP_ROOT] : []), ...readOnly].flatMap((dir) => ['--ro-bind', dir, dir]),
       ...[workspace, home, ...writable].flatMap((dir) => ['--bind', dir, dir]),
       '--unshare-pid',
       '--unshare-ipc',
@@ -78,6 +80,21 @@ export function sandboxFor(
 ): Sandbox {
   if (options.mode === 'none' || !options.bwrap) return new NoSandbox();
   return new BubblewrapSandbox(options.bwrap, paths);
+}
+
+/** The folder mainloop is installed in (its package.json), whether it runs from source or from dist. */
+const APP_ROOT = findAppRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findAppRoot(from: string): string | undefined {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (manifest.name === 'mainloop') return dir;
+    } catch {
+      // not here
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
 }
 
 /** The path of `bwrap` on PATH, or undefined. */
