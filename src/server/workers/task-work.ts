@@ -83,17 +83,11 @@ export class TaskWork {
 
   constructor(private readonly deps: TaskWorkDeps) {}
 
-  /** Creates the workspace and records the branch; reads what the workflow needs. */
+  /** What the workflow needs to know of its task (the workspace is made by its first phase, on the queue). */
   async prepare(taskId: string): Promise<TaskSetup> {
-    const { tasks, db, workspaces } = this.deps;
     const task = await this.task(taskId);
     const project = task.projectId ? await this.deps.projects.find(task.userId, task.projectId) : undefined;
     const checkout = project && toCheckout(project);
-    const prepared = await workspaces.prepare(task, checkout);
-    const internals = await tasks.internals(db, taskId);
-    if (!internals?.baseCommit || task.branch !== prepared.branch) {
-      await this.update(task, { branch: prepared.branch, baseCommit: prepared.baseCommit });
-    }
     return {
       userId: task.userId,
       title: task.title,
@@ -102,8 +96,22 @@ export class TaskWork {
       skipPlan: task.skipPlan,
       hasProject: !!checkout,
       checkCommand: project?.checkCommand ?? null,
-      baseBranch: prepared.baseBranch,
+      baseBranch: checkout?.defaultBranch ?? 'main',
     };
+  }
+
+  /**
+   * Creates the task's workspace (a clone of its project, or a scratch repository) and records
+   * its branch, unless it exists. Done by a phase, inside the concurrency limit: fifty tasks
+   * submitted at once do not all clone at once.
+   */
+  private async ensureWorkspace(task: OwnedTask): Promise<void> {
+    const { workspaces, tasks, db } = this.deps;
+    const internals = await tasks.internals(db, task.id);
+    if (internals?.baseCommit && (await workspaces.exists(task.id))) return;
+    const project = task.projectId ? await this.deps.projects.find(task.userId, task.projectId) : undefined;
+    const prepared = await workspaces.prepare(task, project && toCheckout(project));
+    await this.update(task, { branch: prepared.branch, baseCommit: prepared.baseCommit });
   }
 
   /** One phase, from the worker queue. */
@@ -111,6 +119,14 @@ export class TaskWork {
     const task = await this.task(input.taskId);
     if (task.status === 'cancelled') return { kind: 'failed', error: 'cancelled' };
     const again = await this.startedBefore(task.id, input.key);
+    try {
+      await this.ensureWorkspace(task);
+    } catch (error) {
+      return {
+        kind: 'failed',
+        error: `could not prepare the workspace: ${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
     const log = this.logWriter(task);
     if (again || (input.kind === 'agent' && input.fresh)) {
       await this.deps.workspaces.reset(task.id);
