@@ -43,6 +43,8 @@ export interface HttpAppOptions {
   webRoot?: string;
 }
 
+const UNAUTHENTICATED_MESSAGE = 'sign in or send an API token (Authorization: Bearer …)';
+
 /** The HTTP face of mainloop: plugins, the auth guard, error mapping, docs and every feature's routes. */
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
   const { config } = options;
@@ -84,14 +86,14 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   });
 
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/api/') || request.routeOptions.config?.public) return;
-    if (request.url.startsWith('/api/docs')) return;
-    if (!request.routeOptions.url) return; // unknown route: let it answer 404
-    request.principal = await options.authenticate(request);
-    if (!request.principal) {
-      throw new DomainError('UNAUTHENTICATED', 'sign in or send an API token (Authorization: Bearer …)');
-    }
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!request.url.startsWith('/api/') || request.url.startsWith('/api/docs')) return done();
+    const route = request.routeOptions;
+    if (route.config?.public || !route.url) return done(); // public, or unknown: let it answer 404
+    options.authenticate(request).then((principal) => {
+      request.principal = principal;
+      done(principal ? undefined : new DomainError('UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE));
+    }, done);
   });
 
   await app.register(
