@@ -52,6 +52,8 @@ export type PhaseResult = AgentOutcome | { kind: 'checked'; passed: boolean; out
 /** A task with its owner: the workflow knows a task by id only. */
 type OwnedTask = Task & { userId: string };
 
+/** How many workspaces this process makes at once. */
+const PREPARE_AT_ONCE = 4;
 /** How much of a failed check's output goes back to the agent. */
 const CHECK_OUTPUT_LINES = 80;
 
@@ -80,14 +82,20 @@ export interface TaskWorkDeps {
 export class TaskWork {
   /** Runs in progress in this process, to stop on cancel. */
   private readonly running = new Map<string, AbortController>();
+  /** Workspaces made at once in this process: fifty tasks submitted together do not all clone at once. */
+  private readonly preparing = new Limiter(PREPARE_AT_ONCE);
 
   constructor(private readonly deps: TaskWorkDeps) {}
 
-  /** What the workflow needs to know of its task (the workspace is made by its first phase, on the queue). */
+  /**
+   * Creates the task's workspace (outside the concurrency limit: a clone is cheap next to an
+   * agent run, and it is done while others run) and reads what the workflow needs.
+   */
   async prepare(taskId: string): Promise<TaskSetup> {
     const task = await this.task(taskId);
     const project = task.projectId ? await this.deps.projects.find(task.userId, task.projectId) : undefined;
     const checkout = project && toCheckout(project);
+    await this.preparing.run(() => this.ensureWorkspace(task));
     return {
       userId: task.userId,
       title: task.title,
@@ -102,8 +110,7 @@ export class TaskWork {
 
   /**
    * Creates the task's workspace (a clone of its project, or a scratch repository) and records
-   * its branch, unless it exists. Done by a phase, inside the concurrency limit: fifty tasks
-   * submitted at once do not all clone at once.
+   * its branch, unless it exists (a phase checks again: a workspace removed meanwhile is made anew).
    */
   private async ensureWorkspace(task: OwnedTask): Promise<void> {
     const { workspaces, tasks, db } = this.deps;
@@ -481,4 +488,23 @@ export function addUsage(total: Usage | undefined, more: Usage): Usage {
 function minutes(ms: number): string {
   if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
   return `${Math.round(ms / 60_000)} min`;
+}
+
+/** Runs at most `limit` of the given jobs at once, the others in the order they came. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await job();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
 }

@@ -266,7 +266,7 @@ describe('a step that cannot be done', () => {
       projectId: project.id,
     });
     const failed = await waitForTask(task.id, (t) => t.status === 'failed');
-    expect(failed.error).toMatch(/^could not prepare the workspace: git clone/);
+    expect(failed.error).toMatch(/^prepare failed: git clone/);
     git(gone, 'init', '-q', '-b', 'main');
     git(
       gone,

@@ -22,7 +22,7 @@ const WAIT_SECONDS = 3600;
 /** A step's own retries (a database blip); what still fails after them becomes a task failure the person can retry. */
 const STEP_RETRIES: StepConfig = { retriesAllowed: true, maxAttempts: 3, intervalSeconds: 1, backoffRate: 2 };
 /** How often a waiting task looks whether its phase finished (DBOS polls results; its default is 1 s). */
-const PHASE_POLL_MS = 200;
+const PHASE_POLL_MS = 100;
 /** Attempts to merge (a conflict goes back to the agent in between). */
 const MERGE_ATTEMPTS = 3;
 
@@ -256,7 +256,7 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
 export async function registerWorkerQueue(concurrency: number): Promise<void> {
   await DBOS.registerQueue(WORKER_QUEUE, {
     globalConcurrency: concurrency,
-    minPollingIntervalMs: 100,
+    minPollingIntervalMs: 50,
     onConflict: 'always_update',
   });
 }
