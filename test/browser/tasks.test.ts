@@ -1,7 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +7,7 @@ import type { Task } from '../../src/contract/index.js';
 import { CommandRuntime } from '../../src/server/workers/runtimes/command.js';
 import { ScriptedRuntime, untilAborted } from '../support/scripted-runtime.js';
 import type { TestServer } from '../support/server.js';
+import { git, makeRepository } from '../support/tasks.js';
 import { DESKTOP, MOBILE, newContext, screenshot, signIn, startAppWithOwner } from './browser.js';
 
 /**
@@ -32,7 +31,7 @@ describe('tasks (browser)', () => {
       env: { MAINLOOP_MODEL_PROVIDER: 'none', MAINLOOP_WORKER_CONCURRENCY: '4' },
     });
     ({ server, browser } = app);
-    repo = await makeRepository();
+    repo = await makeRepository({ prefix: 'ml-browser-project-' });
     const { project } = await api<{ project: { id: string } }>('POST', '/projects', {
       name: 'demo',
       repo: { kind: 'local', path: repo },
@@ -366,18 +365,3 @@ describe('tasks (browser)', () => {
     expect(await page.getByTestId('task-failure').count()).toBe(0);
   });
 });
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8' });
-}
-
-async function makeRepository(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'ml-browser-project-'));
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'config', 'user.email', 'dev@example.com');
-  git(dir, 'config', 'user.name', 'Dev');
-  await writeFile(path.join(dir, 'README.md'), '# project\n');
-  git(dir, 'add', '.');
-  git(dir, 'commit', '-q', '-m', 'initial');
-  return dir;
-}

@@ -45,7 +45,8 @@ export class ClaudeSignInProbe {
   }
 }
 
-async function hasOauthEntry(file: string): Promise<boolean> {
+/** Whether a Claude Code credentials file holds a subscription sign-in (without reading out the secret). */
+export async function hasOauthEntry(file: string): Promise<boolean> {
   try {
     const content = JSON.parse(await readFile(file, 'utf8')) as { claudeAiOauth?: { accessToken?: unknown } };
     return typeof content.claudeAiOauth?.accessToken === 'string';

@@ -17,6 +17,7 @@ import type {
 import type { Usage } from '../../../contract/thread.js';
 import { KILL_GRACE_MS, killTree, spawnInSandbox } from '../sandbox.js';
 import type { AgentOutcome, AgentRequest, AgentRuntime, AskedQuestion, RuntimeAvailability } from '../runtime.js';
+import { hasOauthEntry } from '../../models/claude-credentials.js';
 
 type AgentSdk = typeof import('@anthropic-ai/claude-agent-sdk');
 /** Loaded at the first run: the SDK is large and many set-ups never use it (start-up time). */
@@ -520,15 +521,6 @@ function describeCliFailure(error: unknown, stderr: string): string {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-async function hasOauthEntry(file: string): Promise<boolean> {
-  try {
-    const content = JSON.parse(await readFile(file, 'utf8')) as { claudeAiOauth?: { accessToken?: unknown } };
-    return typeof content.claudeAiOauth?.accessToken === 'string';
-  } catch {
-    return false;
-  }
 }
 
 /**
