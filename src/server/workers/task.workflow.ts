@@ -83,15 +83,21 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
         }
       };
 
+      /** A long step on the worker queue; one that throws (not an agent's failure: a bug, the database) ends as `failed`. */
       const phase = async (
         input: Omit<Extract<PhaseInput, { kind: 'agent' }>, 'taskId' | 'key'> | { kind: 'check' },
-      ) => {
+      ): Promise<PhaseResult> => {
         const phaseKey = key(input.kind);
         const handle = await DBOS.startWorkflow(phaseWorkflow, {
           workflowID: `${taskId}.${phaseKey}`,
           queueName: WORKER_QUEUE,
         })({ ...input, taskId, key: phaseKey } as PhaseInput);
-        return handle.getResult({ pollingIntervalMs: PHASE_POLL_MS });
+        try {
+          return await handle.getResult({ pollingIntervalMs: PHASE_POLL_MS });
+        } catch (error) {
+          if (isCancellation(error)) throw error;
+          return { kind: 'failed', error: reasonOf(error) };
+        }
       };
 
       const decision = async (kinds: DecisionKind[]): Promise<Decision> => {
