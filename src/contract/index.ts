@@ -9,3 +9,4 @@ export * from './proposals.js';
 export * from './providers.js';
 export * from './questions.js';
 export * from './projects.js';
+export * from './inbox.js';

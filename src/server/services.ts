@@ -21,6 +21,7 @@ import { IdGenerator, type Ids } from './lib/ids.js';
 import { setUpModels, type ModelSetup, type ProvidersDescription } from './models/index.js';
 import { SettingsRepository, SettingsService, settingsRoutes } from './settings/index.js';
 import { ProjectRepository, ProjectService, projectRoutes } from './projects/index.js';
+import { InboxRepository, InboxService, InboxWaker, inboxRoutes } from './inbox/index.js';
 import { TaskRepository, TaskService, taskRoutes, type TaskRunner } from './tasks/index.js';
 import {
   ContextAssembler,
@@ -68,6 +69,8 @@ export interface Services {
   proposals: ProposalService;
   tasks: TaskService;
   projects: ProjectService;
+  /** the attention queue: task items follow their tasks; scripts post external ones */
+  inbox: InboxService;
   /** what the person does to running tasks (plan, questions, review, retry), and their logs and diffs */
   workers: WorkerService;
   /** which model provider the main thread uses, as found at start-up */
@@ -150,6 +153,17 @@ export async function createServices(options: {
   const proposalRepository = new ProposalRepository();
   const projects = new ProjectService({ db, projects: new ProjectRepository(), clock, ids });
   const taskRepository = new TaskRepository();
+  const questionRepository = new QuestionRepository();
+  const inbox = new InboxService({
+    db,
+    items: new InboxRepository(),
+    questions: questionRepository,
+    events,
+    clock,
+    ids,
+    logger: logger.child({ component: 'inbox' }),
+  });
+  const inboxWaker = new InboxWaker({ inbox, logger });
   // Workers: the task workflow runs what TaskService creates; WorkerService is its runner.
   const tasks: TaskService = new TaskService({
     db,
@@ -165,9 +179,9 @@ export async function createServices(options: {
     logger,
     projects,
     defaultRuntime: config.workers.defaultRuntime,
+    attention: inbox,
   });
   const runtimes = new RuntimeRegistry(options.runtimes ?? builtInRuntimes(config), config.workers.defaultRuntime);
-  const questionRepository = new QuestionRepository();
   const logs = new TaskLogRepository();
   const decisions = new DecisionRepository();
   const workspaces = new WorkspaceManager({ dataDir: config.dataDir });
@@ -203,6 +217,7 @@ export async function createServices(options: {
     work,
     clock,
     logger,
+    attention: inbox,
   });
   workers.attach(registerTaskWorkflow({ work, checkRounds: config.workers.checkRounds }));
   const proposals = new ProposalService({ db, proposals: proposalRepository, tasks, events, clock, ids });
@@ -253,6 +268,7 @@ export async function createServices(options: {
     proposals,
     tasks,
     projects,
+    inbox,
     workers,
     providers: model.providers,
     turnRecovery,
@@ -266,6 +282,7 @@ export async function createServices(options: {
       taskRoutes(tasks),
       workerRoutes(workers, tasks),
       projectRoutes(projects),
+      inboxRoutes(inbox),
       providerRoutes(model.providers, runtimes),
     ],
     async beforeListen() {
@@ -278,9 +295,11 @@ export async function createServices(options: {
       await turnRecovery.run();
       await registerWorkerQueue(config.workers.concurrency);
       await workers.recover();
+      inboxWaker.start();
     },
     async stop() {
       turns.stop();
+      await inboxWaker.stop();
       await eventRetention.stop();
       await eventHub.stop();
     },

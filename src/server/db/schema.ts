@@ -2,6 +2,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { ProjectRepo } from '../../contract/projects.js';
 import type { QuestionOption } from '../../contract/questions.js';
 import type { TaskReview } from '../../contract/tasks.js';
+import type { InboxKind, InboxReply, InboxState, Priority } from '../../contract/inbox.js';
 
 /** Kysely's view of the tables. Each module's repository uses only its own tables. */
 export interface Tables {
@@ -20,6 +21,10 @@ export interface Tables {
   task_logs: TaskLogsTable;
   task_decisions: TaskDecisionsTable;
   task_step_runs: TaskStepRunsTable;
+  inbox_items: InboxItemsTable;
+  push_subscriptions: PushSubscriptionsTable;
+  push_deliveries: PushDeliveriesTable;
+  server_keys: ServerKeysTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -191,4 +196,56 @@ export interface TaskStepRunsTable {
   task_id: string;
   key: string;
   runs: Generated<number>;
+}
+
+export type PushState = 'none' | 'pending' | 'held' | 'sent' | 'skipped';
+
+export interface InboxItemsTable {
+  id: string;
+  user_id: string;
+  kind: InboxKind;
+  priority: Generated<Priority>;
+  title: string;
+  body: string | null;
+  url: string | null;
+  source: string | null;
+  task_id: string | null;
+  question_id: string | null;
+  project_id: string | null;
+  dedupe_key: string;
+  replies: Json<InboxReply[]>;
+  state: Generated<InboxState>;
+  snoozed_until: Date | null;
+  push_state: Generated<PushState>;
+  pushed_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: Date;
+  done_at: Date | null;
+  resolution: 'person' | 'resolved' | null;
+}
+
+export interface PushSubscriptionsTable {
+  id: string;
+  user_id: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  user_agent: string | null;
+  created_at: CreatedAt;
+  last_success_at: Date | null;
+  failures: Generated<number>;
+}
+
+export interface PushDeliveriesTable {
+  item_id: string;
+  target: string;
+  attempted_at: CreatedAt;
+  status: Generated<'sending' | 'sent' | 'failed'>;
+  error: string | null;
+}
+
+export interface ServerKeysTable {
+  name: string;
+  value: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
 }

@@ -9,6 +9,11 @@ import type { Ids } from '../lib/ids.js';
 import type { TaskRunner } from './task-runner.js';
 import type { TaskChanges, TaskRepository } from './task.repository.js';
 
+/** The inbox's side of a task change, in the same transaction: its items follow the task's state. */
+export interface TaskAttention {
+  taskChanged(trx: Trx, userId: string, before: Task | undefined, after: Task): Promise<void>;
+}
+
 /** Where a task reports what the person must know: a compact `event` message in the main thread. */
 export interface TaskReporter {
   postEvent(userId: string, note: { content: string; taskId: string }, trx?: Trx): Promise<unknown>;
@@ -27,6 +32,8 @@ export interface TaskServiceDeps {
   projects?: { exists(userId: string, projectId: string): Promise<boolean> };
   /** the runtime of a task that names none (MAINLOOP_DEFAULT_RUNTIME) */
   defaultRuntime?: Runtime;
+  /** the inbox (issue 5): told of every change in its transaction */
+  attention?: TaskAttention;
 }
 
 /** More writes to make in the transaction that creates or changes a task (a proposal marked confirmed). */
@@ -72,6 +79,7 @@ export class TaskService {
         at: clock.now(),
       });
       await options.within?.(trx, created);
+      await this.deps.attention?.taskChanged(trx, userId, undefined, created);
       await events.append(trx, userId, 'task.updated', { task: created });
       return created;
     });
@@ -110,6 +118,7 @@ export class TaskService {
       }
       const cancelled = (await tasks.update(trx, userId, id, { status: 'cancelled', needsInput: false }, clock.now()))!;
       await options.within?.(trx, cancelled);
+      await this.deps.attention?.taskChanged(trx, userId, current, cancelled);
       await events.append(trx, userId, 'task.updated', { task: cancelled });
       return cancelled;
     });
@@ -137,6 +146,7 @@ export class TaskService {
     if (!before) throw notFound(`task ${id}`);
     if (before.status === 'cancelled' || before.status === 'completed') return before;
     const after = (await tasks.update(trx, userId, id, changes, clock.now()))!;
+    await this.deps.attention?.taskChanged(trx, userId, before, after);
     await events.append(trx, userId, 'task.updated', { task: after });
     const note = attentionNote(before, after);
     if (note) await reporter.postEvent(userId, { content: note, taskId: id }, trx);

@@ -95,7 +95,7 @@ export class QuestionRepository {
   }
 }
 
-function toQuestion(row: Selectable<QuestionsTable>): Question {
+export function toQuestion(row: Selectable<QuestionsTable>): Question {
   return {
     id: row.id,
     taskId: row.task_id,

@@ -33,6 +33,8 @@ export interface WorkerServiceDeps {
   work: TaskWork;
   clock: Clock;
   logger: Logger;
+  /** the inbox (issue 5): an answered question's item is done in the answer's transaction */
+  attention?: { questionResolved(trx: Trx, userId: string, questionId: string): Promise<void> };
 }
 
 const LOG_PAGE = 500;
@@ -121,6 +123,7 @@ export class WorkerService {
       const answer = checkAnswer(question, request.answer);
       const stored = await questions.answer(trx, question.id, answer, clock.now());
       await events.append(trx, userId, 'question.answered', { question: stored });
+      await this.deps.attention?.questionResolved(trx, userId, question.id);
       // The ask is complete when none of its questions is open: the agent then resumes with all answers.
       const rest = await questions.listAsk(trx, question.askId);
       if (rest.every((other) => other.status !== 'open')) {

@@ -1,6 +1,7 @@
 import { sql as foundation } from './0001-foundation.js';
 import { sql as thread } from './0002-thread.js';
 import { sql as workers } from './0003-workers.js';
+import { sql as inbox } from './0004-inbox.js';
 
 export interface Migration {
   version: number;
@@ -13,4 +14,5 @@ export const migrations: readonly Migration[] = [
   { version: 1, name: 'foundation', sql: foundation },
   { version: 2, name: 'thread', sql: thread },
   { version: 3, name: 'workers', sql: workers },
+  { version: 4, name: 'inbox', sql: inbox },
 ];

@@ -1,0 +1,290 @@
+import { sql, type Selectable } from 'kysely';
+import type { InboxCounts, InboxItem, InboxKind, InboxReply, Priority } from '../../contract/inbox.js';
+import type { Task, TaskStatus } from '../../contract/tasks.js';
+import type { Queryable } from '../db/database.js';
+import type { InboxItemsTable, PushState } from '../db/schema.js';
+import { toTask } from '../tasks/task.repository.js';
+
+/** Task statuses of work going on without the person. */
+export const ACTIVE_TASK_STATUSES: readonly TaskStatus[] = ['queued', 'planning', 'implementing', 'checking'];
+
+export interface NewInboxItem {
+  id: string;
+  userId: string;
+  kind: InboxKind;
+  priority: Priority;
+  title: string;
+  body?: string | null;
+  url?: string | null;
+  source?: string | null;
+  taskId?: string | null;
+  questionId?: string | null;
+  projectId?: string | null;
+  dedupeKey: string;
+  replies: InboxReply[];
+  pushState: PushState;
+  at: Date;
+}
+
+export interface ProjectFilter {
+  projectId?: string;
+}
+
+/**
+ * Inbox items as stored, every query scoped to one user. The inbox is a view across the user's
+ * work, so its section queries also read `tasks` (through the tasks module's row mapper).
+ */
+export class InboxRepository {
+  /** Adds an item unless a live one has its key (a step run again adds nothing); returns it when added. */
+  async insert(db: Queryable, item: NewInboxItem): Promise<InboxItem | undefined> {
+    const row = await db
+      .insertInto('inbox_items')
+      .values(toRow(item))
+      .onConflict((conflict) => conflict.columns(['user_id', 'dedupe_key']).where('state', '<>', 'done').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    return row && toItem(row);
+  }
+
+  /**
+   * Adds the item, or updates the live item with its key (title, body, priority, url, source);
+   * an update never pushes twice, but may make a quiet item worth a push once.
+   */
+  async upsert(db: Queryable, item: NewInboxItem): Promise<{ item: InboxItem; created: boolean }> {
+    const row = await db
+      .insertInto('inbox_items')
+      .values(toRow(item))
+      .onConflict((conflict) =>
+        conflict
+          .columns(['user_id', 'dedupe_key'])
+          .where('state', '<>', 'done')
+          .doUpdateSet({
+            title: (eb) => eb.ref('excluded.title'),
+            body: (eb) => eb.ref('excluded.body'),
+            priority: (eb) => eb.ref('excluded.priority'),
+            url: (eb) => eb.ref('excluded.url'),
+            source: (eb) => eb.ref('excluded.source'),
+            updated_at: (eb) => eb.ref('excluded.updated_at'),
+            push_state: sql<PushState>`case when inbox_items.push_state = 'none' then excluded.push_state else inbox_items.push_state end`,
+          }),
+      )
+      .returningAll()
+      .returning(sql<boolean>`xmax = 0`.as('inserted'))
+      .executeTakeFirstOrThrow();
+    return { item: toItem(row), created: row.inserted };
+  }
+
+  async find(
+    db: Queryable,
+    userId: string,
+    id: string,
+    options: { forUpdate?: boolean } = {},
+  ): Promise<InboxItem | undefined> {
+    let query = db.selectFrom('inbox_items').selectAll().where('user_id', '=', userId).where('id', '=', id);
+    if (options.forUpdate) query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    return row && toItem(row);
+  }
+
+  /** The person marked it done. */
+  async markDone(db: Queryable, userId: string, id: string, at: Date): Promise<InboxItem | undefined> {
+    const row = await db
+      .updateTable('inbox_items')
+      .set({
+        state: 'done',
+        done_at: at,
+        updated_at: at,
+        resolution: 'person',
+        snoozed_until: null,
+        push_state: unsent,
+      })
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toItem(row);
+  }
+
+  async snooze(db: Queryable, userId: string, id: string, until: Date, at: Date): Promise<InboxItem | undefined> {
+    const row = await db
+      .updateTable('inbox_items')
+      .set({ state: 'snoozed', snoozed_until: until, updated_at: at })
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toItem(row);
+  }
+
+  /**
+   * Their cause went away (a question answered, a plan decided, a task retried or cancelled):
+   * the task's live items of these kinds (all kinds when none given) are done. Returns how many.
+   */
+  async resolveForTask(db: Queryable, taskId: string, at: Date, kinds?: readonly InboxKind[]): Promise<number> {
+    let query = db
+      .updateTable('inbox_items')
+      .set({
+        state: 'done',
+        done_at: at,
+        updated_at: at,
+        resolution: 'resolved',
+        snoozed_until: null,
+        push_state: unsent,
+      })
+      .where('task_id', '=', taskId)
+      .where('state', '<>', 'done');
+    if (kinds) query = query.where('kind', 'in', kinds);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async resolveQuestion(db: Queryable, questionId: string, at: Date): Promise<number> {
+    const result = await db
+      .updateTable('inbox_items')
+      .set({
+        state: 'done',
+        done_at: at,
+        updated_at: at,
+        resolution: 'resolved',
+        snoozed_until: null,
+        push_state: unsent,
+      })
+      .where('question_id', '=', questionId)
+      .where('state', '<>', 'done')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Every item not done (open and snoozed), oldest first. */
+  async listLive(db: Queryable, userId: string, filter: ProjectFilter & { limit: number }): Promise<InboxItem[]> {
+    let query = db.selectFrom('inbox_items').selectAll().where('user_id', '=', userId).where('state', '<>', 'done');
+    if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
+    const rows = await query.orderBy('created_at').orderBy('id').limit(filter.limit).execute();
+    return rows.map(toItem);
+  }
+
+  /** Done items, newest first, optionally those whose title or body has `q`. */
+  async history(
+    db: Queryable,
+    userId: string,
+    filter: ProjectFilter & { q?: string; before?: { doneAt: Date; id: string }; limit: number },
+  ): Promise<InboxItem[]> {
+    let query = db.selectFrom('inbox_items').selectAll().where('user_id', '=', userId).where('state', '=', 'done');
+    if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
+    if (filter.q) {
+      const pattern = `%${filter.q.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+      query = query.where((eb) => eb.or([eb('title', 'ilike', pattern), eb('body', 'ilike', pattern)]));
+    }
+    if (filter.before) {
+      const { doneAt, id } = filter.before;
+      query = query.where((eb) =>
+        eb.or([eb('done_at', '<', doneAt), eb.and([eb('done_at', '=', doneAt), eb('id', '<', id)])]),
+      );
+    }
+    const rows = await query.orderBy('done_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+    return rows.map(toItem);
+  }
+
+  async countHistory(db: Queryable, userId: string, filter: ProjectFilter): Promise<number> {
+    let query = db
+      .selectFrom('inbox_items')
+      .select(sql<number>`count(*)::int`.as('count'))
+      .where('user_id', '=', userId)
+      .where('state', '=', 'done');
+    if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
+    return (await query.executeTakeFirstOrThrow()).count;
+  }
+
+  /** Snoozed items whose time has come are open again; returns whose they were. */
+  async wakeDue(db: Queryable, now: Date): Promise<string[]> {
+    const rows = await db
+      .updateTable('inbox_items')
+      .set({ state: 'open', snoozed_until: null, updated_at: now })
+      .where('state', '=', 'snoozed')
+      .where('snoozed_until', '<=', now)
+      .returning('user_id')
+      .execute();
+    return [...new Set(rows.map((row) => row.user_id))];
+  }
+
+  /** The tasks of the inbox's sections (`completedSince`: completed tasks only from then on). */
+  async tasks(
+    db: Queryable,
+    userId: string,
+    filter: ProjectFilter & {
+      statuses: readonly TaskStatus[];
+      updatedSince?: Date;
+      needsInput?: boolean;
+      limit: number;
+    },
+  ): Promise<Task[]> {
+    let query = db.selectFrom('tasks').selectAll().where('user_id', '=', userId).where('status', 'in', filter.statuses);
+    if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
+    if (filter.updatedSince) query = query.where('updated_at', '>=', filter.updatedSince);
+    if (filter.needsInput !== undefined) query = query.where('needs_input', '=', filter.needsInput);
+    const rows = await query.orderBy('updated_at', 'desc').limit(filter.limit).execute();
+    return rows.map(toTask);
+  }
+
+  /** The badge numbers: items that need the person now, tasks at work, failed tasks. */
+  async counts(db: Queryable, userId: string, now: Date, filter: ProjectFilter = {}): Promise<InboxCounts> {
+    const project = filter.projectId ? sql`and project_id = ${filter.projectId}` : sql``;
+    const { rows } = await sql<InboxCounts>`
+      select
+        (select count(*)::int from inbox_items
+          where user_id = ${userId} and state <> 'done' and kind <> 'failure'
+            and (state = 'open' or snoozed_until <= ${now}) ${project}) as "needsYou",
+        (select count(*)::int from tasks
+          where user_id = ${userId} and status in (${sql.join(ACTIVE_TASK_STATUSES)})
+            and not needs_input ${project}) as active,
+        (select count(*)::int from tasks where user_id = ${userId} and status = 'failed' ${project}) as failures
+    `.execute(db);
+    return rows[0]!;
+  }
+}
+
+/** Resolving an item before its push went out means it never goes. */
+const unsent = sql<PushState>`case when push_state in ('pending', 'held') then 'skipped' else push_state end`;
+
+function toRow(item: NewInboxItem) {
+  return {
+    id: item.id,
+    user_id: item.userId,
+    kind: item.kind,
+    priority: item.priority,
+    title: item.title,
+    body: item.body ?? null,
+    url: item.url ?? null,
+    source: item.source ?? null,
+    task_id: item.taskId ?? null,
+    question_id: item.questionId ?? null,
+    project_id: item.projectId ?? null,
+    dedupe_key: item.dedupeKey,
+    replies: JSON.stringify(item.replies),
+    push_state: item.pushState,
+    created_at: item.at,
+    updated_at: item.at,
+  };
+}
+
+export function toItem(row: Selectable<InboxItemsTable>): InboxItem {
+  return {
+    id: row.id,
+    kind: row.kind,
+    priority: row.priority,
+    title: row.title,
+    ...(row.body !== null ? { body: row.body } : {}),
+    ...(row.url !== null ? { url: row.url } : {}),
+    ...(row.source !== null ? { source: row.source } : {}),
+    ...(row.task_id !== null ? { taskId: row.task_id } : {}),
+    ...(row.question_id !== null ? { questionId: row.question_id } : {}),
+    ...(row.project_id !== null ? { projectId: row.project_id } : {}),
+    dedupeKey: row.dedupe_key,
+    replies: row.replies,
+    state: row.state,
+    ...(row.snoozed_until ? { snoozedUntil: row.snoozed_until.toISOString() } : {}),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    ...(row.done_at ? { doneAt: row.done_at.toISOString() } : {}),
+  };
+}

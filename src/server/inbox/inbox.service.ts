@@ -1,0 +1,399 @@
+import type { Logger } from 'pino';
+import {
+  BLOCKING_KINDS,
+  PRIORITIES,
+  type CreateInboxItemRequest,
+  type InboxHistoryQuery,
+  type InboxHistoryResponse,
+  type InboxItem,
+  type InboxKind,
+  type InboxReply,
+  type InboxResponse,
+  type Priority,
+} from '../../contract/inbox.js';
+import type { Question } from '../../contract/questions.js';
+import type { Task } from '../../contract/tasks.js';
+import type { Db, Queryable, Trx } from '../db/database.js';
+import type { PushState } from '../db/schema.js';
+import { DomainError, notFound } from '../errors.js';
+import type { EventService } from '../events/index.js';
+import type { Clock } from '../lib/clock.js';
+import type { Ids } from '../lib/ids.js';
+import { toTask } from '../tasks/task.repository.js';
+import { toQuestion, type QuestionRepository } from '../workers/question.repository.js';
+import { ACTIVE_TASK_STATUSES, type InboxRepository, type NewInboxItem } from './inbox.repository.js';
+
+/** Where new items worth a push are announced (the push dispatcher); it sends what is committed. */
+export interface PushNudge {
+  nudge(): void;
+}
+
+export interface InboxServiceDeps {
+  db: Db;
+  items: InboxRepository;
+  questions: Pick<QuestionRepository, 'list'>;
+  events: Pick<EventService, 'append'>;
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+  push?: PushNudge;
+}
+
+/** How many live items the inbox reads at once; the badge counts all of them. */
+const LIVE_LIMIT = 1_000;
+const TASK_SECTION_LIMIT = 200;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const YEAR_MS = 366 * DAY_MS;
+const PRIORITY_RANK: Record<Priority, number> = Object.fromEntries(PRIORITIES.map((p, rank) => [p, rank])) as Record<
+  Priority,
+  number
+>;
+
+/** What a task's state asks of the person, kind by kind: while the condition holds, its item is live. */
+const TASK_CONDITIONS: ReadonlyArray<{ kind: Exclude<InboxKind, 'question'>; holds: (task: Task) => boolean }> = [
+  { kind: 'plan_review', holds: (task) => task.status === 'awaiting_plan_approval' },
+  { kind: 'review', holds: (task) => task.status === 'awaiting_review' },
+  { kind: 'failure', holds: (task) => task.status === 'failed' },
+  { kind: 'stuck', holds: (task) => !!task.stuckSince && !isFinished(task) },
+];
+
+/**
+ * The inbox: one attention queue. Workers' items follow their tasks (`taskChanged`, inside the
+ * transaction that changes the task, so an item and its cause commit together); scripts add
+ * external items. Every change publishes `inbox.updated` with the badge counts.
+ */
+export class InboxService {
+  constructor(private readonly deps: InboxServiceDeps) {}
+
+  /** GET /api/inbox: the sections, each as it is now. */
+  async view(userId: string, filter: { projectId?: string } = {}): Promise<InboxResponse> {
+    const { db, items, clock } = this.deps;
+    const now = clock.now();
+    const [live, active, failures, completed, historyCount, counts] = await Promise.all([
+      items.listLive(db, userId, { ...filter, limit: LIVE_LIMIT }),
+      items.tasks(db, userId, {
+        ...filter,
+        statuses: ACTIVE_TASK_STATUSES,
+        needsInput: false,
+        limit: TASK_SECTION_LIMIT,
+      }),
+      items.tasks(db, userId, { ...filter, statuses: ['failed'], limit: TASK_SECTION_LIMIT }),
+      items.tasks(db, userId, {
+        ...filter,
+        statuses: ['completed'],
+        updatedSince: new Date(now.getTime() - DAY_MS),
+        limit: TASK_SECTION_LIMIT,
+      }),
+      items.countHistory(db, userId, filter),
+      items.counts(db, userId, now, filter),
+    ]);
+    const needsYou = orderQueue(live.filter((item) => item.kind !== 'failure' && isDue(item, now)));
+    const snoozed = live
+      .filter((item) => !isDue(item, now))
+      .sort((a, b) => (a.snoozedUntil ?? '').localeCompare(b.snoozedUntil ?? ''));
+    return {
+      needsYou: await this.withContext(db, userId, needsYou),
+      active,
+      failures,
+      completed,
+      history: { count: historyCount },
+      snoozed,
+      counts,
+    };
+  }
+
+  /** GET /api/inbox/history: done items, newest first, searchable. */
+  async history(userId: string, query: InboxHistoryQuery): Promise<InboxHistoryResponse> {
+    const { db, items } = this.deps;
+    let before: { doneAt: Date; id: string } | undefined;
+    if (query.before) {
+      const from = await items.find(db, userId, query.before);
+      if (!from?.doneAt) throw notFound(`history item ${query.before}`);
+      before = { doneAt: new Date(from.doneAt), id: from.id };
+    }
+    const page = await items.history(db, userId, {
+      ...(query.projectId ? { projectId: query.projectId } : {}),
+      ...(query.q ? { q: query.q } : {}),
+      ...(before ? { before } : {}),
+      limit: query.limit + 1,
+    });
+    return { items: page.slice(0, query.limit), hasMore: page.length > query.limit };
+  }
+
+  async get(userId: string, id: string): Promise<InboxItem> {
+    const item = await this.deps.items.find(this.deps.db, userId, id);
+    if (!item) throw notFound(`inbox item ${id}`);
+    return item;
+  }
+
+  /** POST /api/inbox/items: an external item; the same dedupeKey updates the live item that has it. */
+  async post(userId: string, request: CreateInboxItemRequest, poster: { source?: string } = {}): Promise<InboxItem> {
+    const { db, items, clock, ids } = this.deps;
+    const id = ids.id();
+    const priority = request.priority ?? 'normal';
+    const item: NewInboxItem = {
+      id,
+      userId,
+      kind: 'external',
+      priority,
+      title: request.title,
+      body: request.body ?? null,
+      url: request.url ?? null,
+      source: request.source ?? poster.source ?? null,
+      dedupeKey: request.dedupeKey ?? `external:${id}`,
+      replies: request.url ? ['open', 'done', 'snooze'] : ['done', 'snooze'],
+      pushState: pushStateFor('external', priority),
+      at: clock.now(),
+    };
+    const stored = await db.transaction().execute(async (trx) => {
+      const { item: saved } = await items.upsert(trx, item);
+      await this.publishCounts(trx, userId);
+      return saved;
+    });
+    this.nudgeIf([item]);
+    return stored;
+  }
+
+  /** The person is done with it: it leaves the queue on every device (done again changes nothing). */
+  async done(userId: string, id: string): Promise<InboxItem> {
+    const { db, items, clock } = this.deps;
+    return db.transaction().execute(async (trx) => {
+      const current = await items.find(trx, userId, id, { forUpdate: true });
+      if (!current) throw notFound(`inbox item ${id}`);
+      if (current.state === 'done') return current;
+      const done = (await items.markDone(trx, userId, id, clock.now()))!;
+      await this.publishCounts(trx, userId);
+      return done;
+    });
+  }
+
+  /** Out of the queue until `until` (in the future, within a year); then it is back where it was. */
+  async snooze(userId: string, id: string, until: string): Promise<InboxItem> {
+    const { db, items, clock } = this.deps;
+    const now = clock.now();
+    const at = new Date(until);
+    if (!(at.getTime() > now.getTime())) {
+      throw new DomainError('VALIDATION_FAILED', `until: ${until} is not in the future`, {
+        details: { issues: [{ path: 'until', message: 'must be in the future' }] },
+      });
+    }
+    if (at.getTime() - now.getTime() > YEAR_MS) {
+      throw new DomainError('VALIDATION_FAILED', 'until: snooze for at most a year', {
+        details: { issues: [{ path: 'until', message: 'at most a year ahead' }] },
+      });
+    }
+    return db.transaction().execute(async (trx) => {
+      const current = await items.find(trx, userId, id, { forUpdate: true });
+      if (!current) throw notFound(`inbox item ${id}`);
+      if (current.state === 'done')
+        throw new DomainError('CONFLICT', `inbox item ${id} is done; there is nothing to snooze`);
+      const snoozed = (await items.snooze(trx, userId, id, at, now))!;
+      await this.publishCounts(trx, userId);
+      return snoozed;
+    });
+  }
+
+  /** Snoozed items whose time has come go back to the queue; each user hears `inbox.updated`. */
+  async wakeDue(): Promise<number> {
+    const { db, items, clock } = this.deps;
+    return db.transaction().execute(async (trx) => {
+      const users = await items.wakeDue(trx, clock.now());
+      for (const userId of users) await this.publishCounts(trx, userId);
+      return users.length;
+    });
+  }
+
+  /**
+   * A task changed (or was created: no `before`), inside the transaction that changes it: the
+   * items its new state asks for are added, those whose cause went away are done.
+   */
+  async taskChanged(trx: Trx, userId: string, before: Task | undefined, after: Task): Promise<void> {
+    const { items, clock, ids } = this.deps;
+    const at = clock.now();
+    const ended: InboxKind[] = TASK_CONDITIONS.filter(({ holds }) => before && holds(before) && !holds(after)).map(
+      ({ kind }) => kind,
+    );
+    if (before?.needsInput && !after.needsInput) ended.push('question');
+    let changed = false;
+    if (isFinished(after) && before && !isFinished(before))
+      changed = (await items.resolveForTask(trx, after.id, at)) > 0;
+    else if (ended.length) changed = (await items.resolveForTask(trx, after.id, at, ended)) > 0;
+
+    const added: NewInboxItem[] = [];
+    for (const { kind, holds } of TASK_CONDITIONS) {
+      if (holds(after) && !(before && holds(before))) added.push(taskItem(kind, userId, after, ids.id(), at));
+    }
+    if (after.needsInput && !before?.needsInput) {
+      for (const question of await this.openQuestions(trx, userId, after.id)) {
+        added.push(questionItem(userId, after, question, ids.id(), at));
+      }
+    }
+    for (const item of added) if (await items.insert(trx, item)) changed = true;
+
+    const counted =
+      !before ||
+      before.status !== after.status ||
+      before.needsInput !== after.needsInput ||
+      (before.projectId ?? null) !== (after.projectId ?? null);
+    if (changed || counted) await this.publishCounts(trx, userId);
+    this.nudgeIf(added);
+  }
+
+  /** A question was answered (or cancelled) inside the caller's transaction: its item is done. */
+  async questionResolved(trx: Trx, userId: string, questionId: string): Promise<void> {
+    if ((await this.deps.items.resolveQuestion(trx, questionId, this.deps.clock.now())) > 0) {
+      await this.publishCounts(trx, userId);
+    }
+  }
+
+  /** `inbox.updated` with the badge counts, in the caller's transaction. */
+  async publishCounts(db: Queryable, userId: string): Promise<void> {
+    const counts = await this.deps.items.counts(db, userId, this.deps.clock.now());
+    await this.deps.events.append(db, userId, 'inbox.updated', { counts });
+  }
+
+  private nudgeIf(added: readonly NewInboxItem[]): void {
+    if (added.some((item) => item.pushState === 'pending')) this.deps.push?.nudge();
+  }
+
+  private openQuestions(db: Queryable, userId: string, taskId: string): Promise<Question[]> {
+    return this.deps.questions.list(db, userId, { status: 'open', taskId, limit: 50 });
+  }
+
+  /** The queue's items with the task (and question) each is about, read in two statements. */
+  private async withContext(db: Db, userId: string, queue: InboxItem[]): Promise<InboxItem[]> {
+    const taskIds = [...new Set(queue.flatMap((item) => (item.taskId ? [item.taskId] : [])))];
+    const questionIds = queue.flatMap((item) => (item.questionId ? [item.questionId] : []));
+    if (!taskIds.length) return queue;
+    const [taskRows, questionRows] = await Promise.all([
+      db.selectFrom('tasks').selectAll().where('user_id', '=', userId).where('id', 'in', taskIds).execute(),
+      questionIds.length
+        ? db.selectFrom('questions').selectAll().where('user_id', '=', userId).where('id', 'in', questionIds).execute()
+        : Promise.resolve([]),
+    ]);
+    const tasks = new Map(taskRows.map((row) => [row.id, toTask(row)]));
+    const questions = new Map(questionRows.map((row) => [row.id, toQuestion(row)]));
+    return queue.map((item) => {
+      const task = item.taskId ? tasks.get(item.taskId) : undefined;
+      const question = item.questionId ? questions.get(item.questionId) : undefined;
+      return { ...item, ...(task ? { task } : {}), ...(question ? { question } : {}) };
+    });
+  }
+}
+
+/** Worth a buzz: what blocks a worker, and external items marked urgent or high. */
+export function pushStateFor(kind: InboxKind, priority: Priority): PushState {
+  if (BLOCKING_KINDS.includes(kind)) return 'pending';
+  if (kind === 'external' && (priority === 'urgent' || priority === 'high')) return 'pending';
+  return 'none';
+}
+
+/** Blocking items first, longest blocked first; then the rest by priority, oldest first. */
+export function orderQueue(queue: InboxItem[]): InboxItem[] {
+  const blocking = (item: InboxItem): boolean => BLOCKING_KINDS.includes(item.kind);
+  return [...queue].sort((a, b) => {
+    if (blocking(a) !== blocking(b)) return blocking(a) ? -1 : 1;
+    if (!blocking(a) && a.priority !== b.priority) return PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority];
+    return a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+  });
+}
+
+function isDue(item: InboxItem, now: Date): boolean {
+  return (
+    item.state === 'open' ||
+    (item.state === 'snoozed' && !!item.snoozedUntil && Date.parse(item.snoozedUntil) <= now.getTime())
+  );
+}
+
+function isFinished(task: Task): boolean {
+  return task.status === 'completed' || task.status === 'cancelled';
+}
+
+const TASK_REPLIES: Record<Exclude<InboxKind, 'question'>, InboxReply[]> = {
+  plan_review: ['approve', 'revise', 'cancel', 'open'],
+  review: ['approve', 'request_changes', 'cancel', 'open'],
+  failure: ['retry', 'cancel', 'open'],
+  stuck: ['cancel', 'open', 'done'],
+  notification: ['open', 'done'],
+  external: ['done', 'snooze'],
+};
+
+function taskItem(
+  kind: Exclude<InboxKind, 'question'>,
+  userId: string,
+  task: Task,
+  id: string,
+  at: Date,
+): NewInboxItem {
+  const priority: Priority = kind === 'failure' ? 'normal' : 'high';
+  return {
+    id,
+    userId,
+    kind,
+    priority,
+    title: taskTitle(kind, task),
+    body: taskBody(kind, task) ?? null,
+    url: `/tasks/${task.id}`,
+    source: 'worker',
+    taskId: task.id,
+    projectId: task.projectId ?? null,
+    dedupeKey: `task:${task.id}:${kind}`,
+    replies: TASK_REPLIES[kind],
+    pushState: pushStateFor(kind, priority),
+    at,
+  };
+}
+
+function questionItem(userId: string, task: Task, question: Question, id: string, at: Date): NewInboxItem {
+  return {
+    id,
+    userId,
+    kind: 'question',
+    priority: 'high',
+    title: clip(question.text, 200),
+    body: `${task.title}${question.header ? ` · ${question.header}` : ''}`,
+    url: `/tasks/${task.id}`,
+    source: 'worker',
+    taskId: task.id,
+    questionId: question.id,
+    projectId: task.projectId ?? null,
+    dedupeKey: `question:${question.id}`,
+    replies: ['answer', 'open', 'snooze'],
+    pushState: pushStateFor('question', 'high'),
+    at,
+  };
+}
+
+function taskTitle(kind: InboxKind, task: Task): string {
+  switch (kind) {
+    case 'plan_review':
+      return `Plan ready: ${task.title}`;
+    case 'review':
+      return `Ready for review: ${task.title}`;
+    case 'failure':
+      return `Failed: ${task.title}`;
+    case 'stuck':
+      return `Stuck: ${task.title}`;
+    default:
+      return task.title;
+  }
+}
+
+function taskBody(kind: InboxKind, task: Task): string | undefined {
+  if (kind === 'plan_review') return task.plan ? clip(task.plan, 500) : undefined;
+  if (kind === 'failure') return task.error ? clip(task.error, 500) : undefined;
+  if (kind === 'stuck') return task.stuckSince ? `No output since ${task.stuckSince}.` : undefined;
+  if (kind === 'review' && task.review) {
+    const { review } = task;
+    const files = `${review.files.length} file${review.files.length === 1 ? '' : 's'} changed, +${review.additions} −${review.deletions}`;
+    const checks = review.checks
+      ? `checks ${review.checks.passed ? 'passed' : 'failed'}${review.checks.rounds > 1 ? ` after ${review.checks.rounds} rounds` : ''}`
+      : 'no checks';
+    return [files, checks, review.summary ? clip(review.summary, 300) : undefined].filter(Boolean).join(' · ');
+  }
+  return undefined;
+}
+
+function clip(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length - 1)}…` : text;
+}
