@@ -164,4 +164,27 @@ describe('ContextAssembler', () => {
     expect(context.system).toContain(`- ${task.id} · queued · Write the changelog`);
     expect(JSON.stringify(context)).not.toContain('bob’s');
   });
+
+  it('reads a new turn’s context while its message is being stored: composed with the message, it is what a read after the commit gives', async () => {
+    await new UserRepository().insert(database.db, { id: 'cy', username: 'cy', isOwner: false });
+    for (let index = 1; index <= 4; index++) await exchange('cy', `step ${index}`, `done ${index}`);
+
+    const reads = await assembler.read('cy');
+    const { message, reply } = (await messages.insertUserWithReply(database.db, {
+      userId: 'cy',
+      clientId: 'cy-next',
+      content: 'and next?',
+      turnIdPrefix: 'turn-',
+    }))!;
+    const later = await messages.insertEvent(database.db, { userId: 'cy', content: 'stored just after', taskId: null });
+
+    const ahead = assembler.compose(reads, message);
+    const after = await assembler.assemble({ userId: 'cy', userMessageId: message.id, replyId: reply.id });
+    expect(ahead).toEqual({ ...after, system: expect.any(String) });
+    expect(ahead.historyCount).toBe(6);
+    expect(ahead.messages.at(-1)).toEqual({ role: 'user', content: 'and next?' });
+    // one stored just after the message, read along with the history, is left to the next turn
+    const raced = assembler.compose({ ...reads, history: [later, ...reads.history] }, message);
+    expect(raced).toEqual({ ...ahead, system: expect.any(String) });
+  });
 });

@@ -35,6 +35,16 @@ export interface AssembledContext {
   estimatedTokens: number;
 }
 
+/** What a turn's context is made of, as read from the database. */
+export interface ContextReads {
+  /** the recent conversation, newest first */
+  history: ContextMessage[];
+  openTasks: Task[];
+  pending: Proposal[];
+  openQuestions: OpenQuestion[];
+  projects: string | undefined;
+}
+
 export interface ContextAssemblerDeps {
   db: Db;
   messages: MessageRepository;
@@ -62,27 +72,47 @@ export class ContextAssembler {
     this.budget = { ...DEFAULT_CONTEXT_BUDGET, ...deps.budget };
   }
 
+  /** The context of a turn whose messages are stored: the conversation up to the person's message. */
   async assemble(turn: { userId: string; userMessageId: string; replyId: string }): Promise<AssembledContext> {
+    return this.compose(await this.read(turn.userId, { upToId: turn.userMessageId, excludeId: turn.replyId }));
+  }
+
+  /**
+   * Reads what a turn's context is made of, in parallel. With `upToId` (and `excludeId`, the
+   * reply being written), the conversation up to that message; without, the newest messages now,
+   * one fewer than the budget allows: the reads of a new turn, made while the person's message
+   * is being stored, which `compose` then adds.
+   */
+  async read(userId: string, options: { upToId?: string; excludeId?: string } = {}): Promise<ContextReads> {
     const { db, messages, proposals, tasks, questions, projects } = this.deps;
     const { maxMessages, maxOpenItems } = this.budget;
     const [history, openTasks, pending, openQuestions, projectText] = await Promise.all([
-      messages.recentForContext(db, turn.userId, {
-        upToId: turn.userMessageId,
-        excludeId: turn.replyId,
-        limit: maxMessages,
+      messages.recentForContext(db, userId, {
+        ...options,
+        limit: options.upToId ? maxMessages : maxMessages - 1,
       }),
-      tasks.listOpen(turn.userId, maxOpenItems),
-      proposals.list(db, turn.userId, { status: 'pending', limit: maxOpenItems }),
-      questions.listOpen(turn.userId, maxOpenItems),
-      projects.describe(turn.userId),
+      tasks.listOpen(userId, maxOpenItems),
+      proposals.list(db, userId, { status: 'pending', limit: maxOpenItems }),
+      questions.listOpen(userId, maxOpenItems),
+      projects.describe(userId),
     ]);
+    return { history, openTasks, pending, openQuestions, projects: projectText };
+  }
+
+  /** The context from what `read` returned; `newest`: the person's message, stored after the reads. */
+  compose(reads: ContextReads, newest?: ContextMessage): AssembledContext {
     const system = systemPrompt({
       now: this.deps.clock.now(),
-      projects: projectText,
-      openTasks,
-      pending,
-      openQuestions,
+      projects: reads.projects,
+      openTasks: reads.openTasks,
+      pending: reads.pending,
+      openQuestions: reads.openQuestions,
     });
+    // Read alongside the newest message's insert, the history may hold one stored just after it
+    // (another device's, that same moment): that one belongs to the next turn.
+    const history = newest
+      ? [newest, ...reads.history.filter((message) => BigInt(message.id) < BigInt(newest.id))]
+      : reads.history;
     const fitted = fitHistory(history, this.budget.tokens - estimateTokens(system));
     const conversation = toModelMessages(fitted);
     const estimatedTokens =

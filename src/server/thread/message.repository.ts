@@ -170,25 +170,23 @@ export class MessageRepository {
   }
 
   /**
-   * The newest messages up to and including `upToId`, newest first, for a turn's context:
-   * without `excludeId` (the reply being written) and without replies that are not complete
-   * (still streaming, or failed).
+   * The newest messages (up to and including `upToId`, when given), newest first, for a turn's
+   * context: without `excludeId` (the reply being written) and without replies that are not
+   * complete (still streaming, or failed).
    */
   async recentForContext(
     db: Queryable,
     userId: string,
-    options: { upToId: string; excludeId: string; limit: number },
+    options: { upToId?: string; excludeId?: string; limit: number },
   ): Promise<ContextMessage[]> {
-    const rows = await db
+    let query = db
       .selectFrom('messages')
       .select(['id', 'role', 'content', 'task_id', 'created_at'])
       .where('user_id', '=', userId)
-      .where('id', '<=', options.upToId as never)
-      .where('id', '<>', options.excludeId as never)
-      .where((eb) => eb.or([eb('role', '<>', 'assistant'), eb('status', '=', 'complete')]))
-      .orderBy('id', 'desc')
-      .limit(options.limit)
-      .execute();
+      .where((eb) => eb.or([eb('role', '<>', 'assistant'), eb('status', '=', 'complete')]));
+    if (options.upToId) query = query.where('id', '<=', options.upToId as never);
+    if (options.excludeId) query = query.where('id', '<>', options.excludeId as never);
+    const rows = await query.orderBy('id', 'desc').limit(options.limit).execute();
     return rows.map((row) => ({
       id: String(row.id),
       role: row.role,

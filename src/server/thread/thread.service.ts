@@ -5,13 +5,14 @@ import { DomainError, notFound } from '../errors.js';
 import type { EventService } from '../events/index.js';
 import type { Ids } from '../lib/ids.js';
 import { toMessage, type MessageRecord, type MessageRepository } from './message.repository.js';
+import type { ContextAhead } from './turn.service.js';
 import { FIRST_TURN_ID_PREFIX, retryTurnId, type TurnWorkflow } from './turn.workflow.js';
 
 export interface ThreadServiceDeps {
   db: Db;
   messages: MessageRepository;
   events: Pick<EventService, 'append' | 'appendAll'>;
-  turns: Pick<TurnWorkflow, 'start' | 'startNew'>;
+  turns: Pick<TurnWorkflow, 'start' | 'startNew' | 'readAhead'>;
   ids: Ids;
   logger: Logger;
 }
@@ -35,8 +36,12 @@ export class ThreadService {
    */
   async post(userId: string, request: PostMessageRequest): Promise<Message> {
     const { db, messages, events, turns } = this.deps;
+    let ahead: ContextAhead | undefined;
     // Four round trips, one commit: begin, both messages, both events, commit.
     const stored = await db.transaction().execute(async (trx) => {
+      // The turn's context is read alongside the rest of the transaction (on other connections),
+      // rather than after its commit.
+      ahead = turns.readAhead(userId);
       const inserted = await messages.insertUserWithReply(trx, {
         userId,
         clientId: request.clientId,
@@ -54,6 +59,7 @@ export class ThreadService {
       await turns.startNew(
         { userId, userMessageId: stored.message.id, replyId: stored.reply.id },
         stored.reply.turnId!,
+        { ...ahead!, newest: stored.message },
       );
       return toMessage(stored.message);
     }
@@ -99,13 +105,14 @@ export class ThreadService {
       );
     }
     const turnId = retryTurnId(reply.replyTo, ids.id());
+    const ahead = turns.readAhead(userId, { upToId: reply.replyTo, excludeId: id });
     const restarted = await db.transaction().execute(async (trx) => {
       const record = await messages.restartReply(trx, userId, id, turnId);
       if (record) await events.append(trx, userId, 'message.created', { message: toMessage(record) });
       return record;
     });
     if (!restarted) throw new DomainError('CONFLICT', `reply ${id} is being retried already`);
-    await turns.startNew({ userId, userMessageId: reply.replyTo, replyId: id }, turnId);
+    await turns.startNew({ userId, userMessageId: reply.replyTo, replyId: id }, turnId, ahead);
     return toMessage(restarted);
   }
 

@@ -11,9 +11,9 @@ import {
   type ToolCall,
   type ToolResult,
 } from '../models/index.js';
-import type { ContextAssembler } from './context-assembler.js';
+import type { AssembledContext, ContextAssembler, ContextReads } from './context-assembler.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
-import { toMessage, type MessageRepository } from './message.repository.js';
+import { toMessage, type ContextMessage, type MessageRepository } from './message.repository.js';
 import type { ThreadTools } from './thread-tools.js';
 
 /** One turn's reply, as each step names it. */
@@ -54,11 +54,17 @@ export type ModelRequestResult =
       kind: string;
     };
 
+/** A new turn's context read ahead (`TurnService.readAhead`), and the person's message when it was stored after the reads. */
+export interface ContextAhead {
+  reads: Promise<ContextReads>;
+  newest?: ContextMessage;
+}
+
 export interface TurnServiceDeps {
   db: Db;
   messages: MessageRepository;
   events: Pick<EventService, 'append' | 'publish'>;
-  assembler: Pick<ContextAssembler, 'assemble'>;
+  assembler: Pick<ContextAssembler, 'assemble' | 'read' | 'compose'>;
   model: ModelClient;
   /** for the reply that explains how to connect a model when none is */
   providers: Pick<ProvidersDescription, 'summary' | 'providers'>;
@@ -114,9 +120,21 @@ export class TurnService {
   }
 
   /**
+   * Begins reading the context of a turn about to start, alongside the transaction that stores its
+   * reply, for `beginFirstRequest`: for a new message, the conversation as it is now (the message
+   * is added once stored: `newest`); for a retry, the conversation up to its message.
+   */
+  readAhead(userId: string, options?: { upToId?: string; excludeId?: string }): ContextAhead {
+    const reads = this.deps.assembler.read(userId, options);
+    reads.catch(() => {}); // a repeated message never uses them; the request that does sees the failure
+    return { reads };
+  }
+
+  /**
    * Begins the first model request of a turn whose workflow is being started this moment, rather
    * than after DBOS has recorded the workflow and entered its first step: those commits and reads
-   * then overlap with context assembly and the model's first token. The reply was just stored
+   * then overlap with the model's first token. Its context was read ahead (`readAhead`) while the
+   * reply was being stored, or is read now. The reply was just stored
    * (or restarted) for this turn with its first request claimed (turn_step 1, in the same
    * transaction), so the request streams without a claim of its own, and any later run of the
    * step finds the claim and starts over cleanly. The workflow's first step takes the request
@@ -124,12 +142,14 @@ export class TurnService {
    * recovered exactly as one during the step. Not taken over within a minute (the workflow did
    * not run here), it is aborted.
    */
-  beginFirstRequest(turn: TurnReply & { userMessageId: string }): void {
+  beginFirstRequest(turn: TurnReply & { userMessageId: string }, ahead?: ContextAhead): void {
     this.dropFirstRequest(turn.turnId);
     const controller = new AbortController();
+    const { assembler } = this.deps;
+    const context = ahead?.reads.then((reads) => assembler.compose(reads, ahead.newest));
     const result = this.runModelRequest(
       { ...turn, step: 1, priorContent: '', exchanges: [] },
-      { claimed: true, signal: controller.signal },
+      { claimed: true, signal: controller.signal, context },
     );
     result.catch(() => {}); // the step that takes it over sees the failure
     const expiry = setTimeout(() => this.dropFirstRequest(turn.turnId), EARLY_REQUEST_TTL_MS);
@@ -146,10 +166,10 @@ export class TurnService {
     early.controller.abort(new Error('the turn’s workflow did not take this model request over'));
   }
 
-  /** `claimed`: the step is claimed already (the reply was stored with it). */
+  /** `claimed`: the step is claimed already (the reply was stored with it); `context`: read already. */
   private async runModelRequest(
     input: ModelRequestInput,
-    options: { claimed?: boolean; signal?: AbortSignal } = {},
+    options: { claimed?: boolean; signal?: AbortSignal; context?: Promise<AssembledContext> } = {},
   ): Promise<ModelRequestResult> {
     const { db, messages, events, assembler, model, tools, logger } = this.deps;
     const controller = new AbortController();
@@ -175,7 +195,7 @@ export class TurnService {
     let finish: { usage: Usage; model: string; stopReason: StopReason } | undefined;
     try {
       if (this.stopping) return await parked();
-      const context = await assembler.assemble(input);
+      const context = await (options.context ?? assembler.assemble(input));
       for await (const event of model.stream({
         system: context.system,
         messages: [...context.messages, ...input.exchanges],

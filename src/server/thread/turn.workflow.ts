@@ -1,7 +1,7 @@
 import { DBOS, type StepConfig } from '@dbos-inc/dbos-sdk';
 import type { Usage } from '../../contract/thread.js';
 import type { ModelMessage } from '../models/index.js';
-import { INTERNAL_ERROR, type TurnReply, type TurnService } from './turn.service.js';
+import { INTERNAL_ERROR, type ContextAhead, type TurnReply, type TurnService } from './turn.service.js';
 
 /** What starts a turn: the person's message and the reply (already stored, `streaming`) that answers it. */
 export interface TurnInput {
@@ -37,10 +37,15 @@ export interface TurnWorkflow {
   /** Starts the turn `turnId`; a turn that exists already is left as it is. */
   start(input: TurnInput, turnId: string): Promise<void>;
   /**
+   * Begins reading a new turn's context while its reply is being stored (or restarted): see
+   * TurnService.readAhead. Pass it to `startNew` (with the person's message, when it is new).
+   */
+  readAhead(userId: string, options?: { upToId?: string; excludeId?: string }): ContextAhead;
+  /**
    * Starts the turn `turnId` for a reply just stored (or restarted) for it, which no run of it
    * can have seen yet: its first model request begins at once, while DBOS records the workflow.
    */
-  startNew(input: TurnInput, turnId: string): Promise<void>;
+  startNew(input: TurnInput, turnId: string, ahead?: ContextAhead): Promise<void>;
   /** DBOS's status of the turn (PENDING, SUCCESS, ERROR, …), or undefined when it never started. */
   status(turnId: string): Promise<{ status: string; applicationVersion?: string } | undefined>;
   /** Stops a turn's workflow for good (it will not be resumed). */
@@ -138,11 +143,14 @@ export function registerTurnWorkflow(deps: { turns: TurnService }): TurnWorkflow
     async start(input, turnId) {
       await DBOS.startWorkflow(run, { workflowID: turnId })(input);
     },
-    async startNew(input, turnId) {
+    readAhead(userId, options) {
+      return slot.turns.readAhead(userId, options);
+    },
+    async startNew(input, turnId, ahead) {
       const turns = slot.turns;
-      // DBOS's first statement goes out first; the request's context reads follow in the same tick.
+      // DBOS's first statement goes out first; the model request follows in the same tick.
       const started = DBOS.startWorkflow(run, { workflowID: turnId })(input);
-      turns.beginFirstRequest({ ...input, turnId });
+      turns.beginFirstRequest({ ...input, turnId }, ahead);
       try {
         await started;
       } catch (error) {
