@@ -1,5 +1,13 @@
 import { sql, type Selectable } from 'kysely';
-import type { InboxCounts, InboxItem, InboxKind, InboxReply, Priority } from '../../contract/inbox.js';
+import {
+  BLOCKING_KINDS,
+  PRIORITIES,
+  type InboxCounts,
+  type InboxItem,
+  type InboxKind,
+  type InboxReply,
+  type Priority,
+} from '../../contract/inbox.js';
 import type { Task, TaskStatus } from '../../contract/tasks.js';
 import type { Queryable } from '../db/database.js';
 import type { InboxItemsTable, PushState } from '../db/schema.js';
@@ -155,11 +163,53 @@ export class InboxRepository {
     return Number(result.numUpdatedRows);
   }
 
-  /** Every item not done (open and snoozed), oldest first. */
-  async listLive(db: Queryable, userId: string, filter: ProjectFilter & { limit: number }): Promise<InboxItem[]> {
-    let query = db.selectFrom('inbox_items').selectAll().where('user_id', '=', userId).where('state', '<>', 'done');
+  /**
+   * The queue: open items and snoozed ones whose time has come (failures have their own
+   * section). What blocks a worker first, longest blocked first; then the rest by priority,
+   * oldest first.
+   */
+  async queue(
+    db: Queryable,
+    userId: string,
+    now: Date,
+    filter: ProjectFilter & { limit: number },
+  ): Promise<InboxItem[]> {
+    const blocking = sql<boolean>`kind in (${sql.join(BLOCKING_KINDS)})`;
+    let query = db
+      .selectFrom('inbox_items')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('state', '<>', 'done')
+      .where('kind', '<>', 'failure')
+      .where((eb) => eb.or([eb('state', '=', 'open'), eb('snoozed_until', '<=', now)]));
     if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
-    const rows = await query.orderBy('created_at').orderBy('id').limit(filter.limit).execute();
+    const rows = await query
+      .orderBy(sql`${blocking} desc`)
+      .orderBy(
+        sql`case when ${blocking} then 0 else array_position(array[${sql.join(PRIORITIES)}]::text[], priority) end`,
+      )
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(filter.limit)
+      .execute();
+    return rows.map(toItem);
+  }
+
+  /** Snoozed items still asleep, the soonest back first. */
+  async sleeping(
+    db: Queryable,
+    userId: string,
+    now: Date,
+    filter: ProjectFilter & { limit: number },
+  ): Promise<InboxItem[]> {
+    let query = db
+      .selectFrom('inbox_items')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('state', '=', 'snoozed')
+      .where('snoozed_until', '>', now);
+    if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
+    const rows = await query.orderBy('snoozed_until').orderBy('id').limit(filter.limit).execute();
     return rows.map(toItem);
   }
 

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import {
   BLOCKING_KINDS,
-  PRIORITIES,
   type CreateInboxItemRequest,
   type InboxHistoryQuery,
   type InboxHistoryResponse,
@@ -39,15 +38,14 @@ export interface InboxServiceDeps {
   push?: PushNudge;
 }
 
-/** How many live items the inbox reads at once; the badge counts all of them. */
-const LIVE_LIMIT = 1_000;
-const TASK_SECTION_LIMIT = 200;
+/**
+ * How many items of the queue, and of each other section, one answer holds; the counts tell
+ * the whole. Nobody works through more than a hundred blocked workers on one screen.
+ */
+const QUEUE_LIMIT = 100;
+const SECTION_LIMIT = 50;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const YEAR_MS = 366 * DAY_MS;
-const PRIORITY_RANK: Record<Priority, number> = Object.fromEntries(PRIORITIES.map((p, rank) => [p, rank])) as Record<
-  Priority,
-  number
->;
 
 /** What a task's state asks of the person, kind by kind: while the condition holds, its item is live. */
 const TASK_CONDITIONS: ReadonlyArray<{ kind: Exclude<InboxKind, 'question'>; holds: (task: Task) => boolean }> = [
@@ -69,30 +67,27 @@ export class InboxService {
   async view(userId: string, filter: { projectId?: string } = {}): Promise<InboxResponse> {
     const { db, items, clock } = this.deps;
     const now = clock.now();
-    const [live, active, failures, completed, historyCount, counts] = await Promise.all([
-      items.listLive(db, userId, { ...filter, limit: LIVE_LIMIT }),
+    const [queue, snoozed, active, failures, completed, historyCount, counts] = await Promise.all([
+      items.queue(db, userId, now, { ...filter, limit: QUEUE_LIMIT }),
+      items.sleeping(db, userId, now, { ...filter, limit: SECTION_LIMIT }),
       items.tasks(db, userId, {
         ...filter,
         statuses: ACTIVE_TASK_STATUSES,
         needsInput: false,
-        limit: TASK_SECTION_LIMIT,
+        limit: SECTION_LIMIT,
       }),
-      items.tasks(db, userId, { ...filter, statuses: ['failed'], limit: TASK_SECTION_LIMIT }),
+      items.tasks(db, userId, { ...filter, statuses: ['failed'], limit: SECTION_LIMIT }),
       items.tasks(db, userId, {
         ...filter,
         statuses: ['completed'],
         updatedSince: new Date(now.getTime() - DAY_MS),
-        limit: TASK_SECTION_LIMIT,
+        limit: SECTION_LIMIT,
       }),
       items.countHistory(db, userId, filter),
       items.counts(db, userId, now, filter),
     ]);
-    const needsYou = orderQueue(live.filter((item) => item.kind !== 'failure' && isDue(item, now)));
-    const snoozed = live
-      .filter((item) => !isDue(item, now))
-      .sort((a, b) => (a.snoozedUntil ?? '').localeCompare(b.snoozedUntil ?? ''));
     return {
-      needsYou: await this.withContext(db, userId, needsYou),
+      needsYou: await this.withContext(db, userId, queue),
       active,
       failures,
       completed,
@@ -286,23 +281,6 @@ export function pushStateFor(kind: InboxKind, priority: Priority): PushState {
   if (BLOCKING_KINDS.includes(kind)) return 'pending';
   if (kind === 'external' && (priority === 'urgent' || priority === 'high')) return 'pending';
   return 'none';
-}
-
-/** Blocking items first, longest blocked first; then the rest by priority, oldest first. */
-export function orderQueue(queue: InboxItem[]): InboxItem[] {
-  const blocking = (item: InboxItem): boolean => BLOCKING_KINDS.includes(item.kind);
-  return [...queue].sort((a, b) => {
-    if (blocking(a) !== blocking(b)) return blocking(a) ? -1 : 1;
-    if (!blocking(a) && a.priority !== b.priority) return PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority];
-    return a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
-  });
-}
-
-function isDue(item: InboxItem, now: Date): boolean {
-  return (
-    item.state === 'open' ||
-    (item.state === 'snoozed' && !!item.snoozedUntil && Date.parse(item.snoozedUntil) <= now.getTime())
-  );
 }
 
 function isFinished(task: Task): boolean {

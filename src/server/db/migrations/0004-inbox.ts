@@ -32,9 +32,13 @@ create table inbox_items (
 create unique index inbox_items_live_key on inbox_items (user_id, dedupe_key) where state <> 'done';
 create index inbox_items_live on inbox_items (user_id, created_at) where state <> 'done';
 create index inbox_items_history on inbox_items (user_id, done_at desc, id desc) where state = 'done';
+-- Narrow, for counting the history without reading it (an index-only scan).
+create index inbox_items_done on inbox_items (user_id) where state = 'done';
 create index inbox_items_task on inbox_items (task_id) where state <> 'done';
 create index inbox_items_snoozed on inbox_items (snoozed_until) where state = 'snoozed';
 create index inbox_items_push on inbox_items (user_id, created_at) where push_state in ('pending', 'held');
+-- The inbox's task sections (failed, completed today, at work) read the newest of one status.
+create index tasks_user_status_updated on tasks (user_id, status, updated_at desc);
 
 -- Devices that receive Web Push (a browser's PushSubscription).
 create table push_subscriptions (
