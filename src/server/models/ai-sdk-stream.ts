@@ -1,14 +1,4 @@
-import {
-  APICallError,
-  InvalidResponseDataError,
-  jsonSchema,
-  streamText,
-  type FinishReason,
-  type LanguageModel,
-  type ModelMessage as AiMessage,
-  type TextStreamPart,
-  type ToolSet,
-} from 'ai';
+import type { FinishReason, jsonSchema, LanguageModel, ModelMessage as AiMessage, TextStreamPart, ToolSet } from 'ai';
 import { z } from 'zod';
 import type {
   ModelMessage,
@@ -30,6 +20,15 @@ import {
 import { estimateCostUsd } from './pricing.js';
 
 /**
+ * The AI SDK, loaded at the first model request (or provider): it is a large module that
+ * start-up does not need. Until it is loaded, no error can have come from it.
+ */
+let aiSdk: typeof import('ai') | undefined;
+export async function loadAiSdk(): Promise<typeof import('ai')> {
+  return (aiSdk ??= await import('ai'));
+}
+
+/**
  * One model request through the Vercel AI SDK (`streamText`, one step, tools without `execute`
  * so tool calls come back to us), mapped to mainloop's events and errors. Shared by the
  * Anthropic and the OpenAI-compatible adapters.
@@ -42,11 +41,12 @@ export async function* streamThroughAiSdk(options: {
   priced: boolean;
 }): AsyncGenerator<ModelStreamEvent> {
   const { provider, request } = options;
+  const { streamText, jsonSchema } = await loadAiSdk();
   const result = streamText({
     model: options.model,
     system: request.system,
     messages: toAiMessages(request.messages),
-    tools: toAiTools(request.tools ?? []),
+    tools: toAiTools(request.tools ?? [], jsonSchema),
     maxOutputTokens: request.maxOutputTokens,
     abortSignal: request.abortSignal,
     // RetryingModelClient owns retries: it knows whether text was already shown.
@@ -166,12 +166,12 @@ export function toAiMessages(messages: readonly ModelMessage[]): AiMessage[] {
  * Tools as JSON Schema and without `execute`: the SDK neither runs nor validates them, so the
  * caller sees exactly what the model sent and answers a bad input with an error result.
  */
-function toAiTools(tools: readonly ModelTool[]): ToolSet | undefined {
+function toAiTools(tools: readonly ModelTool[], toJsonSchema: typeof jsonSchema): ToolSet | undefined {
   if (tools.length === 0) return undefined;
   return Object.fromEntries(
     tools.map((tool) => [
       tool.name,
-      { description: tool.description, inputSchema: jsonSchema(toolInputJsonSchema(tool)) },
+      { description: tool.description, inputSchema: toJsonSchema(toolInputJsonSchema(tool)) },
     ]),
   );
 }
@@ -219,7 +219,7 @@ const ANTHROPIC_ERROR_KINDS: Record<string, ModelErrorKind> = {
 
 export function toModelError(provider: ModelProviderName, error: unknown): ModelError {
   if (error instanceof ModelError) return error;
-  if (APICallError.isInstance(error)) {
+  if (aiSdk?.APICallError.isInstance(error)) {
     // A 200 whose body broke off has the status of the answer but the failure of the connection.
     const answered = error.statusCode !== undefined && error.statusCode >= 300;
     const status = answered ? error.statusCode : undefined;
@@ -235,7 +235,7 @@ export function toModelError(provider: ModelProviderName, error: unknown): Model
     });
   }
   // A reply that broke off or came garbled: ended without a finish reason, bad JSON in a chunk.
-  if (InvalidResponseDataError.isInstance(error)) {
+  if (aiSdk?.InvalidResponseDataError.isInstance(error)) {
     const kind = /ended without/i.test(error.message) ? 'network' : 'server';
     return new ModelError({ kind, provider, message: describeFailure(provider, kind, error.message), cause: error });
   }

@@ -1,5 +1,5 @@
-import { createAnthropic, type AnthropicProvider } from '@ai-sdk/anthropic';
-import { streamThroughAiSdk } from './ai-sdk-stream.js';
+import type { AnthropicProvider } from '@ai-sdk/anthropic';
+import { loadAiSdk, streamThroughAiSdk } from './ai-sdk-stream.js';
 import type { ModelClient, ModelRequest, ModelStreamEvent } from './model-client.js';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
@@ -12,23 +12,29 @@ export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
 export class AnthropicModelClient implements ModelClient {
   readonly provider = 'anthropic' as const;
   readonly defaultModel: string;
-  private readonly anthropic: AnthropicProvider;
+  /** made at the first request: the SDK is loaded then (see loadAiSdk) */
+  private anthropic: Promise<AnthropicProvider> | undefined;
 
-  constructor(options: { apiKey: string; baseUrl?: string; model: string; fetch?: typeof fetch }) {
+  constructor(private readonly options: { apiKey: string; baseUrl?: string; model: string; fetch?: typeof fetch }) {
     this.defaultModel = options.model;
-    this.anthropic = createAnthropic({
-      apiKey: options.apiKey,
-      baseURL: messagesApiBase(options.baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL),
-      fetch: options.fetch,
+  }
+
+  async *stream(request: ModelRequest): AsyncGenerator<ModelStreamEvent> {
+    const anthropic = await (this.anthropic ??= this.createProvider());
+    yield* streamThroughAiSdk({
+      provider: this.provider,
+      model: anthropic(request.model ?? this.defaultModel),
+      request,
+      priced: true,
     });
   }
 
-  stream(request: ModelRequest): AsyncIterable<ModelStreamEvent> {
-    return streamThroughAiSdk({
-      provider: this.provider,
-      model: this.anthropic(request.model ?? this.defaultModel),
-      request,
-      priced: true,
+  private async createProvider(): Promise<AnthropicProvider> {
+    const [{ createAnthropic }] = await Promise.all([import('@ai-sdk/anthropic'), loadAiSdk()]);
+    return createAnthropic({
+      apiKey: this.options.apiKey,
+      baseURL: messagesApiBase(this.options.baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL),
+      fetch: this.options.fetch,
     });
   }
 }

@@ -1,5 +1,5 @@
-import { createOpenAICompatible, type OpenAICompatibleProvider } from '@ai-sdk/openai-compatible';
-import { streamThroughAiSdk, toModelError } from './ai-sdk-stream.js';
+import type { OpenAICompatibleProvider } from '@ai-sdk/openai-compatible';
+import { loadAiSdk, streamThroughAiSdk, toModelError } from './ai-sdk-stream.js';
 import type { ModelClient, ModelRequest, ModelStreamEvent } from './model-client.js';
 import { describeFailure, kindForStatus, ModelError } from './model-error.js';
 
@@ -11,7 +11,9 @@ import { describeFailure, kindForStatus, ModelError } from './model-error.js';
  */
 export class OpenAiCompatibleModelClient implements ModelClient {
   readonly provider = 'openai-compatible' as const;
-  private readonly openai: OpenAICompatibleProvider;
+  /** made at the first request: the SDK is loaded then (see loadAiSdk) */
+  private openai: Promise<OpenAICompatibleProvider> | undefined;
+  private readonly fetchOption: typeof fetch | undefined;
   private readonly baseUrl: string;
   private readonly apiKey: string | undefined;
   private readonly fetch: typeof fetch;
@@ -23,14 +25,7 @@ export class OpenAiCompatibleModelClient implements ModelClient {
     this.apiKey = options.apiKey;
     this.model = options.model;
     this.fetch = options.fetch ?? globalThis.fetch;
-    this.openai = createOpenAICompatible({
-      name: 'openai-compatible',
-      baseURL: this.baseUrl,
-      apiKey: options.apiKey,
-      // ask for usage in the stream's last chunk (`stream_options.include_usage`)
-      includeUsage: true,
-      fetch: options.fetch,
-    });
+    this.fetchOption = options.fetch;
   }
 
   get defaultModel(): string | undefined {
@@ -39,7 +34,20 @@ export class OpenAiCompatibleModelClient implements ModelClient {
 
   async *stream(request: ModelRequest): AsyncGenerator<ModelStreamEvent> {
     const model = request.model ?? this.model ?? (await this.firstListedModel(request.abortSignal));
-    yield* streamThroughAiSdk({ provider: this.provider, model: this.openai.chatModel(model), request, priced: false });
+    const openai = await (this.openai ??= this.createProvider());
+    yield* streamThroughAiSdk({ provider: this.provider, model: openai.chatModel(model), request, priced: false });
+  }
+
+  private async createProvider(): Promise<OpenAICompatibleProvider> {
+    const [{ createOpenAICompatible }] = await Promise.all([import('@ai-sdk/openai-compatible'), loadAiSdk()]);
+    return createOpenAICompatible({
+      name: 'openai-compatible',
+      baseURL: this.baseUrl,
+      apiKey: this.apiKey,
+      // ask for usage in the stream's last chunk (`stream_options.include_usage`)
+      includeUsage: true,
+      fetch: this.fetchOption,
+    });
   }
 
   private firstListedModel(signal: AbortSignal | undefined): Promise<string> {
