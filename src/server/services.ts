@@ -22,6 +22,7 @@ import { setUpModels, type ModelSetup, type ProvidersDescription } from './model
 import { SettingsRepository, SettingsService, settingsRoutes } from './settings/index.js';
 import { ProjectRepository, ProjectService, projectRoutes } from './projects/index.js';
 import { InboxRepository, InboxService, InboxWaker, inboxRoutes } from './inbox/index.js';
+import { createPush, pushRoutes, type PushDispatcher, type PushService } from './push/index.js';
 import { TaskRepository, TaskService, taskRoutes, type TaskRunner } from './tasks/index.js';
 import {
   ContextAssembler,
@@ -71,6 +72,9 @@ export interface Services {
   projects: ProjectService;
   /** the attention queue: task items follow their tasks; scripts post external ones */
   inbox: InboxService;
+  /** Web Push devices and the VAPID key; the dispatcher sends what the inbox marks worth a push */
+  push: PushService;
+  pushDispatcher: PushDispatcher;
   /** what the person does to running tasks (plan, questions, review, retry), and their logs and diffs */
   workers: WorkerService;
   /** which model provider the main thread uses, as found at start-up */
@@ -154,6 +158,7 @@ export async function createServices(options: {
   const projects = new ProjectService({ db, projects: new ProjectRepository(), clock, ids });
   const taskRepository = new TaskRepository();
   const questionRepository = new QuestionRepository();
+  const push = createPush({ db, settings, clock, ids, logger, publicUrl: config.publicUrl });
   const inbox = new InboxService({
     db,
     items: new InboxRepository(),
@@ -162,6 +167,7 @@ export async function createServices(options: {
     clock,
     ids,
     logger: logger.child({ component: 'inbox' }),
+    push: push.dispatcher,
   });
   const inboxWaker = new InboxWaker({ inbox, logger });
   // Workers: the task workflow runs what TaskService creates; WorkerService is its runner.
@@ -269,6 +275,8 @@ export async function createServices(options: {
     tasks,
     projects,
     inbox,
+    push: push.service,
+    pushDispatcher: push.dispatcher,
     workers,
     providers: model.providers,
     turnRecovery,
@@ -283,6 +291,7 @@ export async function createServices(options: {
       workerRoutes(workers, tasks),
       projectRoutes(projects),
       inboxRoutes(inbox),
+      pushRoutes(push.service),
       providerRoutes(model.providers, runtimes),
     ],
     async beforeListen() {
@@ -296,10 +305,12 @@ export async function createServices(options: {
       await registerWorkerQueue(config.workers.concurrency);
       await workers.recover();
       inboxWaker.start();
+      push.start({ baseUrl: url });
     },
     async stop() {
       turns.stop();
       await inboxWaker.stop();
+      await push.stop();
       await eventRetention.stop();
       await eventHub.stop();
     },

@@ -1,3 +1,3 @@
-export { SettingsService, withDefaults } from './settings.service.js';
+export { SettingsService, withDefaults, type NotificationPreferences } from './settings.service.js';
 export { SettingsRepository } from './settings.repository.js';
 export { settingsRoutes } from './settings.routes.js';

@@ -12,7 +12,11 @@ export class SettingsRepository {
     return row?.settings;
   }
 
-  /** Merges `patch` into the stored settings in one statement (concurrent patches do not lose each other's keys). */
+  /**
+   * Merges `patch` into the stored settings in one statement (concurrent patches do not lose each
+   * other's keys). `notifications` merges one level deeper: a channel not named stays, one set to
+   * null goes (a first insert may keep a null, which reads as not set).
+   */
   async merge(
     db: Queryable,
     userId: string,
@@ -24,7 +28,11 @@ export class SettingsRepository {
       .values({ user_id: userId, settings: JSON.stringify(patch), updated_at: at })
       .onConflict((conflict) =>
         conflict.column('user_id').doUpdateSet({
-          settings: sql<string>`user_settings.settings || excluded.settings`,
+          settings:
+            'notifications' in patch
+              ? sql<string>`user_settings.settings || excluded.settings || jsonb_build_object('notifications',
+                  jsonb_strip_nulls(coalesce(user_settings.settings -> 'notifications', '{}'::jsonb) || (excluded.settings -> 'notifications')))`
+              : sql<string>`user_settings.settings || excluded.settings`,
           updated_at: at,
         }),
       )

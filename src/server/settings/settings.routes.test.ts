@@ -3,6 +3,8 @@ import { startTestServer, type TestServer } from '../../../test/support/server.j
 import { ApiTokenRepository, UserRepository } from '../auth/index.js';
 import { hashSecret } from '../lib/ids.js';
 
+const noNotifications = { quietHours: null, notifications: { webhookSecretSet: false } };
+
 let server: TestServer;
 let otherHeaders: { authorization: string };
 
@@ -40,16 +42,18 @@ describe('settings', () => {
   it('start at the defaults', async () => {
     const response = await get(server.authHeaders);
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ settings: { theme: 'eighties', timeZone: 'UTC' } });
+    expect(response.json()).toEqual({ settings: { theme: 'eighties', timeZone: 'UTC', ...noNotifications } });
   });
 
   it('change with PATCH, keep what was not named, persist, and publish settings.updated in the events table', async () => {
     const first = await patch(server.authHeaders, { theme: 'nord' });
     expect(first.statusCode).toBe(200);
-    expect(first.json()).toEqual({ settings: { theme: 'nord', timeZone: 'UTC' } });
+    expect(first.json()).toEqual({ settings: { theme: 'nord', timeZone: 'UTC', ...noNotifications } });
     const second = await patch(server.authHeaders, { timeZone: 'Europe/Berlin' });
-    expect(second.json()).toEqual({ settings: { theme: 'nord', timeZone: 'Europe/Berlin' } });
-    expect((await get(server.authHeaders)).json()).toEqual({ settings: { theme: 'nord', timeZone: 'Europe/Berlin' } });
+    expect(second.json()).toEqual({ settings: { theme: 'nord', timeZone: 'Europe/Berlin', ...noNotifications } });
+    expect((await get(server.authHeaders)).json()).toEqual({
+      settings: { theme: 'nord', timeZone: 'Europe/Berlin', ...noNotifications },
+    });
 
     const events = await server.database.db
       .selectFrom('events')
@@ -58,8 +62,11 @@ describe('settings', () => {
       .orderBy('id')
       .execute();
     expect(events).toEqual([
-      { type: 'settings.updated', data: { settings: { theme: 'nord', timeZone: 'UTC' } } },
-      { type: 'settings.updated', data: { settings: { theme: 'nord', timeZone: 'Europe/Berlin' } } },
+      { type: 'settings.updated', data: { settings: { theme: 'nord', timeZone: 'UTC', ...noNotifications } } },
+      {
+        type: 'settings.updated',
+        data: { settings: { theme: 'nord', timeZone: 'Europe/Berlin', ...noNotifications } },
+      },
     ]);
   });
 
@@ -72,7 +79,9 @@ describe('settings', () => {
   });
 
   it('are each user’s own: another user sees their defaults and their change publishes to them alone', async () => {
-    expect((await get(otherHeaders)).json()).toEqual({ settings: { theme: 'eighties', timeZone: 'UTC' } });
+    expect((await get(otherHeaders)).json()).toEqual({
+      settings: { theme: 'eighties', timeZone: 'UTC', ...noNotifications },
+    });
     expect((await patch(otherHeaders, { theme: 'dracula' })).json().settings.theme).toBe('dracula');
     expect((await get(server.authHeaders)).json().settings.theme).toBe('nord');
     const theirs = await server.database.db
@@ -94,7 +103,9 @@ describe('settings', () => {
     const unknown = await patch(server.authHeaders, { theme: 'nord', fontSize: 20 });
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json().message).toContain('fontSize');
-    expect((await get(server.authHeaders)).json()).toEqual({ settings: { theme: 'nord', timeZone: 'Europe/Berlin' } });
+    expect((await get(server.authHeaders)).json()).toEqual({
+      settings: { theme: 'nord', timeZone: 'Europe/Berlin', ...noNotifications },
+    });
   });
 
   it('answer 400 for a body that is not a JSON object', async () => {

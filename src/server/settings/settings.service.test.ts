@@ -6,22 +6,36 @@ import { EventRepository, EventService } from '../events/index.js';
 import { SettingsRepository } from './settings.repository.js';
 import { SETTINGS_CACHE_MS, SettingsService, withDefaults } from './settings.service.js';
 
+const noNotifications = { quietHours: null, notifications: { webhookSecretSet: false } };
+
 describe('withDefaults', () => {
   it('gives the defaults to someone who never changed anything', () => {
-    expect(withDefaults(undefined)).toEqual({ theme: 'eighties', timeZone: 'UTC' });
+    expect(withDefaults(undefined)).toEqual({ theme: 'eighties', timeZone: 'UTC', ...noNotifications });
   });
 
-  it('keeps what was stored', () => {
-    expect(withDefaults({ theme: 'nord', timeZone: 'Europe/Berlin' })).toEqual({
+  it('keeps what was stored, and shows of the webhook secret only that it is set', () => {
+    expect(
+      withDefaults({
+        theme: 'nord',
+        timeZone: 'Europe/Berlin',
+        quietHours: { start: '22:00', end: '07:00' },
+        notifications: { ntfyUrl: 'https://ntfy.sh/t', webhookUrl: null, webhookSecret: 'secret-123' },
+      }),
+    ).toEqual({
       theme: 'nord',
       timeZone: 'Europe/Berlin',
+      quietHours: { start: '22:00', end: '07:00' },
+      notifications: { ntfyUrl: 'https://ntfy.sh/t', webhookSecretSet: true },
     });
   });
 
   it('falls back per key when a stored value is no longer valid, and drops keys it does not know', () => {
-    expect(withDefaults({ theme: 'a-removed-theme', timeZone: 'Asia/Tokyo', retired: true })).toEqual({
+    expect(
+      withDefaults({ theme: 'a-removed-theme', timeZone: 'Asia/Tokyo', quietHours: { start: '9' }, retired: true }),
+    ).toEqual({
       theme: 'eighties',
       timeZone: 'Asia/Tokyo',
+      ...noNotifications,
     });
   });
 });
@@ -79,7 +93,7 @@ describe('SettingsService', () => {
   });
 
   it('answers repeated reads from memory for a moment, then reads the database again', async () => {
-    expect(await service.get('user-1')).toEqual({ theme: 'eighties', timeZone: 'UTC' });
+    expect(await service.get('user-1')).toEqual({ theme: 'eighties', timeZone: 'UTC', ...noNotifications });
     await service.get('user-1');
     expect(repository.reads).toBe(1);
     clock.advance(SETTINGS_CACHE_MS);
@@ -99,21 +113,25 @@ describe('SettingsService', () => {
     };
     await expect(service.get('user-1')).rejects.toThrow('connection lost');
     repository.afterRead = undefined;
-    expect(await service.get('user-1')).toEqual({ theme: 'eighties', timeZone: 'UTC' });
+    expect(await service.get('user-1')).toEqual({ theme: 'eighties', timeZone: 'UTC', ...noNotifications });
     expect(repository.reads).toBe(2);
   });
 
   it('shows a change made through it at once', async () => {
     await service.get('user-1');
-    expect(await service.update('user-1', { theme: 'nord' })).toEqual({ theme: 'nord', timeZone: 'UTC' });
-    expect(await service.get('user-1')).toEqual({ theme: 'nord', timeZone: 'UTC' });
+    expect(await service.update('user-1', { theme: 'nord' })).toEqual({
+      theme: 'nord',
+      timeZone: 'UTC',
+      ...noNotifications,
+    });
+    expect(await service.get('user-1')).toEqual({ theme: 'nord', timeZone: 'UTC', ...noNotifications });
   });
 
   it('shows a change made through another instance on the same database within SETTINGS_CACHE_MS', async () => {
     await service.get('user-1');
     await newService().update('user-1', { timeZone: 'Asia/Tokyo' });
     clock.advance(SETTINGS_CACHE_MS);
-    expect(await service.get('user-1')).toEqual({ theme: 'eighties', timeZone: 'Asia/Tokyo' });
+    expect(await service.get('user-1')).toEqual({ theme: 'eighties', timeZone: 'Asia/Tokyo', ...noNotifications });
   });
 
   it('does not keep what a read found when a change committed while that read was under way', async () => {

@@ -1,4 +1,10 @@
-import { DEFAULT_SETTINGS, Settings, type SettingsPatch } from '../../contract/settings.js';
+import {
+  DEFAULT_SETTINGS,
+  NotificationChannels,
+  QuietHours,
+  Settings,
+  type SettingsPatch,
+} from '../../contract/settings.js';
 import type { Db } from '../db/database.js';
 import type { EventService } from '../events/index.js';
 import type { Clock } from '../lib/clock.js';
@@ -55,6 +61,26 @@ export class SettingsService {
     }
   }
 
+  /**
+   * What the push dispatcher needs: the time zone, the quiet hours and the outbound channels with
+   * the webhook secret (which no route ever returns). Read fresh, not from the cache.
+   */
+  async notificationPreferences(userId: string): Promise<NotificationPreferences> {
+    const stored = await this.deps.settings.find(this.deps.db, userId);
+    const settings = withDefaults(stored);
+    const channels = storedChannels(stored);
+    return {
+      timeZone: settings.timeZone,
+      quietHours: settings.quietHours,
+      channels: {
+        ...(channels.ntfyUrl ? { ntfyUrl: channels.ntfyUrl } : {}),
+        ...(channels.slackWebhookUrl ? { slackWebhookUrl: channels.slackWebhookUrl } : {}),
+        ...(channels.webhookUrl ? { webhookUrl: channels.webhookUrl } : {}),
+        ...(channels.webhookSecret ? { webhookSecret: channels.webhookSecret } : {}),
+      },
+    };
+  }
+
   private async read(userId: string): Promise<Settings> {
     return Object.freeze(withDefaults(await this.deps.settings.find(this.deps.db, userId)));
   }
@@ -64,10 +90,43 @@ export class SettingsService {
  * Stored values over the defaults, key by key: a stored value that is no longer valid (a
  * theme that was removed) falls back to its default instead of failing the whole read.
  */
-export function withDefaults(stored: Record<string, unknown> | undefined): Settings {
+export function withDefaults(stored: Record<string, unknown> | undefined): Required<Settings> {
   const settings: Record<string, unknown> = { ...DEFAULT_SETTINGS };
   for (const [key, schema] of Object.entries(Settings.shape)) {
+    if (key === 'notifications') continue;
     if (stored && key in stored && schema.safeParse(stored[key]).success) settings[key] = stored[key];
   }
-  return settings as Settings;
+  settings.notifications = publicChannels(storedChannels(stored));
+  return settings as Required<Settings>;
+}
+
+/** The channels with their secret, as the dispatcher uses them. */
+export interface NotificationPreferences {
+  timeZone: string;
+  quietHours: QuietHours | null;
+  channels: { ntfyUrl?: string; slackWebhookUrl?: string; webhookUrl?: string; webhookSecret?: string };
+}
+
+type StoredChannels = NotificationPreferences['channels'];
+
+/** `notifications` as stored: the URLs and the webhook secret (anything else, or not a string, is ignored). */
+function storedChannels(stored: Record<string, unknown> | undefined): StoredChannels {
+  const value = stored?.notifications;
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
+  const channels: StoredChannels = {};
+  for (const key of ['ntfyUrl', 'slackWebhookUrl', 'webhookUrl', 'webhookSecret'] as const) {
+    const entry = (value as Record<string, unknown>)[key];
+    if (typeof entry === 'string' && entry) channels[key] = entry;
+  }
+  return channels;
+}
+
+/** What GET /api/settings (and settings.updated) show: never the secret, only whether one is set. */
+function publicChannels(channels: StoredChannels): NotificationChannels {
+  return {
+    ...(channels.ntfyUrl ? { ntfyUrl: channels.ntfyUrl } : {}),
+    ...(channels.slackWebhookUrl ? { slackWebhookUrl: channels.slackWebhookUrl } : {}),
+    ...(channels.webhookUrl ? { webhookUrl: channels.webhookUrl } : {}),
+    webhookSecretSet: !!channels.webhookSecret,
+  };
 }

@@ -1,0 +1,10 @@
+export { createPush } from './create-push.js';
+export { PushDispatcher } from './push-dispatcher.js';
+export { PushService } from './push.service.js';
+export { pushRoutes } from './push.routes.js';
+export { PushOutboxRepository } from './push-outbox.repository.js';
+export { PushSubscriptionRepository } from './push-subscription.repository.js';
+export { VapidKeyStore, type VapidKeyPair } from './vapid-keys.js';
+export { WebPushClient, PushSubscriptionGone } from './web-push.client.js';
+export { OutboundChannels, signature } from './outbound-channels.js';
+export * as notificationPolicy from './notification-policy.js';
