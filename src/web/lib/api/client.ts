@@ -5,6 +5,9 @@ import type {
   CreateProjectRequest,
   CreateTaskRequest,
   CreateTokenResponse,
+  InboxHistoryResponse,
+  InboxItemResponse,
+  InboxResponse,
   ListTasksQuery,
   LoginRequest,
   MessagePage,
@@ -175,6 +178,24 @@ export class ApiClient {
     return this.request('POST', `/questions/${encodeURIComponent(id)}/answer`, { answer });
   }
 
+  // inbox
+  getInbox(query: { projectId?: string } = {}): Promise<InboxResponse> {
+    return this.request('GET', `/inbox${queryString(query)}`);
+  }
+  /** Done items, newest first; `before` is the last item id of the previous page. */
+  getInboxHistory(
+    query: { q?: string; before?: string; limit?: number; projectId?: string } = {},
+  ): Promise<InboxHistoryResponse> {
+    return this.request('GET', `/inbox/history${queryString(query)}`);
+  }
+  markInboxItemDone(id: string): Promise<InboxItemResponse> {
+    return this.request('POST', `${inboxItemPath(id)}/done`);
+  }
+  /** `until`: an ISO-8601 time in the future */
+  snoozeInboxItem(id: string, until: string): Promise<InboxItemResponse> {
+    return this.request('POST', `${inboxItemPath(id)}/snooze`, { until });
+  }
+
   // projects, providers
   listProjects(): Promise<ProjectList> {
     return this.request('GET', '/projects');
@@ -225,6 +246,10 @@ export class ApiClient {
 
 function taskPath(id: string): string {
   return `/tasks/${encodeURIComponent(id)}`;
+}
+
+function inboxItemPath(id: string): string {
+  return `/inbox/items/${encodeURIComponent(id)}`;
 }
 
 function queryString(query: Record<string, string | number | undefined>): string {

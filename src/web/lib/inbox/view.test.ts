@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import type { InboxItem, InboxResponse, Task } from '../../../contract/index.js';
+import type { StorageLike } from '../state/outbox.js';
+import {
+  applyActions,
+  keyCommand,
+  linkFor,
+  moveSelection,
+  needsYouCount,
+  openTarget,
+  pageTitle,
+  readCache,
+  readFilter,
+  writeCache,
+  writeFilter,
+} from './view.js';
+
+const item = (id: string, extra: Partial<InboxItem> = {}): InboxItem => ({
+  id,
+  kind: 'external',
+  priority: 'normal',
+  title: `item ${id}`,
+  dedupeKey: `external:${id}`,
+  replies: ['done', 'snooze'],
+  state: 'open',
+  createdAt: '2026-01-15T09:00:00Z',
+  updatedAt: '2026-01-15T09:00:00Z',
+  ...extra,
+});
+const task = (id: string, status: Task['status']): Task => ({
+  id,
+  title: `task ${id}`,
+  prompt: 'p',
+  projectId: null,
+  runtime: 'command',
+  skipPlan: true,
+  status,
+  needsInput: false,
+  attempt: 1,
+  createdAt: '2026-01-15T09:00:00Z',
+  updatedAt: '2026-01-15T09:00:00Z',
+});
+const response = (extra: Partial<InboxResponse> = {}): InboxResponse => ({
+  needsYou: [
+    item('a'),
+    item('b', { kind: 'question', questionId: 'q1', replies: ['answer', 'open', 'snooze'] }),
+    item('c'),
+  ],
+  active: [task('t1', 'implementing')],
+  failures: [task('t2', 'failed')],
+  completed: [],
+  history: { count: 4 },
+  snoozed: [item('z', { state: 'snoozed', snoozedUntil: '2026-01-15T18:00:00Z' })],
+  counts: { needsYou: 3, active: 1, failures: 1 },
+  ...extra,
+});
+
+class MemoryStorage implements StorageLike {
+  readonly items = new Map<string, string>();
+  getItem(key: string) {
+    return this.items.get(key) ?? null;
+  }
+  setItem(key: string, value: string) {
+    this.items.set(key, value);
+  }
+  removeItem(key: string) {
+    this.items.delete(key);
+  }
+}
+
+describe('applyActions: what the person did shows at once', () => {
+  it('keeps the server order when nothing is pending', () => {
+    const view = applyActions(response(), []);
+    expect(view.needsYou.map((entry) => entry.id)).toEqual(['a', 'b', 'c']);
+    expect(view.historyCount).toBe(4);
+  });
+
+  it('done and answered items leave needs-you; the rest keep their order', () => {
+    const view = applyActions(response(), [
+      { type: 'done', itemId: 'a' },
+      { type: 'answer', itemId: 'b', questionId: 'q1', answer: 'yes' },
+    ]);
+    expect(view.needsYou.map((entry) => entry.id)).toEqual(['c']);
+  });
+
+  it('a snoozed item moves to snoozed, sorted by its time', () => {
+    const view = applyActions(response(), [{ type: 'snooze', itemId: 'c', until: '2026-01-15T10:00:00Z' }]);
+    expect(view.needsYou.map((entry) => entry.id)).toEqual(['a', 'b']);
+    expect(view.snoozed.map((entry) => [entry.id, entry.state, entry.snoozedUntil])).toEqual([
+      ['c', 'snoozed', '2026-01-15T10:00:00Z'],
+      ['z', 'snoozed', '2026-01-15T18:00:00Z'],
+    ]);
+  });
+
+  it('retry takes a task out of failures; cancel out of failures, active and its items', () => {
+    const withItem = response({
+      needsYou: [item('p', { kind: 'plan_review', taskId: 't1', replies: ['approve', 'revise', 'cancel', 'open'] })],
+    });
+    expect(applyActions(withItem, [{ type: 'retry', taskId: 't2' }]).failures).toEqual([]);
+    const cancelled = applyActions(withItem, [{ type: 'cancel', taskId: 't1', itemId: 'p' }]);
+    expect(cancelled.needsYou).toEqual([]);
+    expect(cancelled.active).toEqual([]);
+  });
+});
+
+describe('needsYouCount', () => {
+  it('is the server count less what was acted on and is not counted yet', () => {
+    expect(needsYouCount({ needsYou: 3 }, response(), [])).toBe(3);
+    expect(needsYouCount({ needsYou: 3 }, response(), [{ type: 'done', itemId: 'a' }])).toBe(2);
+    // acting on an item not in the list (another filter) changes nothing; never below 0
+    expect(needsYouCount({ needsYou: 3 }, response(), [{ type: 'done', itemId: 'elsewhere' }])).toBe(3);
+    expect(needsYouCount({ needsYou: 0 }, response(), [{ type: 'done', itemId: 'a' }])).toBe(0);
+  });
+
+  it('titles the page', () => {
+    expect(pageTitle(3)).toBe('(3) mainloop');
+    expect(pageTitle(0)).toBe('mainloop');
+  });
+});
+
+describe('links from items', () => {
+  it('only app paths and http(s) URLs become links; outside ones open in a new tab', () => {
+    expect(linkFor('/tasks/42')).toEqual({ href: '/tasks/42', external: false });
+    expect(linkFor('https://ci.example.com/run/1')).toEqual({ href: 'https://ci.example.com/run/1', external: true });
+    for (const url of [
+      'javascript:alert(1)',
+      '//evil.example.com',
+      '/\\evil.example.com',
+      'data:text/html,x',
+      'ftp://x',
+      '',
+    ]) {
+      expect(linkFor(url)).toBeUndefined();
+    }
+    expect(openTarget({ taskId: 'a/b' })).toEqual({ href: '/tasks/a%2Fb', external: false });
+    expect(openTarget({ url: 'javascript:x', taskId: undefined })).toBeUndefined();
+  });
+});
+
+describe('keyboard triage', () => {
+  const key = (k: string, target: Partial<HTMLElement> & { tagName: string } = { tagName: 'BODY' }, extra = {}) =>
+    keyCommand({
+      key: k,
+      ctrlKey: false,
+      altKey: false,
+      metaKey: false,
+      defaultPrevented: false,
+      isComposing: false,
+      target: target as EventTarget,
+      ...extra,
+    });
+
+  it('maps the keys', () => {
+    expect(['j', 'k', 'Enter', 'a', 'r', 'e', 's', '?'].map((k) => key(k))).toEqual([
+      'next',
+      'previous',
+      'open',
+      'approve',
+      'reply',
+      'done',
+      'snooze',
+      'help',
+    ]);
+    expect(key('x')).toBeUndefined();
+  });
+
+  it('never while typing, never with modifiers, and leaves Enter on a button to the button', () => {
+    expect(key('e', { tagName: 'INPUT' })).toBeUndefined();
+    expect(key('e', { tagName: 'TEXTAREA' })).toBeUndefined();
+    expect(key('e', { tagName: 'SELECT' })).toBeUndefined();
+    expect(key('e', { tagName: 'DIV', isContentEditable: true })).toBeUndefined();
+    expect(key('e', { tagName: 'BODY' }, { ctrlKey: true })).toBeUndefined();
+    expect(key('j', { tagName: 'BODY' }, { isComposing: true })).toBeUndefined();
+    expect(key('Enter', { tagName: 'BUTTON' })).toBeUndefined();
+    expect(key('Enter', { tagName: 'ARTICLE' })).toBe('open');
+    expect(key('e', { tagName: 'BUTTON' })).toBe('done');
+  });
+
+  it('moves the selection and stops at the ends', () => {
+    const ids = ['a', 'b', 'c'];
+    expect(moveSelection(ids, undefined, 1)).toBe('a');
+    expect(moveSelection(ids, undefined, -1)).toBe('c');
+    expect(moveSelection(ids, 'a', 1)).toBe('b');
+    expect(moveSelection(ids, 'c', 1)).toBe('c');
+    expect(moveSelection(ids, 'a', -1)).toBe('a');
+    expect(moveSelection(ids, 'gone', 1)).toBe('a');
+    expect(moveSelection([], 'a', 1)).toBeUndefined();
+  });
+});
+
+describe('what the device keeps', () => {
+  it('remembers the project filter per user', () => {
+    const storage = new MemoryStorage();
+    writeFilter(storage, 'u1', 'p1');
+    expect(readFilter(storage, 'u1')).toBe('p1');
+    expect(readFilter(storage, 'u2')).toBeUndefined();
+    writeFilter(storage, 'u1', undefined);
+    expect(readFilter(storage, 'u1')).toBeUndefined();
+  });
+
+  it('keeps the last inbox with its time and filter, and ignores what it cannot read', () => {
+    const storage = new MemoryStorage();
+    writeCache(storage, 'u1', { at: '2026-01-15T10:42:00Z', projectId: 'p1', response: response() });
+    expect(readCache(storage, 'u1')).toMatchObject({ at: '2026-01-15T10:42:00Z', projectId: 'p1' });
+    expect(readCache(storage, 'u1')?.response.needsYou).toHaveLength(3);
+    storage.setItem('mainloop.inbox.cache.u1', JSON.stringify({ at: 'x', response: { needsYou: 'no' } }));
+    expect(readCache(storage, 'u1')).toBeUndefined();
+    const full: StorageLike = {
+      getItem: () => null,
+      setItem: () => {
+        throw new Error('QuotaExceededError');
+      },
+      removeItem: () => {},
+    };
+    expect(() => writeCache(full, 'u1', { at: 'x', response: response() })).not.toThrow();
+  });
+});
