@@ -57,7 +57,8 @@ describe('app layout (browser)', () => {
     expect(await tabs.nth(0).getAttribute('aria-selected')).toBe('false');
     expect(await inbox.isVisible()).toBe(true);
     expect(await chat.isVisible()).toBe(false);
-    expect(await inbox.textContent()).toContain('Things that need you');
+    await inbox.getByTestId('needs-you').waitFor();
+    expect(await inbox.textContent()).toContain('Nothing needs you');
     await screenshot(page, 'mobile-inbox');
 
     await page.getByRole('tab', { name: 'Chat' }).click();

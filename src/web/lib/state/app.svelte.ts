@@ -1,5 +1,5 @@
 import type { User } from '../../../contract/index.js';
-import { ApiClient } from '../api/client.js';
+import { ApiClient, ApiRequestError } from '../api/client.js';
 import { browserNetwork, EventStream } from '../events/event-stream.js';
 import { ROUTES } from '../router/routes.js';
 import { ChatState } from './chat.svelte.js';
@@ -28,13 +28,12 @@ export class AppState {
     this.router = new Router(target);
     this.session = new SessionState(this.api);
     this.settings = new SettingsState(this.api, target);
-    this.inbox = new InboxState();
     const stream = new EventStream({
       network: browserNetwork(target),
       onUnauthorized: () => this.signedOut(),
     });
     stream.on('settings.updated', ({ settings }) => this.settings.receive(settings));
-    stream.on('inbox.updated', ({ counts }) => this.inbox.receive(counts));
+    this.inbox = new InboxState(this.api, stream, target);
     this.connection = new ConnectionState(stream);
     this.tasks = new TasksState(this.api, stream);
     this.chat = new ChatState(this.api, stream, target, this.tasks);
@@ -45,8 +44,16 @@ export class AppState {
     try {
       const info = await this.session.load();
       if (info.user) this.#whileSignedIn(info.user);
-    } catch {
-      this.startError = 'The mainloop server cannot be reached right now.';
+    } catch (error) {
+      // Opened offline: the person this device last saw signed in gets what the device kept
+      // (the inbox as last fetched, queued actions); a gone session shows sign-in once online.
+      const user = error instanceof ApiRequestError && error.status === 0 ? this.session.remembered() : undefined;
+      if (user) {
+        this.session.signedIn(user);
+        this.#whileSignedIn(user);
+      } else {
+        this.startError = 'The mainloop server cannot be reached right now.';
+      }
     }
   }
 
@@ -59,6 +66,7 @@ export class AppState {
 
   async signOut(): Promise<void> {
     await this.api.logout();
+    this.inbox.forget();
     this.signedOut();
   }
 
@@ -66,12 +74,14 @@ export class AppState {
     this.connection.stop();
     this.chat.stop();
     this.tasks.stop();
+    this.inbox.stop();
     this.session.signedOut();
   }
 
   #whileSignedIn(user: User): void {
     this.connection.start();
     this.tasks.start();
+    this.inbox.start(user.id);
     this.chat.start(user);
     this.settings.load().catch(() => {
       // the stored theme stays; the settings page shows its own errors

@@ -1,0 +1,401 @@
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { InboxItem, InboxResponse, Question, Task } from '../../src/contract/index.js';
+import { CommandRuntime } from '../../src/server/workers/runtimes/command.js';
+import { ScriptedRuntime } from '../support/scripted-runtime.js';
+import type { TestServer } from '../support/server.js';
+import { makeRepository } from '../support/tasks.js';
+import { DESKTOP, MOBILE, newContext, screenshot, signIn, startAppWithOwner } from './browser.js';
+
+/**
+ * The inbox in Chromium against a real mainloop: items posted with the API token (as a script
+ * would), tasks run by a ScriptedRuntime on a real local git project. Each test leaves the inbox
+ * empty for the next.
+ */
+describe('inbox (browser)', () => {
+  const agent = new ScriptedRuntime('claude-code');
+  let app: Awaited<ReturnType<typeof startAppWithOwner>> | undefined;
+  let server: TestServer;
+  let browser: Browser;
+  let signedIn: BrowserContextOptions['storageState'];
+  let repo: string;
+  let projectId: string;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    app = await startAppWithOwner({
+      runtimes: [agent, new CommandRuntime()],
+      env: { MAINLOOP_MODEL_PROVIDER: 'none' },
+    });
+    ({ server, browser } = app);
+    repo = await makeRepository({ prefix: 'ml-browser-inbox-' });
+    const { project } = await api<{ project: { id: string } }>('POST', '/projects', {
+      name: 'garden',
+      repo: { kind: 'local', path: repo },
+      checkCommand: 'test -f ok.txt',
+    });
+    projectId = project.id;
+    const context = await newContext(browser, server.url);
+    await signIn(context);
+    signedIn = await context.storageState();
+    await context.close();
+  }, 60_000);
+
+  afterEach(async () => {
+    // Nothing left for the next test: every live item done, every unfinished task cancelled.
+    const inbox = await api<InboxResponse>('GET', '/inbox');
+    for (const item of [...inbox.needsYou, ...inbox.snoozed]) await api('POST', `/inbox/items/${item.id}/done`);
+    for (const task of inbox.active) await api('POST', `/tasks/${task.id}/cancel`).catch(() => {});
+    while (contexts.length)
+      await contexts
+        .pop()!
+        .close()
+        .catch(() => {});
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    if (repo) await rm(repo, { recursive: true, force: true });
+  });
+
+  async function api<T = unknown>(method: string, url: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${server.url}/api${url}`, {
+      method,
+      headers: { ...server.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  }
+
+  async function post(title: string, extra: object = {}): Promise<InboxItem> {
+    return (await api<{ item: InboxItem }>('POST', '/inbox/items', { title, ...extra })).item;
+  }
+
+  async function itemState(id: string): Promise<InboxItem> {
+    return (await api<{ item: InboxItem }>('GET', `/inbox/items/${id}`)).item;
+  }
+
+  async function open(
+    viewport: typeof DESKTOP = DESKTOP,
+    options: BrowserContextOptions & { serviceWorkers?: 'allow' | 'block' } = {},
+  ): Promise<Page> {
+    const context = await newContext(browser, server.url, {
+      storageState: signedIn,
+      viewport,
+      ...(viewport === MOBILE ? { hasTouch: true, isMobile: true } : {}),
+      ...options,
+    });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto('/');
+    await page.locator('[data-testid="connection-status"][data-state="live"]').waitFor();
+    await page.getByTestId('needs-you').waitFor({ state: 'attached' }); // behind the Inbox tab on a phone
+    return page;
+  }
+
+  const card = (page: Page, id: string) => page.locator(`[data-testid="inbox-item"][data-item-id="${id}"]`);
+
+  it('snoozes an item for an hour from the item itself; one snoozed for a few seconds comes back on its own', async () => {
+    const page = await open();
+    const plants = await post('Water the plants', { body: 'The **basil** looks dry.' });
+    const call = await post('Call the plumber');
+    await card(page, plants.id).waitFor();
+    expect(await card(page, plants.id).locator('strong').textContent()).toBe('basil');
+
+    await card(page, plants.id).getByTestId('inbox-snooze').click();
+    const menu = card(page, plants.id).getByTestId('snooze-menu');
+    expect(await menu.getByTestId('snooze-evening').textContent()).toMatch(/(This|Tomorrow) evening/);
+    await screenshot(page, 'inbox-snooze-menu-desktop');
+    const before = Date.now();
+    await menu.getByTestId('snooze-hour').click();
+    await card(page, plants.id).waitFor({ state: 'detached' });
+    const snoozed = page.getByTestId('inbox-snoozed');
+    await snoozed.locator('summary').click();
+    await snoozed.locator(`[data-testid="snoozed-item"][data-item-id="${plants.id}"]`).getByText(/until/).waitFor();
+    await expect.poll(async () => (await itemState(plants.id)).state).toBe('snoozed');
+    const until = Date.parse((await itemState(plants.id)).snoozedUntil!);
+    expect(until - before).toBeGreaterThan(59 * 60_000);
+    expect(until - before).toBeLessThan(61 * 60_000);
+
+    // A few seconds ahead (through the API, as another device would): it leaves, then is back without a reload.
+    await api('POST', `/inbox/items/${call.id}/snooze`, { until: new Date(Date.now() + 3_000).toISOString() });
+    await card(page, call.id).waitFor({ state: 'detached' });
+    await snoozed.locator(`[data-testid="snoozed-item"][data-item-id="${call.id}"]`).waitFor();
+    await card(page, call.id).waitFor({ timeout: 15_000 });
+    expect(await card(page, plants.id).count()).toBe(0);
+  });
+
+  it('triages from the keyboard: j/k move, e is done, s snoozes, ? lists the keys, never while typing', async () => {
+    const page = await open();
+    const first = await post('First thing');
+    const second = await post('Second thing');
+    const third = await post('Third thing', { url: 'https://example.com/third' });
+    await card(page, third.id).waitFor();
+    const selected = () =>
+      page.locator('[data-testid="inbox-item"][data-selected="true"]').getAttribute('data-item-id');
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-item-id'));
+
+    await page.keyboard.press('j');
+    expect(await selected()).toBe(first.id);
+    expect(await focused()).toBe(first.id);
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    expect(await focused()).toBe(third.id);
+    await page.keyboard.press('j'); // stays at the end
+    expect(await selected()).toBe(third.id);
+    await page.keyboard.press('k');
+    expect(await focused()).toBe(second.id);
+    // the focus ring shows where the keys act
+    expect(await card(page, second.id).evaluate((element) => getComputedStyle(element).outlineStyle)).not.toBe('none');
+    await screenshot(page, 'inbox-keyboard-desktop');
+
+    // Typing in the chat box is typing, not triage.
+    const composer = page.getByTestId('chat-pane').locator('textarea');
+    await composer.click();
+    await page.keyboard.type('e');
+    expect(await composer.inputValue()).toBe('e');
+    expect(await card(page, second.id).count()).toBe(1);
+    await composer.fill('');
+
+    await card(page, second.id).focus();
+    await page.keyboard.press('e');
+    await card(page, second.id).waitFor({ state: 'detached' });
+    await expect.poll(async () => (await itemState(second.id)).state).toBe('done');
+    // the selection moves to the item now in its place
+    await expect.poll(selected).toBe(third.id);
+
+    // Enter opens the item: an outside link in a new tab, with no way back to this page.
+    await page.context().route('https://example.com/**', (route) => route.fulfill({ body: 'the third thing' }));
+    const opened = page.context().waitForEvent('page');
+    await page.keyboard.press('Enter');
+    const tab = await opened;
+    await tab.waitForURL('https://example.com/third');
+    expect(await tab.evaluate(() => window.opener)).toBeNull();
+    await tab.close();
+    await card(page, third.id).focus();
+
+    await page.keyboard.press('s');
+    const menu = card(page, third.id).getByTestId('snooze-menu');
+    await menu.waitFor();
+    await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'detached' });
+    await card(page, third.id).focus();
+    await page.keyboard.press('s');
+    await menu.getByTestId('snooze-morning').click();
+    await card(page, third.id).waitFor({ state: 'detached' });
+    await expect.poll(async () => (await itemState(third.id)).state).toBe('snoozed');
+    expect(new Date((await itemState(third.id)).snoozedUntil!).getHours()).toBe(9); // this machine's zone, as the browser's
+
+    await page.keyboard.press('?');
+    const help = page.getByTestId('inbox-keys');
+    await help.waitFor();
+    expect(await help.textContent()).toContain('snooze');
+    await screenshot(page, 'inbox-keys-desktop');
+    await page.keyboard.press('Escape');
+    await help.waitFor({ state: 'hidden' });
+    expect(await card(page, first.id).count()).toBe(1);
+  });
+
+  it('on a phone: the count on the tab, in the title and on the icon; done in one tap', async () => {
+    const page = await open(MOBILE);
+    const badge = page.getByTestId('tab-badge');
+    expect(await badge.count()).toBe(0);
+    expect(await page.title()).toBe('mainloop');
+
+    const milk = await post('Buy milk', { priority: 'high' });
+    await post('Renew the domain', { url: 'https://registrar.example.com/renew' });
+    await expect.poll(() => badge.textContent()).toMatch(/^2/);
+    expect(await page.title()).toBe('(2) mainloop');
+    await expect.poll(() => page.locator('link[rel~="icon"]').first().getAttribute('data-badge')).toBe('2');
+    expect(await page.locator('link[rel~="icon"]').first().getAttribute('href')).toMatch(/^data:image\/png/);
+
+    await page.getByRole('tab', { name: /Inbox/ }).click();
+    const renew = page.getByTestId('inbox-item').filter({ hasText: 'Renew the domain' });
+    const link = renew.getByTestId('inbox-open');
+    expect(await link.getAttribute('target')).toBe('_blank');
+    expect(await link.getAttribute('rel')).toContain('noopener');
+    await screenshot(page, 'inbox-mobile');
+
+    await card(page, milk.id).getByTestId('inbox-done').tap();
+    await card(page, milk.id).waitFor({ state: 'detached' });
+    await expect.poll(() => page.title()).toBe('(1) mainloop');
+    expect(await badge.textContent()).toMatch(/^1/);
+
+    await renew.getByTestId('inbox-done').tap();
+    await expect.poll(() => page.title()).toBe('mainloop');
+    await badge.waitFor({ state: 'detached' });
+    await expect.poll(() => page.locator('link[rel~="icon"]').first().getAttribute('href')).toBe('/icons/favicon.svg');
+    expect(await page.getByTestId('needs-you').textContent()).toContain('Nothing needs you');
+  });
+
+  it('acting on one device shows on the other at once: answer a question, approve a review at a glance, done', async () => {
+    agent.then(
+      () => ({
+        kind: 'question',
+        sessionId: 'beds',
+        questions: [
+          {
+            text: 'Which bed gets the tomatoes?',
+            options: [{ label: 'north', description: 'more sun' }, { label: 'south' }],
+            multiSelect: false,
+          },
+        ],
+      }),
+      async (request) => {
+        await writeFile(path.join(request.cwd, 'ok.txt'), 'tomatoes: north\n');
+        return {
+          kind: 'done',
+          summary: 'Planted the **tomatoes** in the north bed.',
+          sessionId: 'beds',
+          usage: { inputTokens: 1000, outputTokens: 200, costUsd: 0.0321 },
+        };
+      },
+    );
+    const laptop = await open(DESKTOP);
+    const phone = await open(MOBILE);
+    await phone.getByRole('tab', { name: /Inbox/ }).click();
+    const task = (
+      await api<{ task: Task }>('POST', '/tasks', {
+        title: 'Plant tomatoes',
+        prompt: 'Plant them',
+        projectId,
+        skipPlan: true,
+      })
+    ).task;
+
+    const question = (page: Page) =>
+      page.locator('[data-testid="inbox-item"][data-kind="question"]').filter({ hasText: 'Which bed' });
+    await question(laptop).waitFor();
+    await question(phone).waitFor();
+    expect(await question(phone).textContent()).toContain('Plant tomatoes');
+    await screenshot(phone, 'inbox-question-mobile');
+
+    // r opens the reply box on the laptop; the phone answers first, with one tap on an option.
+    await question(laptop).focus();
+    await laptop.keyboard.press('r');
+    await question(laptop).getByTestId('answer-text').waitFor();
+    expect(await laptop.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('answer-text');
+    await question(phone).getByRole('button', { name: /north/ }).tap();
+    await question(phone).waitFor({ state: 'detached' });
+    await question(laptop).waitFor({ state: 'detached' });
+    const { questions } = await api<{ questions: Question[] }>('GET', `/questions?taskId=${task.id}`);
+    expect(questions[0]).toMatchObject({ status: 'answered', answer: 'north' });
+
+    // The review, at a glance on the phone: what changed, the checks, the cost; approve in one tap.
+    const review = (page: Page) => page.locator('[data-testid="inbox-item"][data-kind="review"]');
+    await review(phone).waitFor();
+    await review(laptop).waitFor();
+    const glance = review(phone).getByTestId('review-glance');
+    expect(await glance.getByTestId('glance-changes').textContent()).toMatch(/1\s+file\s+\+1\s+−0/);
+    expect(await glance.getByTestId('glance-checks').textContent()).toMatch(/passed\s+· 1 round/);
+    expect(await glance.getByTestId('glance-cost').textContent()).toContain('$0.03');
+    expect(await glance.locator('strong').textContent()).toBe('tomatoes');
+    await glance.getByTestId('glance-diff-toggle').tap();
+    await glance.locator('[data-testid="diff-file"][data-path="ok.txt"] [data-line="add"]').waitFor();
+    await screenshot(phone, 'inbox-review-mobile');
+    await review(phone).getByTestId('inbox-approve').tap();
+    await review(laptop).waitFor({ state: 'detached' });
+    await laptop
+      .locator(`[data-testid="inbox-completed"] [data-testid="task-card"][data-task-id="${task.id}"]`)
+      .waitFor();
+
+    // Done on the laptop clears it from the phone.
+    const note = await post('Order seeds');
+    await card(phone, note.id).waitFor();
+    await card(laptop, note.id).getByTestId('inbox-done').click();
+    await card(phone, note.id).waitFor({ state: 'detached' });
+  });
+
+  it('retries a failure in one click, and keeps its project filter across updates and a reload', async () => {
+    const page = await open();
+    const elsewhere = await post('Not about the garden');
+    const failing = (
+      await api<{ task: Task }>('POST', '/tasks', {
+        title: 'Flaky garden job',
+        prompt: 'Run it',
+        runtime: 'command',
+        command: 'test -f "$HOME/go" || { echo "not yet"; exit 3; }; echo fine > ok.txt',
+        projectId,
+      })
+    ).task;
+    const failure = page.locator(`[data-testid="failure"][data-task-id="${failing.id}"]`);
+    await failure.waitFor();
+    await card(page, elsewhere.id).waitFor();
+
+    await page.getByTestId('inbox-project').selectOption(projectId);
+    await card(page, elsewhere.id).waitFor({ state: 'detached' });
+    await failure.waitFor();
+    await page.reload();
+    await failure.waitFor();
+    expect(await page.getByTestId('inbox-project').inputValue()).toBe(projectId);
+    expect(await card(page, elsewhere.id).count()).toBe(0);
+
+    await writeFile(path.join(server.dataDir, 'homes', failing.id, 'go'), '');
+    await failure.getByTestId('failure-retry').click();
+    await failure.waitFor({ state: 'detached' });
+    // it ran again, passed the project's checks and waits for review
+    await page
+      .locator('[data-testid="inbox-item"][data-kind="review"]')
+      .filter({ hasText: 'Flaky garden job' })
+      .waitFor();
+    const later = await post('Also not about the garden'); // a live update does not undo the filter
+    await expect.poll(() => page.title()).toBe('(3) mainloop'); // the count is for every project
+    expect(await card(page, later.id).count()).toBe(0);
+    await page.getByTestId('inbox-project').selectOption('');
+    await card(page, later.id).waitFor();
+  });
+
+  it('offline: shows the inbox it kept, marked stale; an action taken offline reaches the server once back', async () => {
+    const page = await open(DESKTOP, { serviceWorkers: 'allow' });
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+    });
+    const fence = await post('Fix the fence');
+    const gate = await post('Oil the gate');
+    await card(page, gate.id).waitFor();
+    await expect
+      .poll(() => page.evaluate(() => Object.keys(localStorage).some((key) => key.startsWith('mainloop.inbox.cache.'))))
+      .toBe(true);
+    await expect
+      .poll(() =>
+        page.evaluate(
+          (id) =>
+            Object.entries(localStorage).some(
+              ([key, value]) => key.startsWith('mainloop.inbox.cache.') && value.includes(id),
+            ),
+          gate.id,
+        ),
+      )
+      .toBe(true);
+
+    await page.context().setOffline(true);
+    await page.reload();
+    await card(page, fence.id).waitFor();
+    const stale = page.getByTestId('inbox-stale');
+    expect(await stale.textContent()).toMatch(/offline — as of \d{1,2}:\d{2}/);
+    await screenshot(page, 'inbox-offline-desktop');
+
+    await card(page, fence.id).getByTestId('inbox-done').click();
+    await card(page, fence.id).waitFor({ state: 'detached' });
+    expect(await stale.textContent()).toContain('1 action to send when back online');
+    expect((await itemState(fence.id)).state).toBe('open');
+    // the action is on the device, not only in the page
+    expect(
+      await page.evaluate(() =>
+        Object.entries(localStorage).some(
+          ([key, value]) => key.startsWith('mainloop.inbox.queue.') && value.includes('done'),
+        ),
+      ),
+    ).toBe(true);
+
+    await page.context().setOffline(false);
+    await expect.poll(async () => (await itemState(fence.id)).state, { timeout: 20_000 }).toBe('done');
+    await stale.waitFor({ state: 'detached' });
+    await card(page, gate.id).waitFor();
+    expect(await card(page, fence.id).count()).toBe(0);
+  });
+});
