@@ -1,0 +1,141 @@
+import type { NotificationChannelsPatch, QuietHours, Settings } from '../../../contract/settings.js';
+import { ApiRequestError, errorMessage, type ApiClient } from '../api/client.js';
+import {
+  browserPushEnvironment,
+  currentSubscription,
+  disablePush,
+  enablePush,
+  pushSupport,
+  type PushEnvironment,
+  type PushSupport,
+} from './push-device.js';
+
+/**
+ * The Notifications section: Web Push on this device, the outbound channels (ntfy, Slack, a
+ * signed webhook; its secret write-only) and quiet hours. Saved values go back to the shared
+ * settings state through `onSaved`, so every part of the app sees them.
+ */
+export class NotificationsState {
+  support: PushSupport = $state('unsupported');
+  /** whether this device has a push subscription */
+  enabled = $state(false);
+  busy = $state(false);
+  deviceError: string | undefined = $state();
+
+  ntfyUrl = $state('');
+  slackWebhookUrl = $state('');
+  webhookUrl = $state('');
+  /** typed here only to be saved; never read back from the server */
+  webhookSecret = $state('');
+  webhookSecretSet = $state(false);
+  quietEnabled = $state(false);
+  quietStart = $state('22:00');
+  quietEnd = $state('07:00');
+  saving = $state(false);
+  saveError: string | undefined = $state();
+  saved = $state(false);
+
+  readonly #api: ApiClient;
+  readonly #environment: PushEnvironment;
+  readonly #onSaved: (settings: Settings) => void;
+
+  constructor(api: ApiClient, options: { environment?: PushEnvironment; onSaved?: (settings: Settings) => void } = {}) {
+    this.#api = api;
+    this.#environment = options.environment ?? browserPushEnvironment(window);
+    this.#onSaved = options.onSaved ?? (() => {});
+    this.support = pushSupport(this.#environment);
+  }
+
+  async load(): Promise<void> {
+    try {
+      const [{ settings }, subscription] = await Promise.all([
+        this.#api.getSettings(),
+        currentSubscription(this.#environment).catch(() => null),
+      ]);
+      this.#receive(settings);
+      this.enabled = !!subscription;
+    } catch (error) {
+      this.saveError = errorMessage(error);
+    }
+  }
+
+  async enable(): Promise<void> {
+    await this.#device(async () => {
+      await enablePush(this.#api, this.#environment);
+      this.enabled = true;
+    });
+  }
+
+  async disable(): Promise<void> {
+    await this.#device(async () => {
+      await disablePush(this.#api, this.#environment);
+      this.enabled = false;
+    });
+  }
+
+  /** Saves the channels and quiet hours; an empty field clears its channel; the secret only when typed. */
+  async save(): Promise<void> {
+    this.saving = true;
+    this.saveError = undefined;
+    this.saved = false;
+    const notifications: NotificationChannelsPatch = {
+      ntfyUrl: this.ntfyUrl.trim() || null,
+      slackWebhookUrl: this.slackWebhookUrl.trim() || null,
+      webhookUrl: this.webhookUrl.trim() || null,
+      ...(this.webhookSecret ? { webhookSecret: this.webhookSecret } : {}),
+    };
+    const quietHours: QuietHours | null = this.quietEnabled ? { start: this.quietStart, end: this.quietEnd } : null;
+    try {
+      const { settings } = await this.#api.updateSettings({ notifications, quietHours });
+      this.webhookSecret = '';
+      this.#receive(settings);
+      this.#onSaved(settings);
+      this.saved = true;
+    } catch (error) {
+      this.saveError = errorMessage(error);
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  async removeWebhookSecret(): Promise<void> {
+    this.saveError = undefined;
+    try {
+      const { settings } = await this.#api.updateSettings({ notifications: { webhookSecret: null } });
+      this.#receive(settings);
+      this.#onSaved(settings);
+    } catch (error) {
+      this.saveError = errorMessage(error);
+    }
+  }
+
+  #receive(settings: Settings): void {
+    const channels = settings.notifications;
+    this.ntfyUrl = channels?.ntfyUrl ?? '';
+    this.slackWebhookUrl = channels?.slackWebhookUrl ?? '';
+    this.webhookUrl = channels?.webhookUrl ?? '';
+    this.webhookSecretSet = channels?.webhookSecretSet ?? false;
+    this.quietEnabled = !!settings.quietHours;
+    if (settings.quietHours) {
+      this.quietStart = settings.quietHours.start;
+      this.quietEnd = settings.quietHours.end;
+    }
+  }
+
+  async #device(action: () => Promise<void>): Promise<void> {
+    this.busy = true;
+    this.deviceError = undefined;
+    try {
+      await action();
+    } catch (error) {
+      // The browser's own refusals (no permission, no push support) say what to do; show them.
+      this.deviceError =
+        error instanceof Error && !(error instanceof ApiRequestError) && error.message
+          ? error.message
+          : errorMessage(error);
+    } finally {
+      this.busy = false;
+      this.support = pushSupport(this.#environment);
+    }
+  }
+}
