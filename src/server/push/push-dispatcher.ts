@@ -33,7 +33,7 @@ const WEB_PUSH_TTL_S = 24 * 60 * 60;
  * A nudge arrives from inside the transaction that adds the item, before it commits: look soon,
  * and once more a little later; the periodic sweep catches anything still missed.
  */
-const NUDGE_DELAYS_MS = [25, 300];
+const NUDGE_DELAYS_MS = [1, 250];
 
 /** One send to one target, for one item or for the items of a digest. */
 interface Send {
