@@ -1,7 +1,7 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DiffFile } from '../../contract/tasks.js';
-import { git, gitOut } from './git.js';
+import { git, gitOut, gitScript } from './git.js';
 
 /** The remote name a task's clone gives its project's repository. */
 const PROJECT_REMOTE = 'project';
@@ -72,26 +72,32 @@ export class WorkspaceManager {
     }
     await rm(dir, { recursive: true, force: true });
     await mkdir(path.dirname(dir), { recursive: true });
+    // Each way is one script (one process started by the server); its last line is the base commit.
     if (project) {
-      await git(path.dirname(dir), [
+      const cloned = await gitScript(
+        path.dirname(dir),
         'clone',
-        '--shared',
-        '--no-checkout',
-        '--origin',
-        PROJECT_REMOTE,
-        '--branch',
-        project.defaultBranch,
-        project.repoPath,
-        dir,
-      ]);
-      await git(dir, ['checkout', '-b', branch, `${PROJECT_REMOTE}/${project.defaultBranch}`]);
-      return { branch, baseCommit: await gitOut(dir, ['rev-parse', 'HEAD']), baseBranch: project.defaultBranch };
+        `set -e
+git clone --quiet --shared --no-checkout --origin "$1" --branch "$2" "$3" "$4"
+cd "$4"
+git checkout --quiet -b "$5" "$1/$2"
+git rev-parse HEAD`,
+        [PROJECT_REMOTE, project.defaultBranch, project.repoPath, dir, branch],
+      );
+      return { branch, baseCommit: lastLine(cloned.stdout), baseBranch: project.defaultBranch };
     }
     await mkdir(dir, { recursive: true });
-    await git(dir, ['init', '--initial-branch', 'main']);
-    await git(dir, ['commit', '--allow-empty', '-m', 'mainloop: a scratch workspace']);
-    await git(dir, ['checkout', '-b', branch]);
-    return { branch, baseCommit: await gitOut(dir, ['rev-parse', 'HEAD']), baseBranch: 'main' };
+    const created = await gitScript(
+      dir,
+      'init',
+      `set -e
+git init --quiet --initial-branch main
+git commit --quiet --allow-empty -m 'mainloop: a scratch workspace'
+git checkout --quiet -b "$1"
+git rev-parse HEAD`,
+      [branch],
+    );
+    return { branch, baseCommit: lastLine(created.stdout), baseBranch: 'main' };
   }
 
   async exists(taskId: string): Promise<boolean> {
@@ -110,15 +116,24 @@ export class WorkspaceManager {
    * this key's commit (the step ran, then the process died before it was recorded) it is returned.
    */
   async commit(taskId: string, key: string, message: string): Promise<{ commit: string; changed: boolean }> {
-    const dir = this.paths(taskId).path;
-    const head = await gitOut(dir, ['log', '-1', '--format=%H%n%B']);
-    const [headCommit = '', ...body] = head.split('\n');
-    if (body.some((line) => line === `${STEP_TRAILER}: ${key}`)) return { commit: headCommit, changed: false };
-    await git(dir, ['add', '--all']);
-    const staged = await git(dir, ['diff', '--cached', '--quiet'], { allowFailure: true });
-    if (staged.code === 0) return { commit: headCommit, changed: false };
-    await git(dir, ['commit', '--quiet', '--no-verify', '-m', message, '-m', `${STEP_TRAILER}: ${key}`]);
-    return { commit: await gitOut(dir, ['rev-parse', 'HEAD']), changed: true };
+    // One script: HEAD with its message; `same` when it is this key's commit or nothing changed,
+    // else the new commit.
+    const result = await gitScript(
+      this.paths(taskId).path,
+      'commit',
+      `set -e
+head=$(git log -1 --format=%H%n%B)
+nl='
+'
+case "$head$nl" in *"$nl$1$nl"*) echo "same \${head%%$nl*}"; exit 0 ;; esac
+git add --all
+if git diff --cached --quiet; then echo "same \${head%%$nl*}"; exit 0; fi
+git commit --quiet --no-verify -m "$2" -m "$1"
+echo "new $(git rev-parse HEAD)"`,
+      [`${STEP_TRAILER}: ${key}`, message],
+    );
+    const [state, commit = ''] = lastLine(result.stdout).split(' ');
+    return { commit, changed: state === 'new' };
   }
 
   async head(taskId: string): Promise<string> {
@@ -228,6 +243,10 @@ export class WorkspaceManager {
     await rm(dir, { recursive: true, force: true });
     await rm(home, { recursive: true, force: true });
   }
+}
+
+function lastLine(output: string): string {
+  return output.trim().split('\n').at(-1) ?? '';
 }
 
 /** `mainloop/<first 8 of the id>-<a slug of the title>` */
