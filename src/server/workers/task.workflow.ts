@@ -21,8 +21,12 @@ export const WAKE_TOPIC = 'wake';
 const WAIT_SECONDS = 3600;
 /** A step's own retries (a database blip); what still fails after them becomes a task failure the person can retry. */
 const STEP_RETRIES: StepConfig = { retriesAllowed: true, maxAttempts: 3, intervalSeconds: 1, backoffRate: 2 };
-/** How often a waiting task looks whether its phase finished (DBOS polls results; its default is 1 s). */
-const PHASE_POLL_MS = 100;
+/**
+ * A phase's end wakes its task's workflow with a message (LISTEN/NOTIFY, no polling); without one
+ * (a phase that never finished its function: DBOS gave up recovering it) the task looks at the
+ * phase's status this often.
+ */
+const PHASE_LOOK_SECONDS = 60;
 /** Attempts to merge (a conflict goes back to the agent in between). */
 const MERGE_ATTEMPTS = 3;
 
@@ -55,8 +59,19 @@ export interface TaskWorkflow {
 export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow {
   const { work } = options;
   const phaseWorkflow = DBOS.registerWorkflow(
-    (input: PhaseInput): Promise<PhaseResult> =>
-      DBOS.runStep(() => work.runPhase(input), { name: `run-${input.kind}` }),
+    async (input: PhaseInput): Promise<PhaseResult> => {
+      let result: PhaseResult;
+      try {
+        result = await DBOS.runStep(() => work.runPhase(input), { name: `run-${input.kind}` });
+      } catch (error) {
+        // One that throws (not an agent's failure: a bug, the database) ends as `failed`.
+        if (isCancellation(error)) throw error;
+        result = { kind: 'failed', error: reasonOf(error) };
+      }
+      // The task's workflow (its id is the task id) waits for this message: no polling.
+      await DBOS.send(input.taskId, result, phaseTopic(input.key));
+      return result;
+    },
     { name: 'task.phase' },
   );
 
@@ -83,7 +98,7 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
         }
       };
 
-      /** A long step on the worker queue; one that throws (not an agent's failure: a bug, the database) ends as `failed`. */
+      /** A long step on the worker queue; its result comes as a message. */
       const phase = async (
         input: Omit<Extract<PhaseInput, { kind: 'agent' }>, 'taskId' | 'key'> | { kind: 'check' },
       ): Promise<PhaseResult> => {
@@ -93,7 +108,11 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
           queueName: WORKER_QUEUE,
         })({ ...input, taskId, key: phaseKey } as PhaseInput);
         try {
-          return await handle.getResult({ pollingIntervalMs: PHASE_POLL_MS });
+          for (;;) {
+            const result = await DBOS.recv<PhaseResult>(phaseTopic(phaseKey), PHASE_LOOK_SECONDS);
+            if (result) return result;
+            if (isFinished((await DBOS.getWorkflowStatus(handle.workflowID))?.status)) return await handle.getResult();
+          }
         } catch (error) {
           if (isCancellation(error)) throw error;
           return { kind: 'failed', error: reasonOf(error) };
@@ -265,6 +284,16 @@ export async function registerWorkerQueue(concurrency: number): Promise<void> {
     minPollingIntervalMs: 50,
     onConflict: 'always_update',
   });
+}
+
+/** What a phase's end is sent on: one topic per phase, so that a wait takes its own phase's message only. */
+function phaseTopic(phaseKey: string): string {
+  return `phase-done:${phaseKey}`;
+}
+
+/** Whether a workflow with this DBOS status will not change any more. */
+function isFinished(status: string | undefined): boolean {
+  return status !== undefined && !['PENDING', 'ENQUEUED', 'DELAYED'].includes(status);
 }
 
 function isCancellation(error: unknown): boolean {
