@@ -18,6 +18,7 @@ export interface TaskChanges {
   review?: TaskReview | null;
   sessionId?: string | null;
   usage?: Usage | null;
+  /** when work first started: kept once set */
   startedAt?: Date;
   stuckSince?: Date | null;
 }
@@ -108,7 +109,9 @@ export class TaskRepository {
         ...(changes.review !== undefined ? { review: changes.review && JSON.stringify(changes.review) } : {}),
         ...(changes.sessionId !== undefined ? { session_id: changes.sessionId } : {}),
         ...(changes.usage !== undefined ? { usage: changes.usage && JSON.stringify(changes.usage) } : {}),
-        ...(changes.startedAt !== undefined ? { started_at: changes.startedAt } : {}),
+        ...(changes.startedAt !== undefined
+          ? { started_at: sql<Date>`coalesce(started_at, ${changes.startedAt})` }
+          : {}),
         ...(changes.stuckSince !== undefined ? { stuck_since: changes.stuckSince } : {}),
         updated_at: sql<Date>`greatest(updated_at, ${at})`,
       })
@@ -137,6 +140,21 @@ export class TaskRepository {
       .orderBy('created_at')
       .execute();
     return rows.map((row) => ({ id: row.id, userId: row.user_id }));
+  }
+
+  /** A task with its owner and internals, for the workflow, which knows a task by id only: one read. */
+  async findForWork(
+    db: Queryable,
+    id: string,
+  ): Promise<(Task & { userId: string; internals: TaskInternals }) | undefined> {
+    const row = await db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+    return (
+      row && {
+        ...toTask(row),
+        userId: row.user_id,
+        internals: { baseCommit: row.base_commit, sessionId: row.session_id, startedAt: row.started_at },
+      }
+    );
   }
 
   /** The owner of a task, for the workflow, which only knows the task's id. */

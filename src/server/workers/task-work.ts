@@ -10,7 +10,7 @@ import type { EventService } from '../events/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Ids } from '../lib/ids.js';
 import type { ProjectService } from '../projects/index.js';
-import type { TaskChanges, TaskRepository } from '../tasks/task.repository.js';
+import type { TaskChanges, TaskInternals, TaskRepository } from '../tasks/task.repository.js';
 import type { TaskService } from '../tasks/task.service.js';
 import type { Decision, DecisionKind, DecisionRepository } from './decision.repository.js';
 import { TaskLogWriter } from './log-writer.js';
@@ -49,8 +49,8 @@ export type PhaseInput =
 
 export type PhaseResult = AgentOutcome | { kind: 'checked'; passed: boolean; output: string };
 
-/** A task with its owner: the workflow knows a task by id only. */
-type OwnedTask = Task & { userId: string };
+/** A task with its owner and internals, as read at the start of a step: the workflow knows a task by id only. */
+type OwnedTask = Task & { userId: string; internals: TaskInternals };
 
 /** How many workspaces this process makes at once. */
 const PREPARE_AT_ONCE = 4;
@@ -113,9 +113,8 @@ export class TaskWork {
    * its branch, unless it exists (a phase checks again: a workspace removed meanwhile is made anew).
    */
   private async ensureWorkspace(task: OwnedTask): Promise<void> {
-    const { workspaces, tasks, db } = this.deps;
-    const internals = await tasks.internals(db, task.id);
-    if (internals?.baseCommit && (await workspaces.exists(task.id))) return;
+    const { workspaces } = this.deps;
+    if (task.internals.baseCommit && (await workspaces.exists(task.id))) return;
     const project = task.projectId ? await this.deps.projects.find(task.userId, task.projectId) : undefined;
     const prepared = await workspaces.prepare(task, project && toCheckout(project));
     await this.update(task, { branch: prepared.branch, baseCommit: prepared.baseCommit });
@@ -123,9 +122,9 @@ export class TaskWork {
 
   /** One phase, from the worker queue. */
   async runPhase(input: PhaseInput): Promise<PhaseResult> {
-    const task = await this.task(input.taskId);
+    // Read together: every round trip here delays the start of the run.
+    const [task, again] = await Promise.all([this.task(input.taskId), this.startedBefore(input.taskId, input.key)]);
     if (task.status === 'cancelled') return { kind: 'failed', error: 'cancelled' };
-    const again = await this.startedBefore(task.id, input.key);
     try {
       await this.ensureWorkspace(task);
     } catch (error) {
@@ -143,11 +142,10 @@ export class TaskWork {
           'This step is running again after an interruption: the workspace is back at its last checkpoint.',
         );
     }
-    const internals = await this.deps.tasks.internals(this.deps.db, task.id);
     await this.update(task, {
       status: input.kind === 'check' ? 'checking' : input.mode === 'plan' ? 'planning' : 'implementing',
       error: null,
-      ...(internals?.startedAt ? {} : { startedAt: this.deps.clock.now() }),
+      startedAt: this.deps.clock.now(), // kept when set before
     });
     try {
       if (input.kind === 'check') return await this.check(task, log);
@@ -204,10 +202,10 @@ export class TaskWork {
     taskId: string,
     info: { checks: TaskReview['checks']; summary: string | undefined },
   ): Promise<{ changed: boolean }> {
-    const { workspaces, tasks, db, clock } = this.deps;
+    const { workspaces, clock } = this.deps;
     const task = await this.task(taskId);
-    const internals = await tasks.internals(db, taskId);
-    const base = internals?.baseCommit ?? (await workspaces.head(taskId));
+    const { internals } = task;
+    const base = internals.baseCommit ?? (await workspaces.head(taskId));
     const files = await workspaces.diffFiles(taskId, base, { withPatch: false });
     const head = await workspaces.head(taskId);
     if (task.projectId && task.branch && files.length) await workspaces.publish(taskId, task.branch);
@@ -216,7 +214,7 @@ export class TaskWork {
       additions: files.reduce((sum, file) => sum + file.additions, 0),
       deletions: files.reduce((sum, file) => sum + file.deletions, 0),
       checks: info.checks,
-      durationMs: Math.max(0, clock.now().getTime() - (internals?.startedAt ?? new Date(task.createdAt)).getTime()),
+      durationMs: Math.max(0, clock.now().getTime() - (internals.startedAt ?? new Date(task.createdAt)).getTime()),
       ...(info.summary ? { summary: info.summary.slice(0, 1_000) } : {}),
       commit: head,
     };
@@ -424,10 +422,9 @@ export class TaskWork {
   }
 
   private async task(taskId: string): Promise<OwnedTask> {
-    const userId = await this.ownerOf(taskId);
-    const task = userId && (await this.deps.taskService.find(userId, taskId));
+    const task = await this.deps.tasks.findForWork(this.deps.db, taskId);
     if (!task) throw new Error(`task ${taskId} does not exist`);
-    return { ...task, userId };
+    return task;
   }
 
   private async update(task: OwnedTask, changes: TaskChanges): Promise<Task> {
