@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { InboxItem } from '../../contract/inbox.js';
 import type { Queryable, Trx } from '../db/database.js';
 import type { PushState } from '../db/schema.js';
-import { toItem } from '../inbox/inbox.repository.js';
+import { toItem } from '../inbox/index.js';
 
 export interface ClaimedItem {
   userId: string;
