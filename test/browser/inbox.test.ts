@@ -230,6 +230,17 @@ describe('inbox (browser)', () => {
     await badge.waitFor({ state: 'detached' });
     await expect.poll(() => page.locator('link[rel~="icon"]').first().getAttribute('href')).toBe('/icons/favicon.svg');
     expect(await page.getByTestId('needs-you').textContent()).toContain('Nothing needs you');
+
+    // Both are in the history, newest first; a search finds one.
+    const history = page.getByTestId('inbox-history');
+    await history.locator('summary').tap();
+    const done = history.getByTestId('history-item');
+    await expect
+      .poll(async () => (await done.allTextContents()).slice(0, 2))
+      .toEqual([expect.stringContaining('Renew the domain'), expect.stringContaining('Buy milk')]);
+    await history.getByTestId('history-search').fill('milk');
+    await history.getByRole('button', { name: 'Search' }).tap();
+    await expect.poll(() => done.allTextContents()).toEqual([expect.stringContaining('Buy milk')]);
   });
 
   it('acting on one device shows on the other at once: answer a question, approve a review at a glance, done', async () => {
