@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 
 /** Ids and secrets, behind a class so tests can make them predictable. */
 export class IdGenerator {
@@ -12,7 +12,10 @@ export class IdGenerator {
 }
 export type Ids = Pick<IdGenerator, keyof IdGenerator>;
 
-/** Secrets (session cookies, API tokens, set-up tokens) are stored only as this hash. */
+/**
+ * Secrets (session cookies, API tokens, set-up tokens) are stored only as this hash. One-shot
+ * `hash` (Node 20.12+): a third of `createHash`'s cost, paid by every authenticated request.
+ */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return hash('sha256', secret, 'hex');
 }
