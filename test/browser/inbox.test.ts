@@ -106,6 +106,18 @@ describe('inbox (browser)', () => {
     await card(page, plants.id).waitFor();
     expect(await card(page, plants.id).locator('strong').textContent()).toBe('basil');
 
+    // What a script posts is text: no markup from a title, only sanitized markdown from a body.
+    const sneaky = await post('Look <img src=x onerror="window.__xss=1">', {
+      body: '<img src=x onerror="window.__xss=2"> [click](javascript:alert(1)) **bold**',
+    });
+    const sneakyCard = card(page, sneaky.id);
+    await sneakyCard.waitFor();
+    expect(await sneakyCard.getByTestId('inbox-item-title').textContent()).toContain('<img src=x');
+    expect(await sneakyCard.locator('img').count()).toBe(0);
+    expect(await sneakyCard.locator('a[href^="javascript"]').count()).toBe(0);
+    expect(await sneakyCard.locator('strong').textContent()).toBe('bold');
+    expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+
     await card(page, plants.id).getByTestId('inbox-snooze').click();
     const menu = card(page, plants.id).getByTestId('snooze-menu');
     expect(await menu.getByTestId('snooze-evening').textContent()).toMatch(/(This|Tomorrow) evening/);
@@ -319,6 +331,46 @@ describe('inbox (browser)', () => {
     await card(phone, note.id).waitFor();
     await card(laptop, note.id).getByTestId('inbox-done').click();
     await card(phone, note.id).waitFor({ state: 'detached' });
+  });
+
+  it('revises a plan with feedback, approves the next with a, and cancels the work only after confirmation', async () => {
+    agent.then(
+      () => ({ kind: 'plan', plan: '## Plan A\n\n1. Dig', sessionId: 'pond' }),
+      () => ({ kind: 'plan', plan: '## Plan B\n\n1. Dig *deeper*', sessionId: 'pond' }),
+      async (request) => {
+        await writeFile(path.join(request.cwd, 'ok.txt'), 'pond\n');
+        return { kind: 'done', summary: 'Dug the pond.', sessionId: 'pond' };
+      },
+    );
+    const page = await open();
+    const task = (await api<{ task: Task }>('POST', '/tasks', { title: 'Dig a pond', prompt: 'Dig it', projectId }))
+      .task;
+    const plan = page.locator('[data-testid="inbox-item"][data-kind="plan_review"]');
+    await plan.filter({ hasText: 'Plan A' }).waitFor();
+    await plan.getByTestId('inbox-revise').click();
+    await plan.getByLabel('What should change in the plan?').fill('Deeper, please');
+    await plan.getByRole('button', { name: 'Send feedback' }).click();
+    await plan.filter({ hasText: 'Plan B' }).waitFor();
+    expect(await plan.locator('em').textContent()).toBe('deeper');
+    expect(agent.requests.at(-1)!.prompt).toContain('Deeper, please');
+
+    await plan.focus();
+    await page.keyboard.press('a');
+    const review = page.locator('[data-testid="inbox-item"][data-kind="review"]');
+    await review.filter({ hasText: 'Dig a pond' }).waitFor();
+
+    await review.getByTestId('inbox-cancel').click();
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.getByText('Cancel this task?').waitFor();
+    await dialog.getByTestId('confirm-dismiss').click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect((await api<{ task: Task }>('GET', `/tasks/${task.id}`)).task.status).toBe('awaiting_review');
+    await review.getByTestId('inbox-cancel').click();
+    await dialog.getByTestId('confirm-accept').click();
+    await review.waitFor({ state: 'detached' });
+    await expect
+      .poll(async () => (await api<{ task: Task }>('GET', `/tasks/${task.id}`)).task.status)
+      .toBe('cancelled');
   });
 
   it('retries a failure in one click, and keeps its project filter across updates and a reload', async () => {
