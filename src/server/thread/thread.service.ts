@@ -4,9 +4,8 @@ import type { Db, Trx } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
 import type { EventService } from '../events/index.js';
 import type { Ids } from '../lib/ids.js';
-import { toMessage, type MessageRecord, type MessageRepository } from './message.repository.js';
-import type { ContextAhead } from './turn.service.js';
-import { FIRST_TURN_ID_PREFIX, retryTurnId, type TurnWorkflow } from './turn.workflow.js';
+import { toMessage, type ContextMessage, type MessageRecord, type MessageRepository } from './message.repository.js';
+import { FIRST_TURN_ID_PREFIX, retryTurnId, type TurnInput, type TurnWorkflow } from './turn.workflow.js';
 
 export interface ThreadServiceDeps {
   db: Db;
@@ -21,10 +20,13 @@ const DEFAULT_PAGE = 50;
 /** A time range returns at most this many messages (`hasMore` says when it held more). */
 const RANGE_CAP = 1000;
 
+/** Begins the turn of a reply written in the transaction at hand (see `ThreadService.storeAndStart`). */
+type BeginTurn = (input: TurnInput, turnId: string, newest?: ContextMessage) => void;
+
 /**
  * The main thread: one continuous conversation per user. A message is stored — with the empty
  * reply that will answer it, and both `message.created` events — before it is acknowledged;
- * then its turn starts (a durable workflow that writes the reply). Nothing here waits for the model.
+ * its turn is a durable workflow that writes the reply. Nothing here waits for the model.
  */
 export class ThreadService {
   constructor(private readonly deps: ThreadServiceDeps) {}
@@ -35,13 +37,9 @@ export class ThreadService {
    * fixed id). Two identical posts at once store one message.
    */
   async post(userId: string, request: PostMessageRequest): Promise<Message> {
-    const { db, messages, events, turns } = this.deps;
-    let ahead: ContextAhead | undefined;
+    const { db, messages, events } = this.deps;
     // Four round trips, one commit: begin, both messages, both events, commit.
-    const stored = await db.transaction().execute(async (trx) => {
-      // The turn's context is read alongside the rest of the transaction (on other connections),
-      // rather than after its commit.
-      ahead = turns.readAhead(userId);
+    const stored = await this.storeAndStart(userId, undefined, async (trx, beginTurn) => {
       const inserted = await messages.insertUserWithReply(trx, {
         userId,
         clientId: request.clientId,
@@ -49,20 +47,15 @@ export class ThreadService {
         turnIdPrefix: FIRST_TURN_ID_PREFIX,
       });
       if (!inserted) return undefined;
+      const { message, reply } = inserted;
+      beginTurn({ userId, userMessageId: message.id, replyId: reply.id }, reply.turnId!, message);
       await events.appendAll(trx, userId, [
-        { type: 'message.created', data: { message: toMessage(inserted.message) } },
-        { type: 'message.created', data: { message: toMessage(inserted.reply) } },
+        { type: 'message.created', data: { message: toMessage(message) } },
+        { type: 'message.created', data: { message: toMessage(reply) } },
       ]);
       return inserted;
     });
-    if (stored) {
-      await turns.startNew(
-        { userId, userMessageId: stored.message.id, replyId: stored.reply.id },
-        stored.reply.turnId!,
-        { ...ahead!, newest: stored.message },
-      );
-      return toMessage(stored.message);
-    }
+    if (stored) return toMessage(stored.message);
     const existing = await messages.findByClientId(db, userId, request.clientId);
     if (!existing) throw new Error(`message with clientId ${request.clientId} vanished after a conflict`);
     await this.ensureTurn(userId, existing);
@@ -89,7 +82,7 @@ export class ThreadService {
    * `streaming` again, written by a new turn. Anything else answers 409 saying why.
    */
   async retry(userId: string, id: string): Promise<Message> {
-    const { db, messages, events, turns, ids } = this.deps;
+    const { db, messages, events, ids } = this.deps;
     const reply = await messages.findById(db, userId, id);
     if (!reply) throw notFound(`message ${id}`);
     if (reply.role !== 'assistant' || !reply.replyTo) {
@@ -104,16 +97,62 @@ export class ThreadService {
         { details: { status: reply.status } },
       );
     }
-    const turnId = retryTurnId(reply.replyTo, ids.id());
-    const ahead = turns.readAhead(userId, { upToId: reply.replyTo, excludeId: id });
-    const restarted = await db.transaction().execute(async (trx) => {
-      const record = await messages.restartReply(trx, userId, id, turnId);
-      if (record) await events.append(trx, userId, 'message.created', { message: toMessage(record) });
-      return record;
-    });
+    const userMessageId = reply.replyTo;
+    const turnId = retryTurnId(userMessageId, ids.id());
+    const restarted = await this.storeAndStart(
+      userId,
+      { upToId: userMessageId, excludeId: id },
+      async (trx, beginTurn) => {
+        const record = await messages.restartReply(trx, userId, id, turnId);
+        if (!record) return undefined;
+        beginTurn({ userId, userMessageId, replyId: id }, turnId);
+        await events.append(trx, userId, 'message.created', { message: toMessage(record) });
+        return record;
+      },
+    );
     if (!restarted) throw new DomainError('CONFLICT', `reply ${id} is being retried already`);
-    await turns.startNew({ userId, userMessageId: reply.replyTo, replyId: id }, turnId, ahead);
     return toMessage(restarted);
+  }
+
+  /**
+   * Runs `write` in a transaction that stores (or restarts) a reply and calls `beginTurn` once the
+   * reply is written; returns after the commit and the start of the turn's workflow. The turn's
+   * context is read from the transaction's start (on other connections, `context` saying up to
+   * which message; without, the person's message is `newest`); its first model request goes out
+   * before the commit but publishes nothing until it (and is dropped when the transaction fails);
+   * its workflow starts once committed. So the request's reads, its building and the model's
+   * first token overlap with the transaction instead of following it.
+   */
+  private async storeAndStart<T>(
+    userId: string,
+    context: { upToId: string; excludeId: string } | undefined,
+    write: (trx: Trx, beginTurn: BeginTurn) => Promise<T>,
+  ): Promise<T> {
+    const { db, turns } = this.deps;
+    let committed!: (stored: boolean) => void;
+    const stored = new Promise<boolean>((resolve) => (committed = resolve));
+    let started: Promise<void> | undefined;
+    const result = await db
+      .transaction()
+      .execute((trx) => {
+        const ahead = turns.readAhead(userId, context);
+        return write(trx, (input, turnId, newest) => {
+          started = turns.startNew(input, turnId, { ...ahead, newest }, stored);
+          started.catch(() => {}); // awaited below, once committed
+        });
+      })
+      .then(
+        (value) => {
+          committed(true);
+          return value;
+        },
+        (error: unknown) => {
+          committed(false);
+          throw error;
+        },
+      );
+    await started;
+    return result;
   }
 
   /**

@@ -131,25 +131,30 @@ export class TurnService {
   }
 
   /**
-   * Begins the first model request of a turn whose workflow is being started this moment, rather
-   * than after DBOS has recorded the workflow and entered its first step: those commits and reads
-   * then overlap with the model's first token. Its context was read ahead (`readAhead`) while the
-   * reply was being stored, or is read now. The reply was just stored
-   * (or restarted) for this turn with its first request claimed (turn_step 1, in the same
-   * transaction), so the request streams without a claim of its own, and any later run of the
-   * step finds the claim and starts over cleanly. The workflow's first step takes the request
-   * over (`requestModel`) and checkpoints its result as if it had run it; a crash before that is
-   * recovered exactly as one during the step. Not taken over within a minute (the workflow did
-   * not run here), it is aborted.
+   * Begins the first model request of a turn whose reply is being stored (or restarted) this
+   * moment, rather than after its transaction has committed, DBOS has recorded the workflow and
+   * the workflow has entered its first step: that commit, those writes and reads then overlap with
+   * building the request and the model's first token. Its context was read ahead (`readAhead`)
+   * alongside the transaction, or is read now. The reply is stored with its first request claimed
+   * (turn_step 1, in the same transaction), so the request needs no claim of its own: it publishes
+   * nothing until `stored` says the transaction committed, and is aborted when it did not. Any
+   * later run of the step finds the claim and starts over cleanly. The workflow's first step takes
+   * the request over (`requestModel`) and checkpoints its result as if it had run it; a crash
+   * before that is recovered exactly as one during the step. Not taken over within a minute (the
+   * workflow did not run here), it is aborted.
    */
-  beginFirstRequest(turn: TurnReply & { userMessageId: string }, ahead?: ContextAhead): void {
+  beginFirstRequest(
+    turn: TurnReply & { userMessageId: string },
+    ahead?: ContextAhead,
+    stored: Promise<boolean> = Promise.resolve(true),
+  ): void {
     this.dropFirstRequest(turn.turnId);
     const controller = new AbortController();
     const { assembler } = this.deps;
     const context = ahead?.reads.then((reads) => assembler.compose(reads, ahead.newest));
     const result = this.runModelRequest(
       { ...turn, step: 1, priorContent: '', exchanges: [] },
-      { claimed: true, signal: controller.signal, context },
+      { claimed: stored, signal: controller.signal, context },
     );
     result.catch(() => {}); // the step that takes it over sees the failure
     const expiry = setTimeout(() => this.dropFirstRequest(turn.turnId), EARLY_REQUEST_TTL_MS);
@@ -166,10 +171,13 @@ export class TurnService {
     early.controller.abort(new Error('the turn’s workflow did not take this model request over'));
   }
 
-  /** `claimed`: the step is claimed already (the reply was stored with it); `context`: read already. */
+  /**
+   * `claimed`: the step was claimed with the reply, by a transaction; it resolves to whether that
+   * committed. `context`: read already.
+   */
   private async runModelRequest(
     input: ModelRequestInput,
-    options: { claimed?: boolean; signal?: AbortSignal; context?: Promise<AssembledContext> } = {},
+    options: { claimed?: Promise<boolean>; signal?: AbortSignal; context?: Promise<AssembledContext> } = {},
   ): Promise<ModelRequestResult> {
     const { db, messages, events, assembler, model, tools, logger } = this.deps;
     const controller = new AbortController();
@@ -177,7 +185,7 @@ export class TurnService {
     signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
     // Claiming the step (and, on a re-run, resetting the reply) is a write with a commit: it runs
     // alongside context assembly and the model's first token, and the first delta waits for it.
-    const claimed = options.claimed ? Promise.resolve(true) : this.claimStep(input);
+    const claimed = options.claimed ?? this.claimStep(input);
     claimed.then(
       (mine) => mine || controller.abort(new Error('the reply is no longer this turn’s')),
       () => controller.abort(new Error('could not claim the model request')),

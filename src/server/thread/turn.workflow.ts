@@ -42,10 +42,11 @@ export interface TurnWorkflow {
    */
   readAhead(userId: string, options?: { upToId?: string; excludeId?: string }): ContextAhead;
   /**
-   * Starts the turn `turnId` for a reply just stored (or restarted) for it, which no run of it
-   * can have seen yet: its first model request begins at once, while DBOS records the workflow.
+   * Starts the turn `turnId` for a reply being stored (or restarted) for it, which no run of it
+   * can have seen yet: its first model request begins at once (see TurnService.beginFirstRequest),
+   * and the workflow once `stored` says the reply's transaction committed (nothing when it did not).
    */
-  startNew(input: TurnInput, turnId: string, ahead?: ContextAhead): Promise<void>;
+  startNew(input: TurnInput, turnId: string, ahead?: ContextAhead, stored?: Promise<boolean>): Promise<void>;
   /** DBOS's status of the turn (PENDING, SUCCESS, ERROR, …), or undefined when it never started. */
   status(turnId: string): Promise<{ status: string; applicationVersion?: string } | undefined>;
   /** Stops a turn's workflow for good (it will not be resumed). */
@@ -146,13 +147,12 @@ export function registerTurnWorkflow(deps: { turns: TurnService }): TurnWorkflow
     readAhead(userId, options) {
       return slot.turns.readAhead(userId, options);
     },
-    async startNew(input, turnId, ahead) {
+    async startNew(input, turnId, ahead, stored = Promise.resolve(true)) {
       const turns = slot.turns;
-      // DBOS's first statement goes out first; the model request follows in the same tick.
-      const started = DBOS.startWorkflow(run, { workflowID: turnId })(input);
-      turns.beginFirstRequest({ ...input, turnId }, ahead);
+      turns.beginFirstRequest({ ...input, turnId }, ahead, stored);
       try {
-        await started;
+        if (!(await stored)) return turns.dropFirstRequest(turnId);
+        await DBOS.startWorkflow(run, { workflowID: turnId })(input);
       } catch (error) {
         turns.dropFirstRequest(turnId);
         throw error;
