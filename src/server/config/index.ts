@@ -2,7 +2,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 
 /** MAINLOOP_MODEL_PROVIDER: a provider, `auto` (the first one available) or `none`. */
 export const MODEL_PROVIDER_SETTINGS = [
@@ -14,70 +13,133 @@ export const MODEL_PROVIDER_SETTINGS = [
 ] as const;
 export type ModelProviderSetting = (typeof MODEL_PROVIDER_SETTINGS)[number];
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /**
  * The one place that reads process.env. Parsed and validated at start-up, typed and frozen.
  * An explicit option beats an environment variable beats a default.
+ *
+ * Plain checks rather than a zod schema: this runs before the embedded Postgres is spawned, and
+ * zod (most of a megabyte of code) would delay that; it loads beside Postgres starting instead.
  */
-const Env = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  MAINLOOP_DATA_DIR: z.string().min(1).optional(),
-  DATABASE_URL: z.string().url('DATABASE_URL must be a postgres:// URL').optional(),
-  MAINLOOP_API_TOKEN: z.string().min(16, 'MAINLOOP_API_TOKEN must be at least 16 characters').optional(),
-  MAINLOOP_PUBLIC_URL: z
-    .string()
-    .url('MAINLOOP_PUBLIC_URL must be a URL such as https://mainloop.example.com')
-    .optional(),
-  MAINLOOP_EMBEDDED_PG_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  MAINLOOP_EVENT_RETENTION_DAYS: z.coerce.number().positive().default(30),
-  MAINLOOP_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
-  MAINLOOP_TRUST_PROXY: z
-    .enum(['true', 'false', '1', '0'])
-    .default('false')
-    .transform((value) => value === 'true' || value === '1'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  // The main thread's model (src/server/models)
-  MAINLOOP_MODEL_PROVIDER: z
-    .enum(MODEL_PROVIDER_SETTINGS, {
-      message: `MAINLOOP_MODEL_PROVIDER must be one of ${MODEL_PROVIDER_SETTINGS.join(', ')}`,
-    })
-    .default('auto'),
-  MAINLOOP_MODEL: z.string().trim().min(1).optional(),
-  ANTHROPIC_API_KEY: z.string().trim().min(1).optional(),
-  ANTHROPIC_BASE_URL: httpUrl('ANTHROPIC_BASE_URL must be a URL such as https://api.anthropic.com').optional(),
-  OPENAI_BASE_URL: httpUrl('OPENAI_BASE_URL must be a URL such as http://localhost:11434/v1').optional(),
-  OPENAI_API_KEY: z.string().trim().min(1).optional(),
-  // read only to tell whether the Claude Code CLI is signed in; the CLI reads them itself
-  CLAUDE_CODE_OAUTH_TOKEN: z.string().trim().min(1).optional(),
-  CLAUDE_CONFIG_DIR: z.string().min(1).optional(),
-  // Workers (src/server/workers)
-  MAINLOOP_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
-  MAINLOOP_DEFAULT_RUNTIME: z.enum(['claude-code', 'codex', 'command']).default('claude-code'),
-  MAINLOOP_WORKER_MODEL: z.string().trim().min(1).optional(),
-  MAINLOOP_CHECK_ROUNDS: z.coerce.number().int().min(1).max(20).default(3),
-  MAINLOOP_STEP_TIMEOUT_MS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(2 * 60 * 60 * 1000),
-  MAINLOOP_STUCK_AFTER_MS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(10 * 60 * 1000),
-  MAINLOOP_STUCK_LIMIT_MS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(30 * 60 * 1000),
-  MAINLOOP_SANDBOX: z.enum(['auto', 'none']).default('auto'),
-  CODEX_PATH: z.string().min(1).optional(),
-  CODEX_BASE_URL: httpUrl('CODEX_BASE_URL must be a URL such as https://api.openai.com/v1').optional(),
-  MAINLOOP_CODEX_MODEL: z.string().trim().min(1).optional(),
-});
+function parseEnv(env: Record<string, string>) {
+  const read = new EnvReader(env);
+  const values = {
+    PORT: read.integer('PORT', { min: 0, max: 65535, default: 3000 }),
+    HOST: read.string('HOST') ?? '127.0.0.1',
+    MAINLOOP_DATA_DIR: read.string('MAINLOOP_DATA_DIR'),
+    DATABASE_URL: read.url('DATABASE_URL', 'DATABASE_URL must be a postgres:// URL'),
+    MAINLOOP_API_TOKEN: read.string('MAINLOOP_API_TOKEN', {
+      minLength: 16,
+      message: 'MAINLOOP_API_TOKEN must be at least 16 characters',
+    }),
+    MAINLOOP_PUBLIC_URL: read.url(
+      'MAINLOOP_PUBLIC_URL',
+      'MAINLOOP_PUBLIC_URL must be a URL such as https://mainloop.example.com',
+    ),
+    MAINLOOP_EMBEDDED_PG_PORT: read.integer('MAINLOOP_EMBEDDED_PG_PORT', { min: 0, max: 65535 }),
+    MAINLOOP_EVENT_RETENTION_DAYS: read.number('MAINLOOP_EVENT_RETENTION_DAYS', { positive: true, default: 30 }),
+    MAINLOOP_BODY_LIMIT_BYTES: read.integer('MAINLOOP_BODY_LIMIT_BYTES', { min: 1, default: 1_048_576 }),
+    MAINLOOP_TRUST_PROXY: ['true', '1'].includes(read.oneOf('MAINLOOP_TRUST_PROXY', ['true', 'false', '1', '0']) ?? ''),
+    LOG_LEVEL: read.oneOf('LOG_LEVEL', LOG_LEVELS) ?? 'info',
+    // The main thread's model (src/server/models)
+    MAINLOOP_MODEL_PROVIDER:
+      read.oneOf(
+        'MAINLOOP_MODEL_PROVIDER',
+        MODEL_PROVIDER_SETTINGS,
+        `MAINLOOP_MODEL_PROVIDER must be one of ${MODEL_PROVIDER_SETTINGS.join(', ')}`,
+      ) ?? 'auto',
+    MAINLOOP_MODEL: read.trimmed('MAINLOOP_MODEL'),
+    ANTHROPIC_API_KEY: read.trimmed('ANTHROPIC_API_KEY'),
+    ANTHROPIC_BASE_URL: read.httpUrl(
+      'ANTHROPIC_BASE_URL',
+      'ANTHROPIC_BASE_URL must be a URL such as https://api.anthropic.com',
+    ),
+    OPENAI_BASE_URL: read.httpUrl('OPENAI_BASE_URL', 'OPENAI_BASE_URL must be a URL such as http://localhost:11434/v1'),
+    OPENAI_API_KEY: read.trimmed('OPENAI_API_KEY'),
+    // read only to tell whether the Claude Code CLI is signed in; the CLI reads them itself
+    CLAUDE_CODE_OAUTH_TOKEN: read.trimmed('CLAUDE_CODE_OAUTH_TOKEN'),
+    CLAUDE_CONFIG_DIR: read.string('CLAUDE_CONFIG_DIR'),
+    // Workers (src/server/workers)
+    MAINLOOP_WORKER_CONCURRENCY: read.integer('MAINLOOP_WORKER_CONCURRENCY', { min: 1, max: 100, default: 4 }),
+    MAINLOOP_DEFAULT_RUNTIME:
+      read.oneOf('MAINLOOP_DEFAULT_RUNTIME', ['claude-code', 'codex', 'command']) ?? 'claude-code',
+    MAINLOOP_WORKER_MODEL: read.trimmed('MAINLOOP_WORKER_MODEL'),
+    MAINLOOP_CHECK_ROUNDS: read.integer('MAINLOOP_CHECK_ROUNDS', { min: 1, max: 20, default: 3 }),
+    MAINLOOP_STEP_TIMEOUT_MS: read.integer('MAINLOOP_STEP_TIMEOUT_MS', { min: 1, default: 2 * 60 * 60 * 1000 }),
+    MAINLOOP_STUCK_AFTER_MS: read.integer('MAINLOOP_STUCK_AFTER_MS', { min: 1, default: 10 * 60 * 1000 }),
+    MAINLOOP_STUCK_LIMIT_MS: read.integer('MAINLOOP_STUCK_LIMIT_MS', { min: 1, default: 30 * 60 * 1000 }),
+    MAINLOOP_SANDBOX: read.oneOf('MAINLOOP_SANDBOX', ['auto', 'none']) ?? 'auto',
+    CODEX_PATH: read.string('CODEX_PATH'),
+    CODEX_BASE_URL: read.httpUrl('CODEX_BASE_URL', 'CODEX_BASE_URL must be a URL such as https://api.openai.com/v1'),
+    MAINLOOP_CODEX_MODEL: read.trimmed('MAINLOOP_CODEX_MODEL'),
+  };
+  if (read.problems.length) throw new ConfigError(read.problems);
+  return values;
+}
 
-function httpUrl(message: string) {
-  return z.url({ protocol: /^https?$/, message });
+/** Reads one variable at a time; a bad value is noted (with its name) and read as unset. */
+class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  string(name: string, rule: { minLength?: number; message?: string } = {}): string | undefined {
+    const value = this.env[name];
+    if (value === undefined || value.length >= (rule.minLength ?? 1)) return value;
+    return this.problem(name, rule.message ?? `must be at least ${rule.minLength} characters`);
+  }
+
+  /** Leading and trailing spaces removed; only spaces counts as unset. */
+  trimmed(name: string): string | undefined {
+    return this.env[name]?.trim() || undefined;
+  }
+
+  number(name: string, rule: { positive?: boolean; default: number }): number {
+    const text = this.env[name];
+    if (text === undefined) return rule.default;
+    const value = Number(text);
+    if (Number.isFinite(value) && (!rule.positive || value > 0)) return value;
+    return this.problem(name, `must be a ${rule.positive ? 'positive ' : ''}number, not "${text}"`) ?? rule.default;
+  }
+
+  integer(name: string, rule: { min?: number; max?: number; default: number }): number;
+  integer(name: string, rule: { min?: number; max?: number }): number | undefined;
+  integer(name: string, rule: { min?: number; max?: number; default?: number }): number | undefined {
+    const text = this.env[name];
+    if (text === undefined) return rule.default;
+    const value = Number(text);
+    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = rule;
+    if (Number.isSafeInteger(value) && value >= min && value <= max) return value;
+    const range = rule.max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
+    return this.problem(name, `must be a whole number ${range}, not "${text}"`) ?? rule.default;
+  }
+
+  oneOf<const T extends string>(name: string, choices: readonly T[], message?: string): T | undefined {
+    const value = this.env[name];
+    if (value === undefined || (choices as readonly string[]).includes(value)) return value as T | undefined;
+    return this.problem(name, message ?? `must be one of ${choices.join(', ')}, not "${value}"`);
+  }
+
+  /** Any URL (e.g. postgres://…), surrounding spaces removed. */
+  url(name: string, message: string): string | undefined {
+    const value = this.env[name]?.trim();
+    if (value === undefined || URL.canParse(value)) return value;
+    return this.problem(name, message);
+  }
+
+  /** An http:// or https:// URL, surrounding spaces removed. */
+  httpUrl(name: string, message: string): string | undefined {
+    const value = this.env[name]?.trim();
+    if (value === undefined || (/^https?:\/\//i.test(value) && URL.canParse(value))) return value;
+    return this.problem(name, message);
+  }
+
+  private problem(name: string, message: string): undefined {
+    this.problems.push(`${name}: ${message}`);
+    return undefined;
+  }
 }
 
 /** A provider chosen by name needs what it cannot work without. */
@@ -138,7 +200,7 @@ export interface Config {
   readonly eventRetentionDays: number;
   readonly bodyLimitBytes: number;
   readonly trustProxy: boolean;
-  readonly logLevel: z.infer<typeof Env>['LOG_LEVEL'];
+  readonly logLevel: LogLevel;
   /** the main thread's model provider and its settings */
   readonly models: ModelsConfig;
   readonly workers: WorkersConfig;
@@ -152,11 +214,7 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
-  const parsed = Env.safeParse(stripEmpty(env));
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
-  const values = parsed.data;
+  const values = parseEnv(stripEmpty(env));
   const modelProvider = values.MAINLOOP_MODEL_PROVIDER;
   if (modelProvider === 'anthropic' || modelProvider === 'openai-compatible') {
     const needed = MODEL_PROVIDER_NEEDS[modelProvider];
