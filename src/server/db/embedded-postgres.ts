@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -24,6 +24,12 @@ const SUPERUSER = 'mainloop';
 const DATABASE = 'mainloop';
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 20_000;
+/**
+ * PBKDF2 rounds of the superuser's SCRAM verifier (Postgres's default is 4096). Both ends compute
+ * them on every connection, and start-up opens about ten. The rounds slow down guessing a weak
+ * password from a stolen verifier; this password is 24 random bytes, kept beside the cluster.
+ */
+const SCRAM_ITERATIONS = 16;
 
 /**
  * Postgres run by mainloop itself, from the binaries that ship inside the
@@ -95,7 +101,7 @@ export class EmbeddedPostgres {
     });
 
     const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
-    const ready = this.waitUntilReady(url.replace(/\/mainloop$/, '/postgres')).then(() => {
+    const ready = this.waitUntilReady(url.replace(/\/mainloop$/, '/postgres'), password).then(() => {
       logger.info({ port, dataDir: this.clusterDir }, 'embedded postgres is ready');
     });
     return { url, ready };
@@ -195,9 +201,10 @@ export class EmbeddedPostgres {
   /**
    * Like `pg_ctl -w`: wait for Postgres to mark itself ready in postmaster.pid (cheap to poll,
    * unlike connecting, which forks a backend each time), then connect once to create the
-   * `mainloop` database if it is missing.
+   * `mainloop` database if it is missing (and to cheapen the password's verifier, see
+   * SCRAM_ITERATIONS).
    */
-  private async waitUntilReady(adminUrl: string): Promise<void> {
+  private async waitUntilReady(adminUrl: string, password: string): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     const child = this.child!;
     const pidFile = path.join(this.clusterDir, 'postmaster.pid');
@@ -210,7 +217,7 @@ export class EmbeddedPostgres {
     }
     for (;;) {
       try {
-        await ensureDatabase(adminUrl, DATABASE);
+        await ensureDatabase(adminUrl, DATABASE, password);
         return;
       } catch (error) {
         if (!running()) {
@@ -340,21 +347,40 @@ function run(command: string, args: string[], runAs: RunAs | undefined): Promise
   });
 }
 
-async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+async function ensureDatabase(adminUrl: string, name: string, password: string): Promise<void> {
   // Imported here, after Postgres was spawned: this module is on the path to spawning it (see server.ts).
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
   client.on('error', () => {}); // a dropped connection fails the query below instead
   try {
     await client.connect();
-    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
-    if (!rowCount) await client.query(`create database "${name}"`);
+    const { rows } = await client.query<{ exists: boolean; verifier: string | null }>(
+      `select exists (select 1 from pg_database where datname = $1) as exists,
+        (select rolpassword from pg_authid where rolname = current_user) as verifier`,
+      [name],
+    );
+    const { exists, verifier } = rows[0]!;
+    if (!verifier?.startsWith(`SCRAM-SHA-256$${SCRAM_ITERATIONS}:`)) {
+      // The verifier, not the password: a failed statement is logged by Postgres with its text.
+      await client.query(`alter role "${SUPERUSER}" password '${scramVerifier(password, SCRAM_ITERATIONS)}'`);
+    }
+    if (!exists) await client.query(`create database "${name}"`);
   } catch (error) {
     // Another instance created it between our check and our create.
     if ((error as { code?: string }).code !== '42P04') throw error;
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/** A SCRAM-SHA-256 password verifier as Postgres stores it (RFC 5803; the password is ASCII, so SASLprep keeps it). */
+export function scramVerifier(password: string, iterations: number, salt = randomBytes(16)): string {
+  const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
+  const hmac = (key: Buffer, text: string) => createHmac('sha256', key).update(text).digest();
+  const storedKey = createHash('sha256').update(hmac(salted, 'Client Key')).digest();
+  const serverKey = hmac(salted, 'Server Key');
+  const base64 = (bytes: Buffer) => bytes.toString('base64');
+  return `SCRAM-SHA-256$${iterations}:${base64(salt)}$${base64(storedKey)}:${base64(serverKey)}`;
 }
 
 function readPid(file: string): number | undefined {
