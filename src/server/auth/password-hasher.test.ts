@@ -24,4 +24,11 @@ describe('PasswordHasher', () => {
   it('verifies against a decoy for unknown users: always false', async () => {
     expect(await passwords.verifyDecoy('anything')).toBe(false);
   });
+
+  it('makes its decoy with the parameters of a real hash, so that both take as long', async () => {
+    const decoy = await (passwords as unknown as { decoy: Promise<string> }).decoy;
+    const real = await passwords.hash('correct horse battery staple');
+    const parameters = (hash: string) => hash.split('$').slice(1, 4).join('$');
+    expect(parameters(decoy)).toBe(parameters(real));
+  });
 });
