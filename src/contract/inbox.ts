@@ -94,7 +94,9 @@ export const InboxResponse = z.object({
   completed: z.array(Task),
   /** done items, folded: GET /api/inbox/history pages through them */
   history: z.object({ count: z.number() }),
+  /** snoozed items still asleep, the soonest back first */
   snoozed: z.array(InboxItem),
+  /** the badge numbers across every project (as in `inbox.updated`), whatever the filter */
   counts: InboxCounts,
 });
 export type InboxResponse = z.infer<typeof InboxResponse>;

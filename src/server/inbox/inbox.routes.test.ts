@@ -171,7 +171,7 @@ describe('worker items', () => {
       priority: 'high',
       title: 'Plan ready: Paint the shed',
       body: 'Write ok.txt',
-      replies: ['approve', 'revise', 'cancel', 'open'],
+      replies: ['approve', 'revise', 'cancel', 'open', 'snooze', 'done'],
       url: `/tasks/${task.id}`,
       projectId,
       task: { id: task.id, status: 'awaiting_plan_approval' },

@@ -84,7 +84,8 @@ export class InboxService {
         limit: SECTION_LIMIT,
       }),
       items.countHistory(db, userId, filter),
-      items.counts(db, userId, now, filter),
+      // The badge counts every project, as `inbox.updated` does; the sections follow the filter.
+      items.counts(db, userId, now),
     ]);
     return {
       needsYou: await this.withContext(db, userId, queue),
@@ -288,8 +289,8 @@ function isFinished(task: Task): boolean {
 }
 
 const TASK_REPLIES: Record<Exclude<InboxKind, 'question'>, InboxReply[]> = {
-  plan_review: ['approve', 'revise', 'cancel', 'open'],
-  review: ['approve', 'request_changes', 'cancel', 'open'],
+  plan_review: ['approve', 'revise', 'cancel', 'open', 'snooze', 'done'],
+  review: ['approve', 'request_changes', 'cancel', 'open', 'snooze', 'done'],
   failure: ['retry', 'cancel', 'open'],
   stuck: ['cancel', 'open', 'done'],
   notification: ['open', 'done'],

@@ -22,6 +22,8 @@ export async function sendAction(api: ApiClient, action: InboxAction): Promise<u
     case 'done':
       return api.markInboxItemDone(action.itemId);
     case 'snooze':
+      // Replayed after its time (queued offline): the item is due again already; nothing to send.
+      if (Date.parse(action.until) <= Date.now()) return undefined;
       return api.snoozeInboxItem(action.itemId, action.until);
     case 'answer':
       return api.answerQuestion(action.questionId, action.answer);

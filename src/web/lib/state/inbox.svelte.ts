@@ -42,7 +42,7 @@ const realTimers: Timers = {
  * once: the item leaves the list while its action is queued or sent but not yet refetched.
  */
 export class InboxState {
-  /** the server's needs-you, active and failure counts (all projects), from `inbox.updated` and unfiltered fetches */
+  /** the server's needs-you, active and failure counts (all projects), from `inbox.updated` and every fetch */
   counts: Counts = $state({ needsYou: 0, active: 0, failures: 0 });
   response: InboxResponse | undefined = $state.raw();
   /** when `response` was fetched (ISO) */
@@ -115,7 +115,7 @@ export class InboxState {
       this.response = cached.response;
       this.fetchedAt = cached.at;
       this.stale = !this.online;
-      if (!cached.projectId) this.counts = cached.response.counts;
+      this.counts = cached.response.counts;
       if (cached.projects?.length) this.projects = cached.projects;
     }
 
@@ -215,21 +215,13 @@ export class InboxState {
     this.#userId = undefined;
   }
 
-  /** The inbox, the projects (for the filter) and, when filtered, the counts of all projects. */
+  /** The inbox and the projects (for the filter). */
   async load(): Promise<void> {
     const generation = this.#generation;
     const projects = this.#api.listProjects().then(
       ({ projects }) => projects.map(({ id, name }) => ({ id, name })),
       () => undefined,
     );
-    if (this.projectId) {
-      void this.#api.getInbox().then(
-        (all) => {
-          if (generation === this.#generation && this.#uncounted.length === 0) this.counts = all.counts;
-        },
-        () => {},
-      );
-    }
     await this.refresh();
     const list = await projects;
     if (list && generation === this.#generation) this.projects = list;
@@ -318,10 +310,8 @@ export class InboxState {
       this.stale = false;
       this.loadError = undefined;
       this.#unlisted = [];
-      if (!projectId) {
-        this.counts = response.counts;
-        this.#uncounted = [];
-      }
+      this.counts = response.counts; // every project's, whatever the filter
+      this.#uncounted = [];
       if (this.#userId) {
         writeCache(this.#storage(), this.#userId, {
           at,
