@@ -54,8 +54,8 @@ const SSE_HEADERS = {
   'cache-control': 'no-cache, no-transform',
   connection: 'keep-alive',
   'x-accel-buffering': 'no',
-  // The same as SECURITY_HEADERS (src/server/http/security-headers.ts) sets on the raw response; written here
-  // too because a hijacked reply writes its head itself.
+  // Those of SECURITY_HEADERS (src/server/http/security-headers.ts) that apply to a stream: they go into
+  // Fastify's reply, and a hijacked reply writes its head itself.
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'SAMEORIGIN',
   'referrer-policy': 'no-referrer',

@@ -23,32 +23,34 @@ const CONTENT_SECURITY_POLICY = [
 /**
  * What every answer carries: Helmet's defaults with the policy above, without HSTS (set by
  * whatever terminates TLS in front of us) and without Cross-Origin-Embedder-Policy. Fixed at
- * start-up: nothing in them depends on the request.
+ * start-up: nothing in them depends on the request. Names in lower case, as Fastify keeps them.
  */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-  'Origin-Agent-Cluster': '?1',
-  'Referrer-Policy': 'no-referrer',
-  'X-Content-Type-Options': 'nosniff',
-  'X-DNS-Prefetch-Control': 'off',
-  'X-Download-Options': 'noopen',
-  'X-Frame-Options': 'SAMEORIGIN',
-  'X-Permitted-Cross-Domain-Policies': 'none',
-  'X-XSS-Protection': '0',
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'SAMEORIGIN',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
 });
 
 /**
- * Sets the security headers and `x-request-id` on every response, first thing: on the raw
- * response, so they are there for errors, 404s, static files and hijacked replies alike.
+ * Sets the security headers and `x-request-id` on every reply, first thing, so that errors,
+ * 404s and static files carry them too. They go into the reply's own headers, which Fastify
+ * hands to Node in one `writeHead`; set one by one on the raw response they would each be
+ * checked twice, and that costs every request several microseconds. A hijacked reply (the
+ * event stream) writes its head itself and sets what applies to it.
  */
 export function registerSecurityHeaders(app: FastifyInstance): void {
   const headers = Object.entries(SECURITY_HEADERS);
   app.addHook('onRequest', (request, reply, done) => {
-    const response = reply.raw;
-    for (const [name, value] of headers) response.setHeader(name, value);
-    response.setHeader('x-request-id', request.id);
+    for (const [name, value] of headers) reply.header(name, value);
+    reply.header('x-request-id', request.id);
     done();
   });
 }
