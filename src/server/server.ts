@@ -45,21 +45,33 @@ const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), find
  * Start-up time matters (it is benchmarked against Postgres starting alone), so this module imports
  * next to nothing: the embedded Postgres is spawned first, and everything else (the database layer,
  * Fastify and its plugins, DBOS, the services) loads while it starts in its own process. The HTTP
- * app is built while DBOS launches.
+ * app's plugins load then too; its routes join once the services exist. DBOS opens its connections
+ * while the migrations run, and launches while the owner and the API token are written.
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { config, logger, signal } = options;
+  // Undone in reverse, after the HTTP app (drained first: its requests use everything else).
   const cleanups: Array<() => Promise<void>> = [];
+  let closeHttp: (() => Promise<void>) | undefined;
   const cleanUp = async () => {
-    for (const cleanup of cleanups.reverse())
+    for (const cleanup of [closeHttp ?? (async () => {}), ...cleanups.reverse()])
       await cleanup().catch((error) => logger.error({ err: error }, 'shutdown step failed'));
     cleanups.length = 0;
+    closeHttp = undefined;
   };
   // Milliseconds since the process started, per step: logged at debug level once listening.
   const timing: Record<string, number> = {};
   const mark = (step: string) => (timing[step] = Math.round(performance.now()));
   const continueUnlessAborted = () => {
     if (signal?.aborted) throw new Error('start-up was interrupted');
+  };
+  // What runs beside the main line of start-up: settled before a failed start cleans up, so that
+  // nothing it opens is left behind.
+  const background: Array<Promise<unknown>> = [];
+  const inBackground = <T>(promise: Promise<T>): Promise<T> => {
+    background.push(promise.catch(() => {}));
+    promise.catch(() => {}); // awaited where it is used; not an unhandled rejection meanwhile
+    return promise;
   };
   try {
     let databaseUrl = config.databaseUrl;
@@ -75,24 +87,50 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     // The migrations need only the (small) database layer: they run as soon as Postgres is ready,
     // while the rest may still be loading.
     const databaseModules = loadDatabaseModules();
-    const modules = loadModules().finally(() => mark('modulesLoaded'));
-    modules.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+    const modules = inBackground(loadModules().finally(() => mark('modulesLoaded')));
+    const late: { services?: Services } = {};
+    const http = inBackground(
+      modules
+        .then(({ prepareHttpApp }) =>
+          prepareHttpApp({
+            config,
+            logger,
+            // Called from the first request on, after listen(): the services exist by then.
+            authenticate: (request) => late.services!.auth.authenticate(request),
+            webRoot: options.webRoot === false ? undefined : (options.webRoot ?? WEB_ROOT),
+          }),
+        )
+        .then((prepared) => {
+          mark('httpPrepared');
+          closeHttp = () => prepared.close();
+          return prepared;
+        }),
+    );
     const [{ openDatabase, migrate }] = await Promise.all([databaseModules, postgresReady]);
     continueUnlessAborted();
 
     const database = openDatabase(databaseUrl);
     cleanups.push(() => database.close());
-    // Connections open while the migrations run, so that the next steps find them ready.
+    // Connections open while the migrations run, so that the next steps find them ready; DBOS's
+    // too, as soon as its module is loaded.
     const warming = warmUp(database.pool, 3);
+    const durableRuntime = inBackground(
+      modules.then(({ prepareDurableRuntime }) => {
+        const runtime = prepareDurableRuntime({
+          databaseUrl: databaseUrl!,
+          logger,
+          applicationVersion: config.version,
+        });
+        cleanups.push(() => runtime.close());
+        return runtime;
+      }),
+    );
     const applied = await migrate(database.pool);
     await warming;
     if (applied.length) logger.info({ applied }, 'database migrated');
     mark('migrated');
-    const { createHttpApp, createServices, prepareDurableRuntime } = await modules;
+    const { createServices } = await modules;
     continueUnlessAborted();
-    // DBOS's connections open while the services are created (they register its workflows).
-    const durableRuntime = prepareDurableRuntime({ databaseUrl, logger, applicationVersion: config.version });
-    cleanups.push(() => durableRuntime.close());
 
     const services = await createServices({
       config,
@@ -101,30 +139,26 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       setupLinkPrinter: options.setupLinkPrinter,
       ...options.services,
     });
+    late.services = services;
     cleanups.push(() => services.stop());
     mark('servicesCreated');
     continueUnlessAborted();
 
-    // Workflows are registered here (before DBOS launches), with the services their steps call.
-    const [durable, app] = await Promise.allSettled([
-      durableRuntime.launch().finally(() => mark('durableLaunched')),
-      createHttpApp({
-        config,
-        logger,
-        authenticate: (request) => services.auth.authenticate(request),
-        routes: services.routes,
-        webRoot: options.webRoot === false ? undefined : (options.webRoot ?? WEB_ROOT),
-      }).finally(() => mark('httpBuilt')),
+    // Workflows are registered by now (createServices), with the services their steps call: DBOS
+    // may launch. The owner and MAINLOOP_API_TOKEN exist before the first request is answered: a
+    // client that sees /api/health answer may use its token at once. Instances sharing a database
+    // take turns.
+    const [durable, app, owner] = await Promise.allSettled([
+      durableRuntime.then((runtime) => runtime.launch()).finally(() => mark('durableLaunched')),
+      http.then((prepared) => prepared.mount(services.routes)).finally(() => mark('httpBuilt')),
+      withAdvisoryLock(database, STARTUP_LOCK, () => services.beforeListen()).finally(() => mark('ownerReady')),
     ]);
     if (durable.status === 'fulfilled') cleanups.push(() => durable.value.shutdown());
-    if (app.status === 'fulfilled') cleanups.push(() => app.value.close());
     if (durable.status === 'rejected') throw durable.reason;
     if (app.status === 'rejected') throw app.reason;
+    if (owner.status === 'rejected') throw owner.reason;
     continueUnlessAborted();
 
-    // The owner and MAINLOOP_API_TOKEN exist before the first request is answered: a client that
-    // sees /api/health answer may use its token at once. Instances sharing a database take turns.
-    await withAdvisoryLock(database, STARTUP_LOCK, () => services.beforeListen());
     await app.value.listen({ port: config.port, host: config.host });
     mark('listening');
     const address = app.value.server.address();
@@ -138,6 +172,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     let closing: Promise<void> | undefined;
     return { url, app: app.value, database, services, close: () => (closing ??= cleanUp()) };
   } catch (error) {
+    await Promise.all(background);
     await cleanUp();
     throw error;
   }
@@ -181,7 +216,7 @@ async function loadModules() {
     import('./workflows/index.js'),
   ]);
   return {
-    createHttpApp: http.createHttpApp,
+    prepareHttpApp: http.prepareHttpApp,
     createServices: services.createServices,
     prepareDurableRuntime: workflows.prepareDurableRuntime,
   };

@@ -16,7 +16,7 @@ import type { Config } from '../config/index.js';
 import { DomainError } from '../errors.js';
 import { registerErrorHandling } from './error-handler.js';
 import type { Principal } from './request-context.js';
-import { RequestLog } from './request-log.js';
+import { lazyChildLogger, RequestLog } from './request-log.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { serializerCompiler } from './serializer.js';
 import { serveWebApp } from './web-app.js';
@@ -43,14 +43,32 @@ export interface HttpAppOptions {
   webRoot?: string;
 }
 
+/** An HTTP app with its plugins loaded and no routes under /api yet. */
+export interface PreparedHttpApp {
+  /** Registers /api (health, the OpenAPI document and every feature's routes); once. */
+  mount(routes: RoutePlugin[]): Promise<FastifyInstance>;
+  /** Closes the app, mounted or not. */
+  close(): Promise<void>;
+}
+
 const UNAUTHENTICATED_MESSAGE = 'sign in or send an API token (Authorization: Bearer …)';
 
 /** The HTTP face of mainloop: plugins, the auth guard, error mapping, docs and every feature's routes. */
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  return (await prepareHttpApp(options)).mount(options.routes);
+}
+
+/**
+ * createHttpApp in two steps: loading the plugins, and the web app, takes a while and needs no
+ * database, so start-up does it while Postgres starts, and mounts the routes once the services
+ * exist (server.ts). `authenticate` is called from the first request on.
+ */
+export async function prepareHttpApp(options: Omit<HttpAppOptions, 'routes'>): Promise<PreparedHttpApp> {
   const { config } = options;
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     logController: new RequestLog(options.logger as FastifyBaseLogger),
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     requestIdHeader: 'x-request-id',
@@ -96,23 +114,31 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     }, done);
   });
 
-  await app.register(
-    async (api) => {
-      const zodApi = api.withTypeProvider<ZodTypeProvider>();
-      zodApi.get(
-        '/health',
-        {
-          config: { public: true },
-          schema: { tags: ['meta'], summary: 'Liveness and version', security: [], response: { 200: Health } },
-        },
-        async () => ({ status: 'ok' as const, version: config.version }),
-      );
-      zodApi.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
-      for (const routes of options.routes) await routes(zodApi);
-    },
-    { prefix: '/api' },
-  );
-
   if (options.webRoot) await serveWebApp(app, options.webRoot);
-  return app;
+
+  let mounted = false;
+  return {
+    async mount(routes) {
+      if (mounted) throw new Error('the routes are mounted already');
+      mounted = true;
+      await app.register(
+        async (api) => {
+          const zodApi = api.withTypeProvider<ZodTypeProvider>();
+          zodApi.get(
+            '/health',
+            {
+              config: { public: true },
+              schema: { tags: ['meta'], summary: 'Liveness and version', security: [], response: { 200: Health } },
+            },
+            async () => ({ status: 'ok' as const, version: config.version }),
+          );
+          zodApi.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+          for (const plugin of routes) await plugin(zodApi);
+        },
+        { prefix: '/api' },
+      );
+      return app;
+    },
+    close: () => app.close(),
+  };
 }
