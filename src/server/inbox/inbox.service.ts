@@ -15,7 +15,7 @@ import type { Task } from '../../contract/tasks.js';
 import type { Db, Queryable, Trx } from '../db/database.js';
 import type { PushState } from '../db/schema.js';
 import { DomainError, notFound } from '../errors.js';
-import type { EventService } from '../events/index.js';
+import type { EventService, NewEvent } from '../events/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Ids } from '../lib/ids.js';
 import { toTask } from '../tasks/task.repository.js';
@@ -201,9 +201,11 @@ export class InboxService {
 
   /**
    * A task changed (or was created: no `before`), inside the transaction that changes it: the
-   * items its new state asks for are added, those whose cause went away are done.
+   * items its new state asks for are added, those whose cause went away are done. Answers the
+   * `inbox.updated` to publish (none when the counts cannot have changed), for the caller to
+   * append with its own events.
    */
-  async taskChanged(trx: Trx, userId: string, before: Task | undefined, after: Task): Promise<void> {
+  async taskChanged(trx: Trx, userId: string, before: Task | undefined, after: Task): Promise<NewEvent[]> {
     const { items, clock, ids } = this.deps;
     const at = clock.now();
     const ended: InboxKind[] = TASK_CONDITIONS.filter(({ holds }) => before && holds(before) && !holds(after)).map(
@@ -220,9 +222,11 @@ export class InboxService {
       if (holds(after) && !(before && holds(before))) added.push(taskItem(kind, userId, after, ids.id(), at));
     }
     if (after.needsInput && !before?.needsInput) {
-      for (const question of await this.openQuestions(trx, userId, after.id)) {
-        added.push(questionItem(userId, after, question, ids.id(), at));
-      }
+      const asked = await this.openQuestions(trx, userId, after.id);
+      // A millisecond apart: the queue (oldest first) keeps the order they were asked in.
+      asked.forEach((question, index) =>
+        added.push(questionItem(userId, after, question, ids.id(), new Date(at.getTime() + index))),
+      );
     }
     for (const item of added) if (await items.insert(trx, item)) changed = true;
 
@@ -231,8 +235,9 @@ export class InboxService {
       before.status !== after.status ||
       before.needsInput !== after.needsInput ||
       (before.projectId ?? null) !== (after.projectId ?? null);
-    if (changed || counted) await this.publishCounts(trx, userId);
     this.nudgeIf(added);
+    if (!changed && !counted) return [];
+    return [{ type: 'inbox.updated', data: { counts: await this.deps.items.counts(trx, userId, at) } }];
   }
 
   /** A question was answered (or cancelled) inside the caller's transaction: its item is done. */

@@ -3,15 +3,19 @@ import type { Task, TaskStatus } from '../../contract/tasks.js';
 import { CreateTaskRequest, type Runtime } from '../../contract/thread.js';
 import type { Db, Trx } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
-import type { EventService } from '../events/index.js';
+import type { EventService, NewEvent } from '../events/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Ids } from '../lib/ids.js';
 import type { TaskRunner } from './task-runner.js';
 import type { TaskChanges, TaskRepository } from './task.repository.js';
 
-/** The inbox's side of a task change, in the same transaction: its items follow the task's state. */
+/**
+ * The inbox's side of a task change, in the same transaction: its items follow the task's state.
+ * It answers the events to publish (the inbox's counts), which go out with `task.updated` in one
+ * statement, last: the user's event counter stays locked for the shortest time (decision 0005).
+ */
 export interface TaskAttention {
-  taskChanged(trx: Trx, userId: string, before: Task | undefined, after: Task): Promise<void>;
+  taskChanged(trx: Trx, userId: string, before: Task | undefined, after: Task): Promise<NewEvent[]>;
 }
 
 /** Where a task reports what the person must know: a compact `event` message in the main thread. */
@@ -22,7 +26,7 @@ export interface TaskReporter {
 export interface TaskServiceDeps {
   db: Db;
   tasks: TaskRepository;
-  events: Pick<EventService, 'append'>;
+  events: Pick<EventService, 'append' | 'appendAll'>;
   runner: TaskRunner;
   reporter: TaskReporter;
   clock: Clock;
@@ -79,8 +83,8 @@ export class TaskService {
         at: clock.now(),
       });
       await options.within?.(trx, created);
-      await this.deps.attention?.taskChanged(trx, userId, undefined, created);
-      await events.append(trx, userId, 'task.updated', { task: created });
+      const inbox = (await this.deps.attention?.taskChanged(trx, userId, undefined, created)) ?? [];
+      await events.appendAll(trx, userId, [...inbox, { type: 'task.updated', data: { task: created } }]);
       return created;
     });
     await this.afterCommit('enqueue', task);
@@ -118,8 +122,8 @@ export class TaskService {
       }
       const cancelled = (await tasks.update(trx, userId, id, { status: 'cancelled', needsInput: false }, clock.now()))!;
       await options.within?.(trx, cancelled);
-      await this.deps.attention?.taskChanged(trx, userId, current, cancelled);
-      await events.append(trx, userId, 'task.updated', { task: cancelled });
+      const inbox = (await this.deps.attention?.taskChanged(trx, userId, current, cancelled)) ?? [];
+      await events.appendAll(trx, userId, [...inbox, { type: 'task.updated', data: { task: cancelled } }]);
       return cancelled;
     });
     await this.afterCommit('cancel', task);
@@ -146,8 +150,8 @@ export class TaskService {
     if (!before) throw notFound(`task ${id}`);
     if (before.status === 'cancelled' || before.status === 'completed') return before;
     const after = (await tasks.update(trx, userId, id, changes, clock.now()))!;
-    await this.deps.attention?.taskChanged(trx, userId, before, after);
-    await events.append(trx, userId, 'task.updated', { task: after });
+    const inbox = (await this.deps.attention?.taskChanged(trx, userId, before, after)) ?? [];
+    await events.appendAll(trx, userId, [...inbox, { type: 'task.updated', data: { task: after } }]);
     const note = attentionNote(before, after);
     if (note) await reporter.postEvent(userId, { content: note, taskId: id }, trx);
     return after;
