@@ -136,6 +136,8 @@ export class NotificationsState {
     } finally {
       this.busy = false;
       this.support = pushSupport(this.#environment);
+      // Blocked in the browser's settings: the section says so in place of the button, once.
+      if (this.support === 'denied') this.deviceError = undefined;
     }
   }
 }
