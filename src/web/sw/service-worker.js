@@ -55,7 +55,8 @@ self.addEventListener('fetch', (event) => {
 async function networkFirstShell(request) {
   try {
     const response = await fetch(request);
-    if (response.ok && !response.redirected) {
+    // Only the app's page becomes the shell: not the manifest or an icon opened in a tab.
+    if (response.ok && !response.redirected && isHtml(response)) {
       const cache = await caches.open(CACHE);
       await cache.put(SHELL, response.clone());
     }
@@ -65,6 +66,10 @@ async function networkFirstShell(request) {
     if (cached) return cached;
     throw error;
   }
+}
+
+function isHtml(response) {
+  return (response.headers.get('content-type') || '').startsWith('text/html');
 }
 
 async function cacheFirst(request) {
