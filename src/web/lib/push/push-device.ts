@@ -44,7 +44,10 @@ export async function currentSubscription(environment: PushEnvironment): Promise
  * POST /api/push/subscriptions. A subscription made with another key (the server's keys changed)
  * is replaced.
  */
-export async function enablePush(api: ApiClient, environment: PushEnvironment): Promise<PushSubscription> {
+export async function enablePush(
+  api: Pick<ApiClient, 'request'>,
+  environment: PushEnvironment,
+): Promise<PushSubscription> {
   if (!environment.serviceWorker || !environment.Notification) {
     throw new Error(
       'This browser cannot receive push notifications (on iPhone: add mainloop to the home screen first).',
@@ -97,11 +100,11 @@ async function activeRegistration(
 /** Why the browser gave no subscription, in words a person can act on. */
 function subscribeRefusal(error: unknown): string {
   const reason = error instanceof Error && error.message ? ` (it said: “${error.message}”)` : '';
-  return `This browser could not subscribe to push notifications${reason}. Push needs a browser with a push service (Chrome, Edge, Firefox, Safari) and a connection to it, and does not work in private windows; on iPhone, add mainloop to the home screen first. ntfy, Slack or a webhook below work everywhere.`;
+  return `This browser could not subscribe to push notifications${reason}. Push needs a browser with a push service, and does not work in private windows; on iPhone, add mainloop to the home screen first. ntfy, Slack or a webhook below work anywhere.`;
 }
 
 /** "Disable": the server forgets this device, then the browser drops the subscription. */
-export async function disablePush(api: ApiClient, environment: PushEnvironment): Promise<void> {
+export async function disablePush(api: Pick<ApiClient, 'request'>, environment: PushEnvironment): Promise<void> {
   const subscription = await currentSubscription(environment);
   if (!subscription) return;
   await api.request('DELETE', '/push/subscriptions', { endpoint: subscription.endpoint }).catch((error: unknown) => {
