@@ -285,9 +285,16 @@ describe('push (browser)', () => {
     await screenshot(page, 'push-offline-shell-mobile');
     await page.goto('/settings');
     await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    // The settings come from the server: said plainly while offline, read once back online.
+    const problem = page.getByTestId('notifications-error');
+    expect(await problem.textContent()).toContain('cannot be reached');
+    await api('PATCH', '/settings', { notifications: { ntfyUrl: 'https://ntfy.sh/mainloop-offline' } });
+    await page.context().setOffline(false);
+    await eventually(() => page.getByLabel('ntfy topic URL').inputValue()).toBe('https://ntfy.sh/mainloop-offline');
+    await problem.waitFor({ state: 'detached' });
+    await api('PATCH', '/settings', { notifications: { ntfyUrl: null } });
 
     // Something that is not the app opened in a tab (the manifest, an icon) does not become the shell.
-    await page.context().setOffline(false);
     await page.goto('/manifest.webmanifest');
     await page.context().setOffline(true);
     await page.goto('/');

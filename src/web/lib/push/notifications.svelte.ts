@@ -33,6 +33,8 @@ export class NotificationsState {
   quietEnd = $state('07:00');
   saving = $state(false);
   saveError: string | undefined = $state();
+  /** the settings could not be read (offline, say): `load()` again when back online */
+  loadFailed = $state(false);
   saved = $state(false);
 
   readonly #api: ApiClient;
@@ -54,7 +56,10 @@ export class NotificationsState {
       ]);
       this.#receive(settings);
       this.enabled = !!subscription;
+      this.loadFailed = false;
+      this.saveError = undefined;
     } catch (error) {
+      this.loadFailed = true;
       this.saveError = errorMessage(error);
     }
   }
