@@ -92,8 +92,11 @@ export const InboxResponse = z.object({
   failures: z.array(Task),
   /** tasks completed in the last 24 hours */
   completed: z.array(Task),
-  /** done items, folded: GET /api/inbox/history pages through them */
-  history: z.object({ count: z.number() }),
+  /**
+   * done items, folded: GET /api/inbox/history pages through them. `count` is exact up to
+   * 1,000; past that it is 1,000 with `more: true` (the inbox never counts all of its history).
+   */
+  history: z.object({ count: z.number(), more: z.boolean().optional() }),
   /** snoozed items still asleep, the soonest back first */
   snoozed: z.array(InboxItem),
   /** the badge numbers across every project (as in `inbox.updated`), whatever the filter */

@@ -10,8 +10,11 @@ import {
 } from '../../contract/inbox.js';
 import type { Task, TaskStatus } from '../../contract/tasks.js';
 import type { Queryable } from '../db/database.js';
-import type { InboxItemsTable, PushState } from '../db/schema.js';
+import type { InboxItemsTable, PushState, TasksTable } from '../db/schema.js';
 import { toTask } from '../tasks/task.repository.js';
+
+/** The history count is exact up to this; past it, the inbox says "more". */
+export const HISTORY_COUNT_CAP = 1_000;
 
 /** Task statuses of work going on without the person. */
 export const ACTIVE_TASK_STATUSES: readonly TaskStatus[] = ['queued', 'planning', 'implementing', 'checking'];
@@ -164,53 +167,38 @@ export class InboxRepository {
   }
 
   /**
-   * The queue: open items and snoozed ones whose time has come (failures have their own
-   * section). What blocks a worker first, longest blocked first; then the rest by priority,
-   * oldest first.
+   * The live items, in one statement: the queue — open items and snoozed ones whose time has
+   * come (failures have their own section): what blocks a worker first, longest blocked first,
+   * then the rest by priority, oldest first — and the snoozed ones still asleep, soonest first.
    */
-  async queue(
+  async live(
     db: Queryable,
     userId: string,
     now: Date,
-    filter: ProjectFilter & { limit: number },
-  ): Promise<InboxItem[]> {
-    const blocking = sql<boolean>`kind in (${sql.join(BLOCKING_KINDS)})`;
-    let query = db
-      .selectFrom('inbox_items')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .where('state', '<>', 'done')
-      .where('kind', '<>', 'failure')
-      .where((eb) => eb.or([eb('state', '=', 'open'), eb('snoozed_until', '<=', now)]));
-    if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
-    const rows = await query
-      .orderBy(sql`${blocking} desc`)
-      .orderBy(
-        sql`case when ${blocking} then 0 else array_position(array[${sql.join(PRIORITIES)}]::text[], priority) end`,
-      )
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(filter.limit)
-      .execute();
-    return rows.map(toItem);
-  }
-
-  /** Snoozed items still asleep, the soonest back first. */
-  async sleeping(
-    db: Queryable,
-    userId: string,
-    now: Date,
-    filter: ProjectFilter & { limit: number },
-  ): Promise<InboxItem[]> {
-    let query = db
-      .selectFrom('inbox_items')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .where('state', '=', 'snoozed')
-      .where('snoozed_until', '>', now);
-    if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
-    const rows = await query.orderBy('snoozed_until').orderBy('id').limit(filter.limit).execute();
-    return rows.map(toItem);
+    filter: ProjectFilter & { queueLimit: number; sleepingLimit: number },
+  ): Promise<{ queue: InboxItem[]; sleeping: InboxItem[] }> {
+    const project = filter.projectId ? sql`and project_id = ${filter.projectId}` : sql``;
+    const blocking = sql`kind in (${sql.join(BLOCKING_KINDS)})`;
+    const rank = sql`case when ${blocking} then 0 else array_position(array[${sql.join(PRIORITIES)}]::text[], priority) end`;
+    const { rows } = await sql<Selectable<InboxItemsTable> & { section: 'queue' | 'sleeping' }>`
+      select * from (
+        (select 'queue' as section, i.*,
+                row_number() over (order by ${blocking} desc, ${rank}, created_at, id) as ord
+           from inbox_items i
+          where user_id = ${userId} and state <> 'done' and kind <> 'failure'
+            and (state = 'open' or snoozed_until <= ${now}) ${project}
+          order by ord limit ${filter.queueLimit})
+        union all
+        (select 'sleeping' as section, i.*, row_number() over (order by snoozed_until, id) as ord
+           from inbox_items i
+          where user_id = ${userId} and state = 'snoozed' and snoozed_until > ${now} ${project}
+          order by ord limit ${filter.sleepingLimit})
+      ) live
+      order by section, ord`.execute(db);
+    return {
+      queue: rows.filter((row) => row.section === 'queue').map(toItem),
+      sleeping: rows.filter((row) => row.section === 'sleeping').map(toItem),
+    };
   }
 
   /** Done items, newest first, optionally those whose title or body has `q`. */
@@ -235,16 +223,6 @@ export class InboxRepository {
     return rows.map(toItem);
   }
 
-  async countHistory(db: Queryable, userId: string, filter: ProjectFilter): Promise<number> {
-    let query = db
-      .selectFrom('inbox_items')
-      .select(sql<number>`count(*)::int`.as('count'))
-      .where('user_id', '=', userId)
-      .where('state', '=', 'done');
-    if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
-    return (await query.executeTakeFirstOrThrow()).count;
-  }
-
   /** Snoozed items whose time has come are open again; returns whose they were. */
   async wakeDue(db: Queryable, now: Date): Promise<string[]> {
     const rows = await db
@@ -257,37 +235,68 @@ export class InboxRepository {
     return [...new Set(rows.map((row) => row.user_id))];
   }
 
-  /** The tasks of the inbox's sections (`completedSince`: completed tasks only from then on). */
-  async tasks(
+  /**
+   * The inbox's tasks in one statement: at work (not waiting for the person), failed, completed
+   * since `completedSince`, each the newest first and at most `limit`; and `ids` (the tasks the
+   * queue's items are about).
+   */
+  async sections(
     db: Queryable,
     userId: string,
-    filter: ProjectFilter & {
-      statuses: readonly TaskStatus[];
-      updatedSince?: Date;
-      needsInput?: boolean;
-      limit: number;
-    },
-  ): Promise<Task[]> {
-    let query = db.selectFrom('tasks').selectAll().where('user_id', '=', userId).where('status', 'in', filter.statuses);
-    if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
-    if (filter.updatedSince) query = query.where('updated_at', '>=', filter.updatedSince);
-    if (filter.needsInput !== undefined) query = query.where('needs_input', '=', filter.needsInput);
-    const rows = await query.orderBy('updated_at', 'desc').limit(filter.limit).execute();
-    return rows.map(toTask);
+    filter: ProjectFilter & { completedSince: Date; limit: number; ids: readonly string[] },
+  ): Promise<{ active: Task[]; failed: Task[]; completed: Task[]; byId: Map<string, Task> }> {
+    const project = filter.projectId ? sql`and project_id = ${filter.projectId}` : sql``;
+    const newest = (section: string, where: ReturnType<typeof sql>) => sql`
+      (select ${section} as section, t.*, row_number() over (order by updated_at desc, id) as ord
+         from tasks t where user_id = ${userId} and ${where} ${project}
+        order by ord limit ${filter.limit})`;
+    const { rows } = await sql<Selectable<TasksTable> & { section: 'active' | 'failed' | 'completed' | 'item' }>`
+      select * from (
+        ${newest('active', sql`status in (${sql.join(ACTIVE_TASK_STATUSES)}) and not needs_input`)}
+        union all ${newest('failed', sql`status = 'failed'`)}
+        union all ${newest('completed', sql`status = 'completed' and updated_at >= ${filter.completedSince}`)}
+        union all
+        (select 'item' as section, t.*, 0 as ord from tasks t
+          where user_id = ${userId} and id = any(${[...filter.ids]}::text[]))
+      ) sections
+      order by section, ord`.execute(db);
+    const of = (section: string) => rows.filter((row) => row.section === section).map(toTask);
+    return {
+      active: of('active'),
+      failed: of('failed'),
+      completed: of('completed'),
+      byId: new Map(of('item').map((task) => [task.id, task])),
+    };
   }
 
-  /** The badge numbers: items that need the person now, tasks at work, failed tasks. */
-  async counts(db: Queryable, userId: string, now: Date, filter: ProjectFilter = {}): Promise<InboxCounts> {
+  /** The badge numbers (every project): items that need the person now, tasks at work, failed tasks. */
+  async counts(db: Queryable, userId: string, now: Date): Promise<InboxCounts> {
+    const { history: _, ...counts } = await this.summary(db, userId, now, {});
+    return counts;
+  }
+
+  /**
+   * The badge numbers (every project) and how many done items the history holds (filtered;
+   * counted up to HISTORY_COUNT_CAP + 1, never all of it), in one statement.
+   */
+  async summary(
+    db: Queryable,
+    userId: string,
+    now: Date,
+    filter: ProjectFilter,
+  ): Promise<InboxCounts & { history: number }> {
     const project = filter.projectId ? sql`and project_id = ${filter.projectId}` : sql``;
-    const { rows } = await sql<InboxCounts>`
+    const { rows } = await sql<InboxCounts & { history: number }>`
       select
         (select count(*)::int from inbox_items
           where user_id = ${userId} and state <> 'done' and kind <> 'failure'
-            and (state = 'open' or snoozed_until <= ${now}) ${project}) as "needsYou",
+            and (state = 'open' or snoozed_until <= ${now})) as "needsYou",
         (select count(*)::int from tasks
-          where user_id = ${userId} and status in (${sql.join(ACTIVE_TASK_STATUSES)})
-            and not needs_input ${project}) as active,
-        (select count(*)::int from tasks where user_id = ${userId} and status = 'failed' ${project}) as failures
+          where user_id = ${userId} and status in (${sql.join(ACTIVE_TASK_STATUSES)}) and not needs_input) as active,
+        (select count(*)::int from tasks where user_id = ${userId} and status = 'failed') as failures,
+        (select count(*)::int from (
+          select 1 from inbox_items where user_id = ${userId} and state = 'done' ${project}
+          limit ${HISTORY_COUNT_CAP + 1}) done) as history
     `.execute(db);
     return rows[0]!;
   }

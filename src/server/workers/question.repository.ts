@@ -57,6 +57,18 @@ export class QuestionRepository {
     return rows.map(toQuestion);
   }
 
+  /** These questions of the user's (in no particular order). */
+  async byIds(db: Queryable, userId: string, ids: readonly string[]): Promise<Question[]> {
+    if (!ids.length) return [];
+    const rows = await db
+      .selectFrom('questions')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('id', 'in', ids)
+      .execute();
+    return rows.map(toQuestion);
+  }
+
   async listAsk(db: Queryable, askId: string): Promise<Question[]> {
     const rows = await db.selectFrom('questions').selectAll().where('ask_id', '=', askId).orderBy('position').execute();
     return rows.map(toQuestion);

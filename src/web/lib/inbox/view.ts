@@ -14,6 +14,8 @@ export interface InboxView {
   completed: Task[];
   snoozed: InboxItem[];
   historyCount: number;
+  /** the history holds more than `historyCount` (the server counts up to a cap) */
+  historyMore: boolean;
 }
 
 export const EMPTY_VIEW: InboxView = Object.freeze({
@@ -23,6 +25,7 @@ export const EMPTY_VIEW: InboxView = Object.freeze({
   completed: [],
   snoozed: [],
   historyCount: 0,
+  historyMore: false,
 }) as InboxView;
 
 /** The response with `actions` applied: acted-on items leave needs-you; a snooze moves its item to snoozed. */
@@ -56,6 +59,7 @@ export function applyActions(response: InboxResponse | undefined, actions: reado
     completed: response.completed,
     snoozed: dedupeById(snoozed),
     historyCount: response.history.count,
+    historyMore: response.history.more ?? false,
   };
 }
 
