@@ -11,6 +11,9 @@ import { ScriptedRuntime } from '../support/scripted-runtime.js';
 import { makeRepository } from '../support/tasks.js';
 import { MOBILE, newContext, screenshot, signIn, startAppWithOwner } from './browser.js';
 
+/** expect.poll with room for a loaded machine (its default gives up after 1 s). */
+const eventually = <T>(read: () => T | Promise<T>, timeout = 20_000) => expect.poll(read, { timeout, interval: 50 });
+
 /**
  * The push half of the inbox in Chromium against a real mainloop: the built service worker shows
  * what the server pushes (the payload taken from a fake push service that decrypts the server's
@@ -18,9 +21,6 @@ import { MOBILE, newContext, screenshot, signIn, startAppWithOwner } from './bro
  * Approve from the notification decides a real task with the session cookie, the installed app
  * opens offline, and the Notifications section of Settings.
  */
-/** expect.poll with room for a loaded machine (its default gives up after 1 s). */
-const eventually = <T>(read: () => T | Promise<T>, timeout = 20_000) => expect.poll(read, { timeout, interval: 50 });
-
 describe('push (browser)', () => {
   const agent = new ScriptedRuntime('claude-code');
   let app: Awaited<ReturnType<typeof startAppWithOwner>> | undefined;
@@ -152,7 +152,7 @@ describe('push (browser)', () => {
     await context.grantPermissions(['notifications'], { origin: server.url });
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
-    const worker = context.serviceWorkers()[0] ?? context.waitForEvent('serviceworker');
+    const worker = context.waitForEvent('serviceworker');
     await page.goto('/');
     await page.waitForFunction(() => navigator.serviceWorker.controller?.state === 'activated');
     return { page, worker: await worker };
@@ -288,9 +288,11 @@ describe('push (browser)', () => {
     // The settings come from the server: said plainly while offline, read once back online.
     const problem = page.getByTestId('notifications-error');
     expect(await problem.textContent()).toContain('cannot be reached');
-    await api('PATCH', '/settings', { notifications: { ntfyUrl: 'https://ntfy.sh/mainloop-offline' } });
+    await api('PATCH', '/settings', { notifications: { ntfyUrl: 'https://ntfy.example.test/mainloop-offline' } });
     await page.context().setOffline(false);
-    await eventually(() => page.getByLabel('ntfy topic URL').inputValue()).toBe('https://ntfy.sh/mainloop-offline');
+    await eventually(() => page.getByLabel('ntfy topic URL').inputValue()).toBe(
+      'https://ntfy.example.test/mainloop-offline',
+    );
     await problem.waitFor({ state: 'detached' });
     await api('PATCH', '/settings', { notifications: { ntfyUrl: null } });
 
@@ -312,9 +314,9 @@ describe('push (browser)', () => {
     await section.waitFor();
     const secret = 'a-long-shared-webhook-secret';
 
-    await section.getByLabel('ntfy topic URL').fill('https://ntfy.sh/mainloop-garden');
-    await section.getByLabel('Slack incoming webhook').fill('https://hooks.slack.com/services/T0/B0/x');
-    await section.getByLabel('Webhook URL').fill('https://example.com/mainloop');
+    await section.getByLabel('ntfy topic URL').fill('https://ntfy.example.test/mainloop-garden');
+    await section.getByLabel('Slack incoming webhook').fill('https://hooks.slack.example.test/services/T0/B0/x');
+    await section.getByLabel('Webhook URL').fill('https://hooks.example.test/mainloop');
     await section.getByLabel('Webhook secret').fill(secret);
     await section.getByLabel(/Hold non-urgent pushes/).check();
     await section.getByLabel('From').fill('21:30');
@@ -324,11 +326,13 @@ describe('push (browser)', () => {
     expect(await section.getByLabel('Webhook secret').inputValue()).toBe('');
 
     await page.reload();
-    await eventually(() => section.getByLabel('ntfy topic URL').inputValue()).toBe('https://ntfy.sh/mainloop-garden');
-    expect(await section.getByLabel('Slack incoming webhook').inputValue()).toBe(
-      'https://hooks.slack.com/services/T0/B0/x',
+    await eventually(() => section.getByLabel('ntfy topic URL').inputValue()).toBe(
+      'https://ntfy.example.test/mainloop-garden',
     );
-    expect(await section.getByLabel('Webhook URL').inputValue()).toBe('https://example.com/mainloop');
+    expect(await section.getByLabel('Slack incoming webhook').inputValue()).toBe(
+      'https://hooks.slack.example.test/services/T0/B0/x',
+    );
+    expect(await section.getByLabel('Webhook URL').inputValue()).toBe('https://hooks.example.test/mainloop');
     expect(await section.getByLabel(/Hold non-urgent pushes/).isChecked()).toBe(true);
     expect(await section.getByLabel('From').inputValue()).toBe('21:30');
     expect(await section.getByLabel('Until').inputValue()).toBe('06:45');
@@ -345,12 +349,17 @@ describe('push (browser)', () => {
     await section.getByRole('button', { name: 'Save' }).click();
     const error = section.getByTestId('notifications-error');
     await error.waitFor();
-    expect(await error.textContent()).toContain('ntfyUrl');
-    expect(await error.textContent()).not.toContain('Something went wrong');
+    expect(await error.textContent()).toContain('ntfyUrl must be an http:// or https:// URL');
     expect(
       (await api<{ settings: { notifications: { ntfyUrl: string } } }>('GET', '/settings')).settings.notifications
         .ntfyUrl,
-    ).toBe('https://ntfy.sh/mainloop-garden');
+    ).toBe('https://ntfy.example.test/mainloop-garden');
+
+    // Nothing left for the next test: no channels, no quiet hours.
+    await api('PATCH', '/settings', {
+      notifications: { ntfyUrl: null, slackWebhookUrl: null, webhookUrl: null, webhookSecret: null },
+      quietHours: null,
+    });
   });
 
   it('"Enable on this device" where the browser cannot subscribe says why, at once, and leaves push off', async () => {
