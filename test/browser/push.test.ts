@@ -275,7 +275,7 @@ describe('push (browser)', () => {
     expect(inbox.needsYou.some((entry) => entry.taskId === task.id)).toBe(false);
   });
 
-  it('the installed app opens without a connection: the shell, not the browser’s offline page', async () => {
+  it('the installed app opens without a connection or with its server down: the shell, not an error page', async () => {
     const { page } = await openControlled({ viewport: MOBILE, isMobile: true, hasTouch: true });
     await page.getByTestId('tab-bar').waitFor();
     await page.context().setOffline(true);
@@ -295,6 +295,16 @@ describe('push (browser)', () => {
     );
     await problem.waitFor({ state: 'detached' });
     await api('PATCH', '/settings', { notifications: { ntfyUrl: null } });
+
+    // The server down behind a proxy that answers 502: the shell too, not the proxy's error page.
+    await page
+      .context()
+      .route(`${server.url}/`, (route) =>
+        route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>502 Bad Gateway</h1>' }),
+      );
+    await page.goto('/');
+    await page.getByTestId('tab-bar').waitFor();
+    await page.context().unrouteAll();
 
     // Something that is not the app opened in a tab (the manifest, an icon) does not become the shell.
     await page.goto('/manifest.webmanifest');

@@ -3,7 +3,8 @@
  * mainloop's service worker: the app shell works offline, and pushes show as notifications.
  * Built by the `mainloop-service-worker` plugin in vite.config.ts, which fills in the two
  * placeholders below: the built files to precache, and a version hashed from their contents.
- * - navigations: network first (fresh index.html when online), the cached shell when not;
+ * - navigations: network first (fresh index.html when online), the cached shell when offline or
+ *   when the server is down behind a proxy (5xx);
  * - built assets (content-hashed) and icons: cache first;
  * - /api/*: never touched, never cached (the page keeps its own copy of the inbox).
  * Push (payload: PushPayload in src/contract/push.ts): one notification per item (tag = item id,
@@ -60,6 +61,8 @@ async function networkFirstShell(request) {
       const cache = await caches.open(CACHE);
       await cache.put(SHELL, response.clone());
     }
+    // mainloop down behind a proxy (502, 503, 504): the app, with what it kept, beats an error page.
+    if (response.status >= 500) return (await caches.match(SHELL)) || response;
     return response;
   } catch (error) {
     const cached = await caches.match(SHELL);
