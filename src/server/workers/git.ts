@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { HelperProcess } from './helper-process.js';
 
 /** Who mainloop's own commits are by (the agent's commits keep whatever its environment says). */
 export const COMMITTER = { name: 'mainloop', email: 'mainloop@localhost' };
@@ -93,12 +93,8 @@ interface HelperReply {
   stderr: string;
 }
 
-/**
- * The helper: `execFile` for each request, the reply by IPC; it ends when the server does (its
- * IPC channel closes).
- */
+/** The helper (see HelperProcess): `execFile` for each request, the reply by IPC. */
 const HELPER_SOURCE = `
-process.title = 'mainloop-git';
 const { execFile } = require('node:child_process');
 process.on('message', ({ id, file, args, options }) => {
   execFile(file, args, options, (error, stdout, stderr) => {
@@ -109,63 +105,36 @@ process.on('message', ({ id, file, args, options }) => {
 process.on('disconnect', () => process.exit(0));
 `;
 
-/**
- * Git runs in a small helper process that the server starts once, not as children of the server:
- * a fork of the server (a large process) blocks its event loop for milliseconds each time — tens
- * under load, with fifty tasks in flight — while the helper's forks block nobody but the helper.
- * It keeps no state; one that dies fails the calls in flight and is started again at the next.
- */
+/** Git runs in a helper process (HelperProcess). It keeps no state: one that dies fails the calls in flight. */
 class GitHelper {
-  private child: ChildProcess | undefined;
   private nextId = 0;
   private readonly pending = new Map<number, (reply: HelperReply) => void>();
+  private readonly process = new HelperProcess<HelperReply & { id: number }>({
+    title: 'mainloop-git',
+    source: HELPER_SOURCE,
+    onMessage: (reply) => this.settle(reply.id, reply),
+    onExit: (why) => {
+      for (const id of [...this.pending.keys()]) this.settle(id, failure(`the git helper ${why}`));
+    },
+  });
 
   run(request: HelperRequest): Promise<HelperReply> {
-    const child = this.child ?? this.start();
     const id = ++this.nextId;
-    // Only calls in flight keep the server's process alive; an idle helper does not.
-    if (this.pending.size === 0) this.hold(child, true);
+    this.process.hold();
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      child.send({ id, ...request }, (error) => {
-        if (error) this.settle(child, id, failure(`could not reach the git helper: ${error.message}`));
-      });
+      this.process
+        .send({ id, ...request })
+        .catch((error: Error) => this.settle(id, failure(`could not reach the git helper: ${error.message}`)));
     });
   }
 
-  private start(): ChildProcess {
-    const child = spawn(process.execPath, ['-e', HELPER_SOURCE], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', LANG: 'C.UTF-8' },
-    });
-    child.on('message', (reply: HelperReply & { id: number }) => this.settle(child, reply.id, reply));
-    const gone = (why: string) => {
-      if (this.child === child) this.child = undefined;
-      for (const id of [...this.pending.keys()]) this.settle(child, id, failure(`the git helper ${why}`));
-    };
-    child.once('exit', (code, signal) => gone(`exited (${signal ?? code})`));
-    child.once('error', (error) => gone(`failed: ${error.message}`));
-    this.child = child;
-    return child;
-  }
-
-  private settle(child: ChildProcess, id: number, reply: HelperReply): void {
+  private settle(id: number, reply: HelperReply): void {
     const resolve = this.pending.get(id);
     if (!resolve) return;
     this.pending.delete(id);
-    if (this.pending.size === 0) this.hold(child, false);
+    this.process.release();
     resolve(reply);
-  }
-
-  private hold(child: ChildProcess, keep: boolean): void {
-    const channel = child.channel as { ref(): void; unref(): void } | null | undefined;
-    if (keep) {
-      child.ref();
-      channel?.ref();
-    } else {
-      child.unref();
-      channel?.unref();
-    }
   }
 }
 

@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
@@ -15,7 +14,7 @@ import type {
   SpawnOptions,
 } from '@anthropic-ai/claude-agent-sdk';
 import type { Usage } from '../../../contract/thread.js';
-import { KILL_GRACE_MS, killTree, spawnInSandbox } from '../sandbox.js';
+import { KILL_GRACE_MS, killTree, spawnInSandbox, type SandboxProcess } from '../sandbox.js';
 import type { AgentOutcome, AgentRequest, AgentRuntime, AskedQuestion, RuntimeAvailability } from '../runtime.js';
 import { hasOauthEntry } from '../../models/claude-credentials.js';
 
@@ -185,7 +184,7 @@ class ClaudeCodeRun {
   private readonly toolNames = new Map<string, string>();
   /** the question or plan calls this run ended at: their "rejected" results are not news */
   private readonly stoppedToolUses = new Set<string>();
-  private readonly children: ChildProcess[] = [];
+  private readonly children: SandboxProcess[] = [];
   private readonly stderrTail: string[] = [];
   private readonly stderrDone: Array<Promise<void>> = [];
   private apiError: SDKAssistantMessageError | undefined;
@@ -315,11 +314,9 @@ class ClaudeCodeRun {
   private async waitForExit(): Promise<void> {
     await Promise.all(
       this.children.map(async (child) => {
-        // (no pid: it never started, and there is no 'exit' to wait for)
-        if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        // (`ended` also settles when it never started, and there is no 'exit' to wait for)
         const timer = setTimeout(() => killTree(child), KILL_GRACE_MS);
-        await exited;
+        await child.ended;
         clearTimeout(timer);
       }),
     );
