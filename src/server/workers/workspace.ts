@@ -91,10 +91,17 @@ git rev-parse HEAD`,
       dir,
       'init',
       `set -e
-git init --quiet --initial-branch main
+git init --quiet --initial-branch "$1"
 git commit --quiet --allow-empty -m 'mainloop: a scratch workspace'
-git checkout --quiet -b "$1"
-git rev-parse HEAD`,
+# main at the same commit. A fresh repository's refs are files: read and written by the shell,
+# not by two more processes (which git makes when they are not, as with the reftable format).
+if read -r base 2>/dev/null <".git/refs/heads/$1"; then
+  echo "$base" >.git/refs/heads/main
+else
+  git branch main
+  base=$(git rev-parse HEAD)
+fi
+echo "$base"`,
       [branch],
     );
     return { branch, baseCommit: lastLine(created.stdout), baseBranch: 'main' };
@@ -106,9 +113,7 @@ git rev-parse HEAD`,
 
   /** Back to the last checkpoint: what a step that runs again must start from. */
   async reset(taskId: string): Promise<void> {
-    const dir = this.paths(taskId).path;
-    await git(dir, ['reset', '--hard', '--quiet', 'HEAD']);
-    await git(dir, ['clean', '-fd', '--quiet']);
+    await gitScript(this.paths(taskId).path, 'reset', 'set -e\ngit reset --hard --quiet HEAD\ngit clean -fd --quiet');
   }
 
   /**
@@ -116,18 +121,24 @@ git rev-parse HEAD`,
    * this key's commit (the step ran, then the process died before it was recorded) it is returned.
    */
   async commit(taskId: string, key: string, message: string): Promise<{ commit: string; changed: boolean }> {
-    // One script: HEAD with its message; `same` when it is this key's commit or nothing changed,
-    // else the new commit.
+    // One script. A clean workspace (most often after a run that changed nothing, or when this
+    // key's commit was made and the step runs again) costs one git process: `same` with HEAD.
+    // Else `same` when HEAD is this key's commit or nothing is left to commit once added, or the
+    // new commit.
     const result = await gitScript(
       this.paths(taskId).path,
       'commit',
       `set -e
-head=$(git log -1 --format=%H%n%B)
 nl='
 '
-case "$head$nl" in *"$nl$1$nl"*) echo "same \${head%%$nl*}"; exit 0 ;; esac
+status=$(git status --porcelain=v2 --branch)
+head=\${status#*"# branch.oid "}
+head=\${head%%"$nl"*}
+case "$nl$status" in *"$nl"[!#]*) ;; *) echo "same $head"; exit 0 ;; esac
+message=$(git log -1 --format=%B)
+case "$nl$message$nl" in *"$nl$1$nl"*) echo "same $head"; exit 0 ;; esac
 git add --all
-if git diff --cached --quiet; then echo "same \${head%%$nl*}"; exit 0; fi
+if git diff --cached --quiet; then echo "same $head"; exit 0; fi
 git commit --quiet --no-verify -m "$2" -m "$1"
 echo "new $(git rev-parse HEAD)"`,
       [`${STEP_TRAILER}: ${key}`, message],
