@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Question } from '../../contract/questions.js';
-import type { Task, TaskReview } from '../../contract/tasks.js';
+import type { Task, TaskReview, TaskStatus } from '../../contract/tasks.js';
 import type { Runtime, Usage } from '../../contract/thread.js';
 import type { WorkersConfig } from '../config/index.js';
 import type { Db } from '../db/database.js';
@@ -233,18 +233,29 @@ export class TaskWork {
     return this.deps.workspaces.merge(taskId, checkout, task.branch, task.title);
   }
 
-  /** Done: a project's workspace goes (its branch stays in the repository); a scratch one stays, it holds the work. */
-  async complete(taskId: string): Promise<void> {
+  /**
+   * Done: a project's workspace goes (its branch stays in the repository); a scratch one stays, it
+   * holds the work. With `checkpoint` the workspace is committed first (once per key): a task with
+   * nothing to check or review ends in this one step.
+   */
+  async complete(taskId: string, checkpoint?: { key: string; message: string }): Promise<void> {
     const task = await this.task(taskId);
+    if (checkpoint && task.status !== 'completed') await this.checkpoint(taskId, checkpoint.key, checkpoint.message);
     if (task.projectId) await this.deps.workspaces.remove(taskId);
-    await this.update(task, { status: 'completed', needsInput: false, error: null, stuckSince: null });
-    await this.note(task, 'Completed.');
+    await this.changeWithNote(
+      task,
+      { status: 'completed', needsInput: false, error: null, stuckSince: null },
+      'Completed.',
+    );
   }
 
   async fail(taskId: string, error: string): Promise<void> {
     const task = await this.task(taskId);
-    await this.update(task, { status: 'failed', error, needsInput: false, stuckSince: null });
-    await this.note(task, `Failed: ${error}`);
+    await this.changeWithNote(
+      task,
+      { status: 'failed', error, needsInput: false, stuckSince: null },
+      `Failed: ${error}`,
+    );
   }
 
   /** Stops the run of this task in this process, if one is going (cancel). */
@@ -431,11 +442,26 @@ export class TaskWork {
     return this.deps.taskService.update(task.userId, task.id, changes);
   }
 
-  /** One status line in the task's log. */
-  private async note(task: OwnedTask, text: string): Promise<void> {
-    const log = this.logWriter(task);
-    log.write('status', text);
-    await log.close();
+  /**
+   * A change of the task's status with its line in the log, stored (with their events) in one
+   * transaction. Nothing when the task is cancelled or completed, or already has that status (the
+   * step runs again after a crash: its line is there once).
+   */
+  private async changeWithNote(
+    task: OwnedTask,
+    changes: TaskChanges & { status: TaskStatus },
+    text: string,
+  ): Promise<void> {
+    const { db, tasks, taskService, logs, events, clock } = this.deps;
+    await db.transaction().execute(async (trx) => {
+      // The row first, as the log writer takes it: the log's numbers stay gapless.
+      const before = await tasks.find(trx, task.userId, task.id, { forUpdate: true });
+      if (!before || before.status === 'cancelled' || before.status === 'completed') return;
+      if (before.status === changes.status) return;
+      const entries = await logs.append(trx, task.id, [{ kind: 'status', text, at: clock.now() }]);
+      await taskService.updateWithin(trx, task.userId, task.id, changes);
+      await events.append(trx, task.userId, 'task.log', { taskId: task.id, entries });
+    });
   }
 
   private logWriter(task: OwnedTask): TaskLogWriter {

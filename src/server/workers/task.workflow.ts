@@ -192,12 +192,14 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
       let prompt = implementPrompt(setup, !setup.skipPlan);
       for (;;) {
         await agent('implement', prompt);
-        await checkpoint(setup.title);
-        const checks = await runChecks();
         if (setup.runtime === 'command' && !setup.hasProject) {
-          await step('complete', () => work.complete(taskId));
+          // Nothing to check or review: the checkpoint and the completion are one step.
+          const commitKey = key('commit');
+          await step('complete', () => work.complete(taskId, { key: commitKey, message: setup.title }));
           return;
         }
+        await checkpoint(setup.title);
+        const checks = await runChecks();
         const summary = lastSummary;
         const reviewed = await step('review', () => work.readyForReview(taskId, { checks, summary }));
         if (setup.runtime === 'command' && !reviewed.changed) {
