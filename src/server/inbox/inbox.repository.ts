@@ -101,14 +101,7 @@ export class InboxRepository {
   async markDone(db: Queryable, userId: string, id: string, at: Date): Promise<InboxItem | undefined> {
     const row = await db
       .updateTable('inbox_items')
-      .set({
-        state: 'done',
-        done_at: at,
-        updated_at: at,
-        resolution: 'person',
-        snoozed_until: null,
-        push_state: unsent,
-      })
+      .set(doneAt(at, 'person'))
       .where('user_id', '=', userId)
       .where('id', '=', id)
       .returningAll()
@@ -134,14 +127,7 @@ export class InboxRepository {
   async resolveForTask(db: Queryable, taskId: string, at: Date, kinds?: readonly InboxKind[]): Promise<number> {
     let query = db
       .updateTable('inbox_items')
-      .set({
-        state: 'done',
-        done_at: at,
-        updated_at: at,
-        resolution: 'resolved',
-        snoozed_until: null,
-        push_state: unsent,
-      })
+      .set(doneAt(at, 'resolved'))
       .where('task_id', '=', taskId)
       .where('state', '<>', 'done');
     if (kinds) query = query.where('kind', 'in', kinds);
@@ -152,14 +138,7 @@ export class InboxRepository {
   async resolveQuestion(db: Queryable, questionId: string, at: Date): Promise<number> {
     const result = await db
       .updateTable('inbox_items')
-      .set({
-        state: 'done',
-        done_at: at,
-        updated_at: at,
-        resolution: 'resolved',
-        snoozed_until: null,
-        push_state: unsent,
-      })
+      .set(doneAt(at, 'resolved'))
       .where('question_id', '=', questionId)
       .where('state', '<>', 'done')
       .executeTakeFirst();
@@ -304,6 +283,11 @@ export class InboxRepository {
 
 /** Resolving an item before its push went out means it never goes. */
 const unsent = sql<PushState>`case when push_state in ('pending', 'held') then 'skipped' else push_state end`;
+
+/** What marks an item done: by the person, or resolved with its cause. */
+function doneAt(at: Date, resolution: 'person' | 'resolved') {
+  return { state: 'done', done_at: at, updated_at: at, resolution, snoozed_until: null, push_state: unsent } as const;
+}
 
 function toRow(item: NewInboxItem) {
   return {
