@@ -1,6 +1,7 @@
-import { Backoff } from '../events/backoff.js';
+import type { Backoff } from '../events/backoff.js';
 import type { Timers } from '../events/event-stream.js';
-import type { StorageLike } from '../state/outbox.js';
+import { Delivery } from '../state/delivery.js';
+import { StoredList, type StorageLike } from '../state/stored-list.js';
 import { actionFailure, type InboxAction } from './actions.js';
 
 /**
@@ -25,98 +26,27 @@ export const INBOX_QUEUE_KEY_PREFIX = 'mainloop.inbox.queue.';
 
 const TYPES = new Set(['done', 'snooze', 'answer', 'plan', 'review', 'retry', 'cancel']);
 
-export class ActionQueue {
-  readonly #storage: StorageLike | undefined;
-  readonly #key: string;
-  /** when storage is unavailable: the queue still works for this page's life */
-  #memory: QueuedAction[] = [];
-
+export class ActionQueue extends StoredList<QueuedAction> {
   constructor(storage: StorageLike | undefined, key: string) {
-    this.#storage = storage;
-    this.#key = key;
+    super(storage, key, (entry) => entry.id, readEntry);
   }
 
-  get key(): string {
-    return this.#key;
-  }
-
-  /** Read afresh each time, so two tabs do not overwrite each other's entries. */
-  entries(): QueuedAction[] {
-    if (!this.#storage) return [...this.#memory];
-    try {
-      const raw = this.#storage.getItem(this.#key);
-      return raw === null ? [...this.#memory] : parseEntries(raw);
-    } catch {
-      return [...this.#memory];
-    }
-  }
-
+  /** Adds an entry unless one with its id is already there; returns the one held. */
   add(entry: Pick<QueuedAction, 'id' | 'action'> & Partial<QueuedAction>): QueuedAction {
-    const entries = this.entries();
-    const held = entries.find((queued) => queued.id === entry.id);
-    if (held) return held;
-    const queued: QueuedAction = { attempts: 0, createdAt: new Date().toISOString(), ...entry };
-    entries.push(queued);
-    this.#write(entries);
-    return queued;
+    return this.hold(entry).entry;
   }
 
-  update(id: string, patch: Partial<Omit<QueuedAction, 'id' | 'action'>>): void {
-    const entries = this.entries();
-    const entry = entries.find((queued) => queued.id === id);
-    if (!entry) return;
-    Object.assign(entry, patch);
-    this.#write(entries);
-  }
-
-  remove(id: string): boolean {
-    const entries = this.entries();
-    const kept = entries.filter((queued) => queued.id !== id);
-    if (kept.length === entries.length) return false;
-    this.#write(kept);
-    return true;
+  override update(id: string, patch: Partial<Omit<QueuedAction, 'id' | 'action'>>): void {
+    super.update(id, patch);
   }
 
   clear(): void {
-    this.#write([]);
-  }
-
-  #write(entries: QueuedAction[]): void {
-    this.#memory = entries;
-    if (!this.#storage) return;
-    try {
-      if (entries.length === 0) this.#storage.removeItem(this.#key);
-      else this.#storage.setItem(this.#key, JSON.stringify(entries));
-    } catch {
-      // full or refused: the in-memory copy still delivers while the page lives
-    }
+    this.write([]);
   }
 }
 
-function parseEntries(raw: string): QueuedAction[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(value)) return [];
-  const seen = new Set<string>();
-  const entries: QueuedAction[] = [];
-  for (const item of value) {
-    if (typeof item !== 'object' || item === null) continue;
-    const { id, action, createdAt, attempts, lastError } = item as Record<string, unknown>;
-    if (typeof id !== 'string' || seen.has(id) || !isAction(action)) continue;
-    seen.add(id);
-    entries.push({
-      id,
-      action,
-      createdAt: typeof createdAt === 'string' ? createdAt : new Date(0).toISOString(),
-      attempts: typeof attempts === 'number' ? attempts : 0,
-      ...(typeof lastError === 'string' ? { lastError } : {}),
-    });
-  }
-  return entries;
+function readEntry({ id, action }: Record<string, unknown>): Pick<QueuedAction, 'id' | 'action'> | undefined {
+  return typeof id === 'string' && isAction(action) ? { id, action } : undefined;
 }
 
 function isAction(value: unknown): value is InboxAction {
@@ -145,101 +75,34 @@ export interface ActionDeliveryOptions {
   onChange?: () => void;
 }
 
-const realTimers: Timers = {
-  setTimeout: (callback, milliseconds) => globalThis.setTimeout(callback, milliseconds),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
-/** Delivers the queue in order, one run at a time (the chat outbox's delivery, for actions). */
+/** Delivers the queue in order, one run at a time (see `Delivery`, which the chat outbox uses too). */
 export class ActionDelivery {
-  readonly #options: ActionDeliveryOptions;
-  readonly #timers: Timers;
-  readonly #backoff: Backoff;
-  #inFlight: string | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
-  #timer: unknown;
-  #stopped = false;
+  readonly #delivery: Delivery<QueuedAction, unknown, 'conflict' | 'rejected'>;
 
   constructor(options: ActionDeliveryOptions) {
-    this.#options = options;
-    this.#timers = options.timers ?? realTimers;
-    this.#backoff = options.backoff ?? new Backoff({ initialMs: 1000, maxMs: 30_000 });
+    const { queue, send, onDelivered, onConflict, onRejected, ...rest } = options;
+    this.#delivery = new Delivery({
+      ...rest,
+      queue,
+      idOf: (entry) => entry.id,
+      send: (entry) => send(entry.action),
+      classify: actionFailure,
+      onDelivered: (entry) => onDelivered?.(entry),
+      onDropped: (entry, error, refusal) =>
+        refusal === 'conflict' ? onConflict?.(entry, error) : onRejected?.(entry, error),
+    });
   }
 
   /** the entry whose request is out right now */
   get inFlight(): string | undefined {
-    return this.#inFlight;
+    return this.#delivery.inFlight;
   }
 
   flush(): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#clearTimer();
-    this.#running = this.#run().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+    return this.#delivery.flush();
   }
 
   stop(): void {
-    this.#stopped = true;
-    this.#clearTimer();
-  }
-
-  async #run(): Promise<void> {
-    do {
-      this.#again = false;
-      await this.#deliverAll();
-    } while (this.#again && !this.#stopped);
-  }
-
-  async #deliverAll(): Promise<void> {
-    const { queue, send, isOnline } = this.#options;
-    for (const entry of queue.entries()) {
-      if (this.#stopped || !isOnline()) return; // the `online` event flushes again
-      this.#inFlight = entry.id;
-      this.#options.onChange?.();
-      try {
-        await send(entry.action);
-        queue.remove(entry.id);
-        this.#backoff.reset();
-        this.#options.onDelivered?.(entry);
-      } catch (error) {
-        const failure = actionFailure(error);
-        if (failure !== 'retry') {
-          queue.remove(entry.id);
-          if (failure === 'conflict') this.#options.onConflict?.(entry, error);
-          else this.#options.onRejected?.(entry, error);
-          continue;
-        }
-        queue.update(entry.id, {
-          attempts: entry.attempts + 1,
-          lastError: error instanceof Error ? error.message : String(error),
-        });
-        if (isOnline()) this.#schedule();
-        return;
-      } finally {
-        this.#inFlight = undefined;
-        this.#options.onChange?.();
-      }
-    }
-  }
-
-  #schedule(): void {
-    if (this.#stopped) return;
-    this.#clearTimer();
-    this.#timer = this.#timers.setTimeout(() => {
-      this.#timer = undefined;
-      void this.flush();
-    }, this.#backoff.next());
-  }
-
-  #clearTimer(): void {
-    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#delivery.stop();
   }
 }

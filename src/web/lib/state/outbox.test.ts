@@ -2,41 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Message } from '../../../contract/index.js';
 import { ApiRequestError } from '../api/client.js';
 import { Backoff } from '../events/backoff.js';
-import type { Timers } from '../events/event-stream.js';
 import { newClientId, Outbox, OutboxDelivery, sendFailure, type OutboxEntry, type StorageLike } from './outbox.js';
-
-class MemoryStorage implements StorageLike {
-  readonly items = new Map<string, string>();
-  getItem(key: string) {
-    return this.items.get(key) ?? null;
-  }
-  setItem(key: string, value: string) {
-    this.items.set(key, value);
-  }
-  removeItem(key: string) {
-    this.items.delete(key);
-  }
-}
-
-function fakeTimers() {
-  const pending: Array<{ callback: () => void; ms: number }> = [];
-  const timers: Timers & { pending: typeof pending; fire(): void } = {
-    pending,
-    setTimeout(callback, ms) {
-      const timer = { callback, ms };
-      pending.push(timer);
-      return timer;
-    },
-    clearTimeout(handle) {
-      const index = pending.indexOf(handle as (typeof pending)[number]);
-      if (index >= 0) pending.splice(index, 1);
-    },
-    fire() {
-      pending.splice(0).forEach((timer) => timer.callback());
-    },
-  };
-  return timers;
-}
+import { fakeTimers, MemoryStorage } from './testing.js';
 
 const networkError = () => new ApiRequestError(0, 'NETWORK_ERROR', 'The mainloop server cannot be reached.');
 const reply = (entry: OutboxEntry): Message => ({
