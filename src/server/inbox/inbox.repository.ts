@@ -37,6 +37,9 @@ export interface NewInboxItem {
   at: Date;
 }
 
+/** What posting an item again with its dedupe key may change besides the title. */
+export type UpdatableField = 'body' | 'priority' | 'url' | 'source';
+
 export interface ProjectFilter {
   projectId?: string;
 }
@@ -58,10 +61,15 @@ export class InboxRepository {
   }
 
   /**
-   * Adds the item, or updates the live item with its key (title, body, priority, url, source);
-   * an update never pushes twice, but may make a quiet item worth a push once.
+   * Adds the item, or updates the live item with its key: its title, and of body, priority, url
+   * and source those `given` (the rest stay as they were). An update never pushes twice, but may
+   * make a quiet item worth a push once.
    */
-  async upsert(db: Queryable, item: NewInboxItem): Promise<{ item: InboxItem; created: boolean }> {
+  async upsert(
+    db: Queryable,
+    item: NewInboxItem,
+    given: ReadonlySet<UpdatableField>,
+  ): Promise<{ item: InboxItem; created: boolean }> {
     const row = await db
       .insertInto('inbox_items')
       .values(toRow(item))
@@ -71,10 +79,12 @@ export class InboxRepository {
           .where('state', '<>', 'done')
           .doUpdateSet({
             title: (eb) => eb.ref('excluded.title'),
-            body: (eb) => eb.ref('excluded.body'),
-            priority: (eb) => eb.ref('excluded.priority'),
-            url: (eb) => eb.ref('excluded.url'),
-            source: (eb) => eb.ref('excluded.source'),
+            body: (eb) => eb.ref(given.has('body') ? 'excluded.body' : 'inbox_items.body'),
+            priority: (eb) => eb.ref(given.has('priority') ? 'excluded.priority' : 'inbox_items.priority'),
+            url: (eb) => eb.ref(given.has('url') ? 'excluded.url' : 'inbox_items.url'),
+            // what can be done with it follows its url
+            replies: (eb) => eb.ref(given.has('url') ? 'excluded.replies' : 'inbox_items.replies'),
+            source: (eb) => eb.ref(given.has('source') ? 'excluded.source' : 'inbox_items.source'),
             updated_at: (eb) => eb.ref('excluded.updated_at'),
             push_state: sql<PushState>`case when inbox_items.push_state = 'none' then excluded.push_state else inbox_items.push_state end`,
           }),

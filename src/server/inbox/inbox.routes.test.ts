@@ -57,7 +57,16 @@ describe('external items', () => {
       dedupeKey: 'ci:nightly',
     });
     expect(again.statusCode).toBe(201);
-    expect(again.json().item).toMatchObject({ id: item.id, title: 'Nightly build failed twice', priority: 'urgent' });
+    // What is left out stays as it was; what is given replaces it.
+    expect(again.json().item).toMatchObject({
+      id: item.id,
+      title: 'Nightly build failed twice',
+      priority: 'urgent',
+      body: 'see the log',
+      url: 'https://ci.example.com/run/1',
+      source: 'ci',
+      replies: ['open', 'done', 'snooze'],
+    });
     const inbox = await view();
     expect(inbox.needsYou.filter((entry) => entry.dedupeKey === 'ci:nightly')).toHaveLength(1);
 

@@ -125,7 +125,10 @@ export class InboxService {
     return item;
   }
 
-  /** POST /api/inbox/items: an external item; the same dedupeKey updates the live item that has it. */
+  /**
+   * POST /api/inbox/items: an external item. The same dedupeKey updates the live item that has
+   * it: the title, and whatever else is given (what is left out stays).
+   */
   async post(userId: string, request: CreateInboxItemRequest, poster: { source?: string } = {}): Promise<InboxItem> {
     const { db, items, clock, ids } = this.deps;
     const id = ids.id();
@@ -145,7 +148,11 @@ export class InboxService {
       at: clock.now(),
     };
     const stored = await db.transaction().execute(async (trx) => {
-      const { item: saved } = await items.upsert(trx, item);
+      const given = new Set(
+        (['body', 'priority', 'url', 'source'] as const).filter((field) => request[field] !== undefined),
+      );
+      if (poster.source) given.add('source');
+      const { item: saved } = await items.upsert(trx, item, given);
       await this.publishCounts(trx, userId);
       return saved;
     });
