@@ -315,7 +315,7 @@ describe('inbox (browser)', () => {
     const glance = review(phone).getByTestId('review-glance');
     expect(await glance.getByTestId('glance-changes').textContent()).toMatch(/1\s+file\s+\+1\s+−0/);
     expect(await glance.getByTestId('glance-checks').textContent()).toMatch(/passed\s+· 1 round/);
-    expect(await glance.getByTestId('glance-cost').textContent()).toContain('$0.03');
+    expect(await glance.getByTestId('glance-usage').textContent()).toContain('$0.03');
     expect(await glance.locator('strong').textContent()).toBe('tomatoes');
     await glance.getByTestId('glance-diff-toggle').tap();
     await glance.locator('[data-testid="diff-file"][data-path="ok.txt"] [data-line="add"]').waitFor();
