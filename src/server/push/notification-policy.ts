@@ -1,6 +1,7 @@
 import { BLOCKING_KINDS, type InboxItem, type InboxReply, type Priority } from '../../contract/inbox.js';
 import type { PushAction, PushPayload } from '../../contract/push.js';
 import type { QuietHours } from '../../contract/settings.js';
+import { fromWallClock, wallClock } from '../../contract/wall-clock.js';
 
 /**
  * What is pushed, and when: pure functions of an item, the person's quiet hours and time zone,
@@ -33,18 +34,29 @@ export function isQuiet(at: Date, { timeZone, quietHours }: QuietPreferences): b
   if (!quietHours) return false;
   const start = minutesOf(quietHours.start);
   const end = minutesOf(quietHours.end);
-  const now = localTime(at, timeZone).minutes;
+  const clock = wallClock(at, timeZone);
+  const now = clock.hour * 60 + clock.minute;
   return start < end ? now >= start && now < end : now >= start || now < end;
 }
 
 /** When the quiet period `at` falls in ends (the next local `end`), or undefined when it is not quiet. */
 export function quietEndsAt(at: Date, preferences: QuietPreferences): Date | undefined {
   if (!preferences.quietHours || !isQuiet(at, preferences)) return undefined;
-  const local = localTime(at, preferences.timeZone);
+  const local = wallClock(at, preferences.timeZone);
   const end = minutesOf(preferences.quietHours.end);
   // Before `end` today (the small hours of a period that crossed midnight, or a same-day period): today; else tomorrow.
-  const dayOffset = local.minutes < end ? 0 : 1;
-  return zonedInstant(local.year, local.month, local.day + dayOffset, end, preferences.timeZone);
+  const dayOffset = local.hour * 60 + local.minute < end ? 0 : 1;
+  const day = new Date(Date.UTC(local.year, local.month - 1, local.day + dayOffset));
+  return fromWallClock(
+    {
+      year: day.getUTCFullYear(),
+      month: day.getUTCMonth() + 1,
+      day: day.getUTCDate(),
+      hour: Math.floor(end / 60),
+      minute: end % 60,
+    },
+    preferences.timeZone,
+  );
 }
 
 /** Held items go out in one digest once it is no longer quiet. */
@@ -138,44 +150,4 @@ function clip(text: string, length: number): string {
 function minutesOf(clock: string): number {
   const [hours, minutes] = clock.split(':').map(Number);
   return hours! * 60 + minutes!;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** The wall-clock date and time at `at` in `timeZone`. */
-export function localTime(at: Date, timeZone: string): { year: number; month: number; day: number; minutes: number } {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  const parts: Record<string, number> = {};
-  for (const part of formatter.formatToParts(at)) if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  return { year: parts.year!, month: parts.month!, day: parts.day!, minutes: (parts.hour! % 24) * 60 + parts.minute! };
-}
-
-/** The zone's offset from UTC at `at`, in minutes (Berlin in summer: +120). */
-function offsetMinutes(at: Date, timeZone: string): number {
-  const local = localTime(at, timeZone);
-  const asUtc = Date.UTC(local.year, local.month - 1, local.day, 0, local.minutes);
-  return Math.round((asUtc - Math.floor(at.getTime() / 60_000) * 60_000) / 60_000);
-}
-
-/**
- * The instant when the wall clock in `timeZone` shows that date and time (`day` may overflow into
- * the next month). A time skipped by a DST change maps to the instant the clock jumped past it.
- */
-export function zonedInstant(year: number, month: number, day: number, minutes: number, timeZone: string): Date {
-  const wall = Date.UTC(year, month - 1, day, 0, minutes);
-  let instant = wall - offsetMinutes(new Date(wall), timeZone) * 60_000;
-  instant = wall - offsetMinutes(new Date(instant), timeZone) * 60_000;
-  return new Date(instant);
 }
