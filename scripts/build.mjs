@@ -71,18 +71,57 @@ async function buildServer() {
   rmSync(previous, { recursive: true, force: true });
 }
 
-function esbuildServer(esbuild, outdir) {
-  return esbuild.build({
-    entryPoints: { main: path.join(root, 'src/server/main.ts') },
+/**
+ * Two builds (docs/decisions/0008, 0015). The core (`src/server/core.ts`: the database layer,
+ * Fastify, DBOS, the services), with the pure-JS dependencies inside, is one CommonJS file that
+ * `main.js` runs from V8's code cache once Postgres is spawned (`core-loader.bundle.ts`). `main.js`
+ * holds what spawning Postgres needs, and the few modules loaded on first use only (the AI SDK's
+ * providers stay in the core; `pg` for creating the database is a chunk of its own).
+ */
+async function esbuildServer(esbuild, outdir) {
+  const shared = {
     outdir,
-    // All chunks beside main.js: one directory, so each knows where node_modules is (see below).
-    chunkNames: '[name]-[hash]',
     bundle: true,
-    splitting: true,
     platform: 'node',
-    format: 'esm',
     target: 'node20',
     external: SERVER_EXTERNALS,
+    plugins: [withoutUndiciProbe, scramWithNodeCrypto, quickListenSelfTest, ownDirectory],
+    sourcemap: true,
+    logLevel: 'warning',
+  };
+  const core = await esbuild.build({
+    ...shared,
+    entryPoints: { core: path.join(root, 'src/server/core.ts') },
+    // Content-hashed: the code cache is keyed by the file's name.
+    entryNames: '[name]-[hash]',
+    outExtension: { '.js': '.cjs' },
+    format: 'cjs',
+    minifyWhitespace: true,
+    legalComments: 'none',
+    // What `import.meta.url` means in an ES module: this file.
+    define: { 'import.meta.url': '__mainloopImportMetaUrl' },
+    banner: {
+      js: [
+        "const __mainloopImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+        "const __mainloopJoin = require('node:path').join;",
+        'const __mainloopBundleDir = __dirname;',
+      ].join(' '),
+    },
+    plugins: [...shared.plugins, externalImportsThroughHost],
+    metafile: true,
+  });
+  const coreFile = Object.keys(core.metafile.outputs).find((file) => file.endsWith('.cjs'));
+  const leftover = /\bimport\(\s*["'`]/.exec(readFileSync(coreFile, 'utf8'));
+  if (leftover)
+    throw new Error(`${coreFile} still calls import() (index ${leftover.index}): see externalImportsThroughHost`);
+  await esbuild.build({
+    ...shared,
+    entryPoints: { main: path.join(root, 'src/server/main.ts') },
+    // All chunks beside main.js: one directory, so each knows where node_modules is (see below).
+    chunkNames: '[name]-[hash]',
+    splitting: true,
+    format: 'esm',
+    define: { MAINLOOP_CORE_FILE: JSON.stringify(path.basename(coreFile)) },
     // Bundled CommonJS calls require() for Node's built-in modules (ESM has no require), and
     // packages that read their own files find them through __dirname (see ownDirectory).
     banner: {
@@ -94,11 +133,38 @@ function esbuildServer(esbuild, outdir) {
         'const __mainloopBundleDir = __mainloopDirname(__mainloopFileURLToPath(import.meta.url));',
       ].join(' '),
     },
-    plugins: [withoutUndiciProbe, quickListenSelfTest, ownDirectory],
-    sourcemap: true,
-    logLevel: 'warning',
+    plugins: [...shared.plugins, bundledCoreLoader],
   });
 }
+
+/** In the bundle, server.ts loads the prebuilt core through core-loader.bundle.ts. */
+const bundledCoreLoader = {
+  name: 'bundled-core-loader',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/core-loader\.js$/ }, (args) => ({
+      path: path.join(path.dirname(args.importer), 'core-loader.bundle.ts'),
+    }));
+  },
+};
+
+/**
+ * The core runs as a script (for V8's code cache), and a script's `import()` needs a hook from its
+ * host: `core-loader.bundle.ts` passes `__mainloopImport`, an `import()` of main.js's. Our modules'
+ * imports of the packages left in node_modules (the only ones esbuild does not inline) call it.
+ */
+const externalImportsThroughHost = {
+  name: 'external-imports-through-host',
+  setup(build) {
+    const names = SERVER_EXTERNALS.filter((name) => !name.includes('*')).map((name) => name.replace(/[/.-]/g, '\\$&'));
+    const external = new RegExp(`(?<!typeof\\s*)\\bimport\\((['"])(${names.join('|')})\\1\\)`, 'g');
+    build.onLoad({ filter: /[\\/]src[\\/]server[\\/].*\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!external.test(source)) return undefined;
+      external.lastIndex = 0;
+      return { contents: source.replace(external, '__mainloopImport($1$2$1)'), loader: 'ts' };
+    });
+  },
+};
 
 /**
  * A bundled CommonJS module that reads files shipped in its own package (Swagger UI's assets, a
@@ -145,6 +211,45 @@ const withoutUndiciProbe = {
         return undefined;
       }
       return { contents: source.replace(probe, 'false /* Node, never Cloudflare Workers */'), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * pg computes each connection's SCRAM-SHA-256 proof through WebCrypto: a dozen asynchronous calls,
+ * each a round through the thread pool, several milliseconds of CPU per connection, and start-up
+ * opens about ten. The bundle uses node:crypto's synchronous functions instead (as pg did before
+ * 8.12), with the same results. If pg's module changes its exports, the build says so and bundles
+ * it unchanged.
+ */
+const scramWithNodeCrypto = {
+  name: 'scram-with-node-crypto',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]crypto[\\/]utils\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const exports =
+        'module.exports = {\n  postgresMd5PasswordHash,\n  randomBytes,\n  deriveKey,\n  sha256,\n  hashByName,\n  hmacSha256,\n  md5,\n}';
+      if (!source.includes(exports)) {
+        log(`pg/lib/crypto/utils.js changed its exports: bundled as it is (WebCrypto for SCRAM)`);
+        return undefined;
+      }
+      const contents = `'use strict';
+const nodeCrypto = require('crypto');
+const md5 = async (text) => nodeCrypto.createHash('md5').update(text, 'utf-8').digest('hex');
+module.exports = {
+  async postgresMd5PasswordHash(user, password, salt) {
+    const inner = await md5(password + user);
+    return 'md5' + (await md5(Buffer.concat([Buffer.from(inner), salt])));
+  },
+  randomBytes: (length) => nodeCrypto.randomBytes(length),
+  deriveKey: async (password, salt, iterations) => nodeCrypto.pbkdf2Sync(password, salt, iterations, 32, 'sha256'),
+  sha256: async (data) => nodeCrypto.createHash('sha256').update(Buffer.from(data)).digest(),
+  hashByName: async (name, data) => nodeCrypto.createHash(name.replace('-', '').toLowerCase()).update(data).digest(),
+  hmacSha256: async (key, message) => nodeCrypto.createHmac('sha256', Buffer.from(key)).update(message).digest(),
+  md5,
+};
+`;
+      return { contents, loader: 'js' };
     });
   },
 };

@@ -9,6 +9,7 @@ import type { SetupLinkPrinter } from './auth/index.js';
 import type { Services } from './services.js';
 import type { TaskRunner } from './tasks/index.js';
 import type { AgentRuntime } from './workers/runtime.js';
+import { loadCore } from './core-loader.js';
 
 export interface RunningServer {
   /** where the server listens, e.g. http://127.0.0.1:3000 */
@@ -84,64 +85,54 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       databaseUrl = postgres.url;
       postgresReady = postgres.ready.then(() => mark('postgresReady'));
     }
-    // The migrations need only the (small) database layer: they run as soon as Postgres is ready,
-    // while the rest may still be loading.
-    const databaseModules = loadDatabaseModules();
-    const modules = inBackground(loadModules().finally(() => mark('modulesLoaded')));
-    const late: { services?: Services } = {};
-    const http = inBackground(
-      modules
-        .then(({ prepareHttpApp }) =>
-          prepareHttpApp({
-            config,
-            logger,
-            // Called from the first request on, after listen(): the services exist by then.
-            authenticate: (request) => late.services!.auth.authenticate(request),
-            webRoot: options.webRoot === false ? undefined : (options.webRoot ?? WEB_ROOT),
-          }),
-        )
-        .then((prepared) => {
-          mark('httpPrepared');
-          closeHttp = () => prepared.close();
-          return prepared;
-        }),
-    );
-    const [{ openDatabase, migrate }] = await Promise.all([databaseModules, postgresReady]);
+    // The core (database layer, HTTP app, services, durable runtime) loads while Postgres starts,
+    // and everything that needs no database is built from it before Postgres is ready.
+    const loading = loadCore({ cacheDirectory: path.join(config.dataDir, 'compile-cache') });
+    const { core } = await loading;
+    mark('coreLoaded');
     continueUnlessAborted();
 
-    const database = openDatabase(databaseUrl);
+    const database = core.openDatabase(databaseUrl); // connects at first use
     cleanups.push(() => database.close());
-    // Connections open while the migrations run, so that the next steps find them ready; DBOS's
-    // too, as soon as its module is loaded.
-    const warming = warmUp(database.pool, 3);
-    const durableRuntime = inBackground(
-      modules.then(({ prepareDurableRuntime }) => {
-        const runtime = prepareDurableRuntime({
-          databaseUrl: databaseUrl!,
-          logger,
-          applicationVersion: config.version,
-        });
-        cleanups.push(() => runtime.close());
-        return runtime;
-      }),
-    );
-    const applied = await migrate(database.pool);
-    await warming;
-    if (applied.length) logger.info({ applied }, 'database migrated');
-    mark('migrated');
-    const { createServices } = await modules;
-    continueUnlessAborted();
-
-    const services = await createServices({
+    const durableRuntime = core.prepareDurableRuntime({
+      databaseUrl,
+      logger,
+      applicationVersion: config.version,
+    });
+    cleanups.push(() => durableRuntime.close());
+    const services = await core.createServices({
       config,
       logger,
       database,
       setupLinkPrinter: options.setupLinkPrinter,
       ...options.services,
     });
-    late.services = services;
     cleanups.push(() => services.stop());
     mark('servicesCreated');
+    const http = inBackground(
+      core
+        .prepareHttpApp({
+          config,
+          logger,
+          authenticate: (request) => services.auth.authenticate(request),
+          webRoot: options.webRoot === false ? undefined : (options.webRoot ?? WEB_ROOT),
+        })
+        .then((prepared) => {
+          closeHttp = () => prepared.close();
+          return prepared.mount(services.routes);
+        })
+        .finally(() => mark('httpBuilt')),
+    );
+    await postgresReady;
+    continueUnlessAborted();
+
+    // Connections open while the migrations are checked, so that the next steps find them ready.
+    const warming = warmUp(database.pool, 3);
+    durableRuntime.connect();
+    const applied = await core.migrate(database.pool);
+    await warming;
+    if (applied.length) logger.info({ applied }, 'database migrated');
+    mark('migrated');
     continueUnlessAborted();
 
     // Workflows are registered by now (createServices), with the services their steps call: DBOS
@@ -149,8 +140,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     // client that sees /api/health answer may use its token at once. Instances sharing a database
     // take turns.
     const [durable, app, owner] = await Promise.allSettled([
-      durableRuntime.then((runtime) => runtime.launch()).finally(() => mark('durableLaunched')),
-      http.then((prepared) => prepared.mount(services.routes)).finally(() => mark('httpBuilt')),
+      durableRuntime.launch().finally(() => mark('durableLaunched')),
+      http,
       withAdvisoryLock(database, STARTUP_LOCK, () => services.beforeListen()).finally(() => mark('ownerReady')),
     ]);
     if (durable.status === 'fulfilled') cleanups.push(() => durable.value.shutdown());
@@ -167,6 +158,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     // The set-up link and the recovery sweep: not safe to run twice at once either.
     await withAdvisoryLock(database, STARTUP_LOCK, () => services.afterListen({ url: config.publicUrl ?? url }));
     mark('started');
+    // What start-up compiled is kept for the next start (the bundle only; once per build).
+    void loading.then((loaded) => loaded.keepCompiledCode());
     logger.debug({ msSinceProcessStart: timing }, 'start-up timing');
 
     let closing: Promise<void> | undefined;
@@ -200,26 +193,6 @@ async function withAdvisoryLock<T>(database: Database, key: bigint, action: () =
 async function warmUp(pool: Database['pool'], count: number): Promise<void> {
   const connecting = await Promise.allSettled(Array.from({ length: count }, () => pool.connect()));
   for (const client of connecting) if (client.status === 'fulfilled') client.value.release();
-}
-
-/** The database layer and the migrations; imported lazily so that they load while Postgres starts. */
-async function loadDatabaseModules() {
-  const [database, migrations] = await Promise.all([import('./db/database.js'), import('./db/migrate.js')]);
-  return { openDatabase: database.openDatabase, migrate: migrations.migrate };
-}
-
-/** What start-up needs once the database is migrated; imported lazily, beside Postgres starting. */
-async function loadModules() {
-  const [http, services, workflows] = await Promise.all([
-    import('./http/app.js'),
-    import('./services.js'),
-    import('./workflows/index.js'),
-  ]);
-  return {
-    prepareHttpApp: http.prepareHttpApp,
-    createServices: services.createServices,
-    prepareDurableRuntime: workflows.prepareDurableRuntime,
-  };
 }
 
 /** src/server/server.ts and the bundle (dist/server) both find the built web app at <root>/dist/web. */

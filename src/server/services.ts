@@ -117,10 +117,9 @@ export async function createServices(options: {
     clock,
     retentionDays: config.eventRetentionDays,
   });
+  // Started before listening (beforeListen): building the services touches no database.
   const eventHub = new EventHub({ databaseUrl: database.url, events, logger });
-  await eventHub.start();
   const eventRetention = new EventRetention({ events, logger });
-  eventRetention.start();
 
   const users = new UserRepository();
   const tokens = new ApiTokenRepository();
@@ -295,7 +294,8 @@ export async function createServices(options: {
       providerRoutes(model.providers, runtimes),
     ],
     async beforeListen() {
-      ownerId = (await auth.bootstrap({ apiToken: config.apiToken })).ownerId;
+      const [owner] = await Promise.all([auth.bootstrap({ apiToken: config.apiToken }), eventHub.start()]);
+      ownerId = owner.ownerId;
     },
     async afterListen({ url }) {
       ownerId ??= (await auth.bootstrap({ apiToken: config.apiToken })).ownerId;
@@ -306,6 +306,7 @@ export async function createServices(options: {
       await workers.recover();
       inboxWaker.start();
       push.start({ baseUrl: url });
+      eventRetention.start();
     },
     async stop() {
       turns.stop();

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,6 +107,24 @@ describe('the built server (dist/server/main.js)', () => {
       return assistant && assistant.status !== 'streaming' ? assistant : undefined;
     });
     expect(reply.status).toBe('error');
+  });
+
+  it('loads a package left in node_modules on first use (argon2, for a sign-in)', async () => {
+    const response = await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'nobody', password: 'not-a-password' }),
+    });
+    expect(response.status, await response.clone().text()).toBe(401);
+  });
+
+  it('keeps the code compiled at start-up for the next start, in the data directory', async () => {
+    const cache = path.join(dataDir, 'compile-cache');
+    const files = await poll('the compiled code to be kept', 10_000, async () => {
+      const names = existsSync(cache) ? readdirSync(cache) : [];
+      return names.some((name) => name.endsWith('.v8-cache')) ? names : undefined;
+    });
+    expect(files.filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
   it('logs no error and stops cleanly on SIGTERM', async () => {

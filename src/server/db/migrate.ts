@@ -12,6 +12,8 @@ const MIGRATION_LOCK = 0x6d61696e6c6f6f70n; // "mainloop"
 export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = allMigrations): Promise<number[]> {
   const client = await pool.connect();
   try {
+    // Most starts find every migration applied: one statement tells, without a transaction or the lock.
+    if (await allApplied(client, migrations)) return [];
     await client.query('begin');
     await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
     await client.query(`
@@ -43,5 +45,16 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
     throw error;
   } finally {
     client.release();
+  }
+}
+
+async function allApplied(client: pg.PoolClient, migrations: readonly Migration[]): Promise<boolean> {
+  try {
+    const { rows } = await client.query<{ version: number }>('select version from schema_migrations');
+    const applied = new Set(rows.map((row) => row.version));
+    return migrations.every((migration) => applied.has(migration.version));
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01') return false; // no schema_migrations yet
+    throw error;
   }
 }

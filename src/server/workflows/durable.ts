@@ -41,6 +41,8 @@ export async function launchDurableRuntime(options: DurableRuntimeOptions): Prom
 }
 
 export interface PreparedDurableRuntime {
+  /** Opens DBOS's connections ahead of the launch; call once the database takes connections. */
+  connect(): void;
   /** Launches DBOS (see launchDurableRuntime); once only. */
   launch(): Promise<DurableRuntime>;
   /** Closes the connections when launch() was never called (or failed); safe to call always. */
@@ -48,8 +50,8 @@ export interface PreparedDurableRuntime {
 }
 
 /**
- * Opens DBOS's connections now and launches later: start-up calls this before the services
- * register their workflows, so that the launch finds its connections open.
+ * Sets DBOS up to launch later: start-up calls this before the services register their workflows,
+ * and `connect()` as soon as Postgres takes connections, so that the launch finds them open.
  */
 export function prepareDurableRuntime(options: DurableRuntimeOptions): PreparedDurableRuntime {
   const { logger } = options;
@@ -68,10 +70,14 @@ export function prepareDurableRuntime(options: DurableRuntimeOptions): PreparedD
   });
   // Launching takes several connections one after another (migrations, LISTEN, its self-test):
   // opening them together first saves a few round trips of start-up.
-  const warming = warmUp(pool, 4);
+  let warming: Promise<void> | undefined;
+  const connect = () => (warming ??= warmUp(pool, 4));
   let launched = false;
 
   return {
+    connect() {
+      void connect();
+    },
     async launch() {
       if (launched) throw new Error('the durable runtime was launched already');
       launched = true;
@@ -85,7 +91,7 @@ export function prepareDurableRuntime(options: DurableRuntimeOptions): PreparedD
         logger: dbosLogger,
       });
       try {
-        await warming;
+        await connect();
         await withLaunchLock(pool, () => DBOS.launch());
       } catch (error) {
         await DBOS.shutdown().catch(() => {});
