@@ -1,4 +1,4 @@
-import type { FinishReason, jsonSchema, LanguageModel, ModelMessage as AiMessage, TextStreamPart, ToolSet } from 'ai';
+import type { AnthropicProvider } from '@ai-sdk/anthropic';
 import { z } from 'zod';
 import type {
   ModelMessage,
@@ -19,6 +19,15 @@ import {
 } from './model-error.js';
 import { estimateCostUsd } from './pricing.js';
 
+/** A provider's language model as the AI SDK's providers make it (the specification's version 3). */
+export type LanguageModel = ReturnType<AnthropicProvider['languageModel']>;
+type CallOptions = Parameters<LanguageModel['doStream']>[0];
+type Prompt = CallOptions['prompt'];
+type StreamPart =
+  Awaited<ReturnType<LanguageModel['doStream']>>['stream'] extends ReadableStream<infer Part> ? Part : never;
+type FinishReason = Extract<StreamPart, { type: 'finish' }>['finishReason']['unified'];
+type JsonSchema = Extract<NonNullable<CallOptions['tools']>[number], { type: 'function' }>['inputSchema'];
+
 /**
  * The AI SDK, loaded at the first model request (or provider): it is a large module that
  * start-up does not need. Until it is loaded, no error can have come from it.
@@ -29,98 +38,100 @@ export async function loadAiSdk(): Promise<typeof import('ai')> {
 }
 
 /**
- * One model request through the Vercel AI SDK (`streamText`, one step, tools without `execute`
- * so tool calls come back to us), mapped to mainloop's events and errors. Shared by the
- * Anthropic and the OpenAI-compatible adapters.
+ * One model request through an AI SDK provider, mapped to mainloop's events and errors. Shared by
+ * the Anthropic and the OpenAI-compatible adapters. It calls the provider's model itself
+ * (`doStream`: one request, its stream of parts) rather than `streamText`, which would check
+ * the whole prompt against its schemas, convert it again and run its tool loop, telemetry and
+ * stream transforms on every request: work the turn pays for before the first token, for a
+ * conversation we build ourselves. Tool calls come back to us, as with tools without `execute`.
  */
 export async function* streamThroughAiSdk(options: {
   provider: ModelProviderName;
-  model: LanguageModel & { modelId: string };
+  model: LanguageModel;
   request: ModelRequest;
   /** prices known models; the OpenAI-compatible adapter has none */
   priced: boolean;
 }): AsyncGenerator<ModelStreamEvent> {
   const { provider, request } = options;
-  const { streamText, jsonSchema } = await loadAiSdk();
-  const result = streamText({
-    model: options.model,
-    system: request.system,
-    messages: toAiMessages(request.messages),
-    tools: toAiTools(request.tools ?? [], jsonSchema),
-    maxOutputTokens: request.maxOutputTokens,
-    abortSignal: request.abortSignal,
-    // RetryingModelClient owns retries: it knows whether text was already shown.
-    maxRetries: 0,
-    // errors arrive as parts and are raised below; the default would also print them
-    onError: () => {},
-  });
-
-  let finishReason: FinishReason | undefined;
-  let rawFinishReason: string | undefined;
-  let responseModel = options.model.modelId;
-  const parts = result.fullStream[Symbol.asyncIterator]();
-  for (;;) {
-    let next: IteratorResult<TextStreamPart<ToolSet>>;
-    try {
-      next = await parts.next();
-    } catch (error) {
-      // A body that breaks off mid-stream is thrown rather than sent as an `error` part.
-      if (request.abortSignal?.aborted) throw abortedError(provider, request.abortSignal);
-      throw toModelError(provider, error);
-    }
-    if (next.done) break;
-    const part = next.value;
-    switch (part.type) {
-      case 'text-delta':
-        if (part.text) yield { type: 'text-delta', text: part.text };
-        break;
-      case 'tool-call':
-        yield { type: 'tool-call', id: part.toolCallId, name: part.toolName, input: part.input };
-        break;
-      case 'error':
-        throw toModelError(provider, part.error);
-      case 'abort':
-        throw abortedError(provider, request.abortSignal);
-      case 'finish-step':
-        finishReason = part.finishReason;
-        rawFinishReason = part.rawFinishReason;
-        responseModel = part.response.modelId || responseModel;
-        break;
-      case 'finish': {
-        // A stream that ends without the provider's stop reason was cut short (the connection
-        // closed cleanly mid-reply): never pass that off as a complete answer.
-        if (!rawFinishReason || finishReason === 'error') {
-          throw new ModelError({
-            kind: 'network',
-            provider,
-            message: describeFailure(provider, 'network', 'the reply ended before the model finished it'),
-          });
-        }
-        const usage = part.totalUsage;
-        const inputTokens = usage.inputTokens ?? 0;
-        const outputTokens = usage.outputTokens ?? 0;
-        yield {
-          type: 'finish',
-          stopReason: toStopReason(finishReason),
-          usage: { inputTokens, outputTokens },
-          costUsd: options.priced
-            ? estimateCostUsd(responseModel, {
-                inputTokens,
-                outputTokens,
-                cacheReadTokens: usage.inputTokenDetails?.cacheReadTokens,
-                cacheWriteTokens: usage.inputTokenDetails?.cacheWriteTokens,
-              })
-            : undefined,
-          model: responseModel,
-        };
-        return;
-      }
-      default:
-        // start, start-step, text-start/end, tool-input-*, reasoning-*: nothing to pass on
-        break;
-    }
+  const tools = toProviderTools(request.tools ?? []);
+  let parts: ReadableStreamDefaultReader<StreamPart>;
+  try {
+    const result = await options.model.doStream({
+      prompt: toPrompt(request.system, request.messages),
+      ...(tools ? { tools, toolChoice: { type: 'auto' } } : {}),
+      maxOutputTokens: request.maxOutputTokens,
+      abortSignal: request.abortSignal,
+    });
+    parts = result.stream.getReader();
+  } catch (error) {
+    if (request.abortSignal?.aborted) throw abortedError(provider, request.abortSignal);
+    throw toModelError(provider, error);
   }
-  // The SDK always ends with `finish` or `error`; anything else is a truncated stream.
+
+  let responseModel = options.model.modelId;
+  let finished = false;
+  try {
+    for (;;) {
+      let next: ReadableStreamReadResult<StreamPart>;
+      try {
+        next = await parts.read();
+      } catch (error) {
+        // A body that breaks off mid-stream is thrown rather than sent as an `error` part.
+        if (request.abortSignal?.aborted) throw abortedError(provider, request.abortSignal);
+        throw toModelError(provider, error);
+      }
+      if (next.done) break;
+      const part = next.value;
+      switch (part.type) {
+        case 'text-delta':
+          if (part.delta) yield { type: 'text-delta', text: part.delta };
+          break;
+        case 'tool-call':
+          yield { type: 'tool-call', id: part.toolCallId, name: part.toolName, input: parseToolInput(part.input) };
+          break;
+        case 'response-metadata':
+          responseModel = part.modelId || responseModel;
+          break;
+        case 'error':
+          throw toModelError(provider, part.error);
+        case 'finish': {
+          // A stream that ends without the provider's stop reason was cut short (the connection
+          // closed cleanly mid-reply): never pass that off as a complete answer.
+          if (!part.finishReason.raw || part.finishReason.unified === 'error') {
+            throw new ModelError({
+              kind: 'network',
+              provider,
+              message: describeFailure(provider, 'network', 'the reply ended before the model finished it'),
+            });
+          }
+          const { inputTokens, outputTokens } = part.usage;
+          finished = true;
+          yield {
+            type: 'finish',
+            stopReason: toStopReason(part.finishReason.unified),
+            usage: { inputTokens: inputTokens.total ?? 0, outputTokens: outputTokens.total ?? 0 },
+            costUsd: options.priced
+              ? estimateCostUsd(responseModel, {
+                  inputTokens: inputTokens.total ?? 0,
+                  outputTokens: outputTokens.total ?? 0,
+                  cacheReadTokens: inputTokens.cacheRead,
+                  cacheWriteTokens: inputTokens.cacheWrite,
+                })
+              : undefined,
+            model: responseModel,
+          };
+          return;
+        }
+        default:
+          // stream-start, text-start/end, tool-input-*, reasoning-*, raw: nothing to pass on
+          break;
+      }
+    }
+  } finally {
+    // Left early (an error, or the caller stopped reading): the response body is not read on.
+    if (!finished) parts.cancel().catch(() => {});
+  }
+  // A provider always ends with `finish`; anything else is a truncated stream.
   throw new ModelError({
     kind: 'network',
     provider,
@@ -128,13 +139,16 @@ export async function* streamThroughAiSdk(options: {
   });
 }
 
-export function toAiMessages(messages: readonly ModelMessage[]): AiMessage[] {
-  return messages.map((message): AiMessage => {
+/** The conversation as the providers' models take it: the system prompt first, text as parts. */
+export function toPrompt(system: string, messages: readonly ModelMessage[]): Prompt {
+  const prompt: Prompt = [{ role: 'system', content: system }];
+  for (const message of messages) {
     switch (message.role) {
       case 'user':
-        return { role: 'user', content: message.content };
+        prompt.push({ role: 'user', content: [{ type: 'text', text: message.content }] });
+        break;
       case 'assistant':
-        return {
+        prompt.push({
           role: 'assistant',
           content: [
             ...(message.content ? [{ type: 'text' as const, text: message.content }] : []),
@@ -145,9 +159,10 @@ export function toAiMessages(messages: readonly ModelMessage[]): AiMessage[] {
               input: call.input,
             })),
           ],
-        };
+        });
+        break;
       case 'tool':
-        return {
+        prompt.push({
           role: 'tool',
           content: message.results.map((result) => ({
             type: 'tool-result' as const,
@@ -157,23 +172,35 @@ export function toAiMessages(messages: readonly ModelMessage[]): AiMessage[] {
               ? { type: 'error-text' as const, value: result.content }
               : { type: 'text' as const, value: result.content },
           })),
-        };
+        });
+        break;
     }
-  });
+  }
+  return prompt;
 }
 
 /**
- * Tools as JSON Schema and without `execute`: the SDK neither runs nor validates them, so the
- * caller sees exactly what the model sent and answers a bad input with an error result.
+ * A tool call's input as the model sent it: its JSON parsed, `{}` when it sent none, the text
+ * itself when it is not JSON (the tool then answers with an error the model can read).
  */
-function toAiTools(tools: readonly ModelTool[], toJsonSchema: typeof jsonSchema): ToolSet | undefined {
+function parseToolInput(input: string): unknown {
+  if (input.trim() === '') return {};
+  try {
+    return JSON.parse(input) as unknown;
+  } catch {
+    return input;
+  }
+}
+
+/** Tools as JSON Schema: the model neither runs nor validates them; the caller sees exactly what the model sent. */
+function toProviderTools(tools: readonly ModelTool[]): CallOptions['tools'] {
   if (tools.length === 0) return undefined;
-  return Object.fromEntries(
-    tools.map((tool) => [
-      tool.name,
-      { description: tool.description, inputSchema: toJsonSchema(toolInputJsonSchema(tool)) },
-    ]),
-  );
+  return tools.map((tool) => ({
+    type: 'function' as const,
+    name: tool.name,
+    description: tool.description,
+    inputSchema: toolInputJsonSchema(tool),
+  }));
 }
 
 /** The JSON Schema the model sees for a tool's input (draft-07, as the AI SDK and Claude Code send it). */
@@ -181,14 +208,14 @@ export function toolInputJsonSchema(tool: ModelTool) {
   // Converted once per schema: every model request of every turn sends the same tools.
   let schema = jsonSchemas.get(tool.inputSchema);
   if (!schema) {
-    schema = z.toJSONSchema(tool.inputSchema, { target: 'draft-7', io: 'input' }) as Parameters<typeof jsonSchema>[0];
+    schema = z.toJSONSchema(tool.inputSchema, { target: 'draft-7', io: 'input' }) as JsonSchema;
     jsonSchemas.set(tool.inputSchema, schema);
   }
   return schema;
 }
-const jsonSchemas = new WeakMap<ModelTool['inputSchema'], Parameters<typeof jsonSchema>[0]>();
+const jsonSchemas = new WeakMap<ModelTool['inputSchema'], JsonSchema>();
 
-function toStopReason(reason: FinishReason | undefined): StopReason {
+function toStopReason(reason: FinishReason): StopReason {
   switch (reason) {
     case 'stop':
       return 'end_turn';
