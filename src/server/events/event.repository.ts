@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { EventData, EventType } from '../../contract/events.js';
 import type { Queryable } from '../db/database.js';
 
+/** The NOTIFY channel (also named in the trigger of migration 0005). */
 export const EVENTS_CHANNEL = 'mainloop_events';
 
 export interface StoredEvent {
@@ -22,37 +23,52 @@ export interface NewEvent<T extends EventType = EventType> {
 const INLINE_LIMIT = 7000;
 
 /**
+ * The events with their NOTIFY payloads, written here but for the id, which SQL splices in; too
+ * big for NOTIFY (the limit is in bytes: 3,000 characters of '€' are 9,000), a payload says where
+ * to fetch the event instead.
+ */
+function noticed(userId: string, events: readonly NewEvent[]) {
+  return events.map(({ type, data }) => {
+    const inline = JSON.stringify({ userId, type, data }).slice(1);
+    const notice =
+      Buffer.byteLength(inline) <= INLINE_LIMIT ? inline : JSON.stringify({ userId, type, large: true }).slice(1);
+    return { type, data, notice };
+  });
+}
+
+/**
  * Appends events to a user's stream and publishes them with NOTIFY (delivered by Postgres at
- * commit, never for a rolled-back change): one statement, so one round trip, however many events.
+ * commit, never for a rolled-back change), one statement however many events.
+ *
+ * Inside a transaction (`append`) the events are numbered when it commits (decision 0005): they
+ * wait in `event_outbox` and a deferred trigger takes their ids from the user's counter row, which
+ * stays locked for the commit only. `publish` is a statement committed on its own, which numbers
+ * them at once and can say their ids.
  */
 export class EventRepository {
-  async append<T extends EventType>(db: Queryable, userId: string, type: T, data: EventData<T>): Promise<StoredEvent> {
-    const [event] = await this.appendAll(db, userId, [{ type, data } as NewEvent]);
-    return event!;
+  /** Appends `events`, in order, to the caller's transaction: numbered, stored and notified at its commit. */
+  async append(trx: Queryable, userId: string, events: readonly NewEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await sql`
+      insert into event_outbox (user_id, type, data, notice)
+      select ${userId}, e.event ->> 'type', e.event -> 'data', e.event ->> 'notice'
+      from jsonb_array_elements(${JSON.stringify(noticed(userId, events))}::jsonb) with ordinality as e(event, n)
+      order by e.n`.execute(trx);
   }
 
   /**
-   * Appends `events` in order, with consecutive ids. Inside the caller's transaction they commit
-   * with it; on the database itself the statement is its own transaction. The counter row stays
-   * locked until commit: one user's events commit in id order.
+   * Appends `events` in order, with consecutive ids, in a statement of its own (not in a
+   * transaction: there it would hold the user's counter until the commit). The counter row is
+   * locked while the statement commits: one user's events commit in id order.
    */
-  async appendAll(db: Queryable, userId: string, events: readonly NewEvent[]): Promise<StoredEvent[]> {
+  async publish(db: Queryable, userId: string, events: readonly NewEvent[]): Promise<StoredEvent[]> {
     if (events.length === 0) return [];
-    // The NOTIFY payload is the event itself, written here but for its id, which the statement
-    // splices in; too big for NOTIFY (the limit is in bytes: 3,000 characters of '€' are 9,000),
-    // it says where to fetch the event instead.
-    const batch = events.map(({ type, data }) => {
-      const inline = JSON.stringify({ userId, type, data }).slice(1);
-      const notice =
-        Buffer.byteLength(inline) <= INLINE_LIMIT ? inline : JSON.stringify({ userId, type, large: true }).slice(1);
-      return { type, data, notice };
-    });
     const count = events.length;
     // pg_notify runs after the sort, so the notifications go out in id order.
     const { rows } = await sql<{ id: string; created_at: Date }>`
       with batch as (
         select e.n, e.event ->> 'type' as type, e.event -> 'data' as data, e.event ->> 'notice' as notice
-        from jsonb_array_elements(${JSON.stringify(batch)}::jsonb) with ordinality as e(event, n)
+        from jsonb_array_elements(${JSON.stringify(noticed(userId, events))}::jsonb) with ordinality as e(event, n)
       ), next as (
         insert into event_streams (user_id, last_id) values (${userId}, ${count})
         on conflict (user_id) do update set last_id = event_streams.last_id + ${count}

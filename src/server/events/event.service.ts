@@ -27,22 +27,22 @@ export class EventService {
     this.validate = deps.validate ?? true;
   }
 
-  /** Stores the event in the caller's transaction; it is delivered once that commits. */
-  async append<T extends EventType>(trx: Queryable, userId: string, type: T, data: EventData<T>): Promise<StoredEvent> {
-    if (this.validate) this.check(type, data);
-    return this.deps.repository.append(trx, userId, type, data);
+  /** Stores the event in the caller's transaction; it is numbered and delivered when that commits. */
+  async append<T extends EventType>(trx: Queryable, userId: string, type: T, data: EventData<T>): Promise<void> {
+    await this.appendAll(trx, userId, [{ type, data } as NewEvent]);
   }
 
-  /** Stores several events, in order, in the caller's transaction (one round trip); delivered once that commits. */
-  async appendAll(trx: Queryable, userId: string, events: readonly NewEvent[]): Promise<StoredEvent[]> {
+  /** Stores several events, in order, in the caller's transaction (one round trip); numbered and delivered when that commits. */
+  async appendAll(trx: Queryable, userId: string, events: readonly NewEvent[]): Promise<void> {
     if (this.validate) for (const event of events) this.check(event.type, event.data);
-    return this.deps.repository.appendAll(trx, userId, events);
+    await this.deps.repository.append(trx, userId, events);
   }
 
   /** Stores and delivers an event on its own: one statement, committed by itself. */
   async publish<T extends EventType>(userId: string, type: T, data: EventData<T>): Promise<StoredEvent> {
     if (this.validate) this.check(type, data);
-    return this.deps.repository.append(this.deps.db, userId, type, data);
+    const [event] = await this.deps.repository.publish(this.deps.db, userId, [{ type, data } as NewEvent]);
+    return event!;
   }
 
   /** The user's events after `afterId`, oldest first, at most `limit`. */

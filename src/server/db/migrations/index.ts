@@ -2,6 +2,7 @@ import { sql as foundation } from './0001-foundation.js';
 import { sql as thread } from './0002-thread.js';
 import { sql as workers } from './0003-workers.js';
 import { sql as inbox } from './0004-inbox.js';
+import { sql as eventOutbox } from './0005-event-outbox.js';
 
 export interface Migration {
   version: number;
@@ -15,4 +16,5 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: 'thread', sql: thread },
   { version: 3, name: 'workers', sql: workers },
   { version: 4, name: 'inbox', sql: inbox },
+  { version: 5, name: 'event-outbox', sql: eventOutbox },
 ];
