@@ -1,4 +1,4 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DiffFile } from '../../contract/tasks.js';
 import { git, gitOut, gitScript } from './git.js';
@@ -29,6 +29,12 @@ export interface ProjectCheckout {
   defaultBranch: string;
 }
 
+/** A repository with one empty commit on `main`, as files (`.git`'s, but for HEAD and the reflogs). */
+interface ScratchTemplate {
+  base: string;
+  files: Array<{ path: string; content: Buffer | string; mode: number }>;
+}
+
 export type MergeResult =
   | { merged: true; commit: string }
   | { merged: false; conflict: true; files: string[] }
@@ -45,6 +51,8 @@ export type MergeResult =
  * `publish`; `merge` brings it into the project's default branch.
  */
 export class WorkspaceManager {
+  private scratchTemplate: Promise<ScratchTemplate | undefined> | undefined;
+
   constructor(private readonly options: { dataDir: string }) {}
 
   paths(taskId: string): WorkspacePaths {
@@ -86,6 +94,8 @@ git rev-parse HEAD`,
       );
       return { branch, baseCommit: lastLine(cloned.stdout), baseBranch: project.defaultBranch };
     }
+    const written = await this.writeScratchWorkspace(dir, branch);
+    if (written) return { branch, baseCommit: written, baseBranch: 'main' };
     await mkdir(dir, { recursive: true });
     const created = await gitScript(
       dir,
@@ -93,18 +103,66 @@ git rev-parse HEAD`,
       `set -e
 git init --quiet --initial-branch "$1"
 git commit --quiet --allow-empty -m 'mainloop: a scratch workspace'
-# main at the same commit. A fresh repository's refs are files: read and written by the shell,
-# not by two more processes (which git makes when they are not, as with the reftable format).
-if read -r base 2>/dev/null <".git/refs/heads/$1"; then
-  echo "$base" >.git/refs/heads/main
-else
-  git branch main
-  base=$(git rev-parse HEAD)
-fi
-echo "$base"`,
+git branch main
+git rev-parse HEAD`,
       [branch],
     );
     return { branch, baseCommit: lastLine(created.stdout), baseBranch: 'main' };
+  }
+
+  /**
+   * A scratch workspace written from the files of a template repository (one empty commit on
+   * `main`) that git made once in this process: no process per task, a few writes at once. It is
+   * written beside the workspace and renamed into place, so a crash leaves no half-made one.
+   * Undefined when the template's refs are not files (as with the reftable format): git makes
+   * the workspace then.
+   */
+  private async writeScratchWorkspace(dir: string, branch: string): Promise<string | undefined> {
+    const template = await (this.scratchTemplate ??= this.makeScratchTemplate().catch(() => undefined));
+    if (!template) return undefined;
+    const making = `${dir}.making`;
+    await rm(making, { recursive: true, force: true });
+    const files = [
+      ...template.files,
+      { path: 'HEAD', content: `ref: refs/heads/${branch}\n`, mode: 0o644 },
+      { path: `refs/heads/${branch}`, content: `${template.base}\n`, mode: 0o644 },
+    ].map((file) => ({ ...file, path: path.join(making, '.git', file.path) }));
+    const dirs = new Set([...files.map((file) => path.dirname(file.path)), path.join(making, '.git', 'refs', 'tags')]);
+    await Promise.all([...dirs].map((each) => mkdir(each, { recursive: true })));
+    await Promise.all(files.map((file) => writeFile(file.path, file.content, { mode: file.mode })));
+    await rename(making, dir);
+    return template.base;
+  }
+
+  /** The scratch template (see writeScratchWorkspace): made by git in a directory of its own, read, removed. */
+  private async makeScratchTemplate(): Promise<ScratchTemplate | undefined> {
+    const dir = path.join(this.options.dataDir, 'workspaces', '.scratch-template');
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    try {
+      await gitScript(
+        dir,
+        'init',
+        `set -e
+git init --quiet --template= --initial-branch main
+git commit --quiet --allow-empty -m 'mainloop: a scratch workspace'`,
+      );
+      const gitDir = path.join(dir, '.git');
+      const base = (await readFile(path.join(gitDir, 'refs', 'heads', 'main'), 'utf8').catch(() => '')).trim();
+      if (!/^[0-9a-f]{40,64}$/.test(base)) return undefined;
+      const files: ScratchTemplate['files'] = [];
+      for (const entry of await readdir(gitDir, { recursive: true, withFileTypes: true })) {
+        const file = path.relative(gitDir, path.join(entry.parentPath, entry.name));
+        // The reflogs and the last commit message are the template's own; HEAD is the task's.
+        if (!entry.isFile() || ['HEAD', 'COMMIT_EDITMSG'].includes(file) || file.startsWith('logs')) continue;
+        const full = path.join(gitDir, file);
+        const [content, info] = await Promise.all([readFile(full), stat(full)]);
+        files.push({ path: file, content, mode: info.mode & 0o777 });
+      }
+      return { base, files };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   async exists(taskId: string): Promise<boolean> {
