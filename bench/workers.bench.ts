@@ -7,6 +7,10 @@
  *              spawn of the same command in the same run (its spawn → exit time − 2 s): what
  *              mainloop adds per task (queueing, workspace, steps, events, logs). Reported.
  *   memory   = the server's RSS growth while 10 tasks run, per running task. Reported.
+ *   timeline = what does not depend on the machine's load as much as the wall: the time until
+ *              the first command starts and until all 50 tasks are accepted, the hand-over from a
+ *              finished command to the next one started in its slot, the database statements
+ *              per task (mainloop's and DBOS's) and the server process's CPU time per task. Reported.
  *
  *   npx tsx bench/workers.bench.ts          (or `npm run bench` for every benchmark)
  */
@@ -15,6 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 import pino from 'pino';
 import type { Task } from '../src/contract/tasks.js';
 import { loadConfig } from '../src/server/config/index.js';
@@ -54,19 +59,27 @@ export async function run(): Promise<BenchResult[]> {
     const bare = await bareSpawns(CONCURRENCY);
     global.gc?.();
     const rssBefore = process.memoryUsage().rss;
-    const started = performance.now();
-    const created = await Promise.all(Array.from({ length: TASKS }, (_, index) => api.create(`job ${index + 1}`)));
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
+    const statements = countStatements();
+    const cpuBefore = process.cpuUsage();
+    const startedAt = Date.now();
+    const started = performance.now();
+    const created = await Promise.all(Array.from({ length: TASKS }, (_, index) => api.create(`job ${index + 1}`)));
+    const acceptedMs = performance.now() - started;
     const finished = await api.waitCompleted(created.map((task) => task.id));
     const wall = performance.now() - started;
     clearInterval(sampler);
+    const counted = statements.stop();
+    const cpu = process.cpuUsage(cpuBefore);
 
     const overheads = finished.map((task) => Date.parse(task.updatedAt) - Date.parse(task.createdAt));
     // Each task's own time minus its sleep and minus the time it waited for a slot (its wave).
     const perTask = perTaskOverhead(finished);
     const ideal = (TASKS / CONCURRENCY) * SLEEP_S * 1000;
     const bareOverhead = median(bare);
+    const commandStarts = finished.map((task) => task.firstLogAt).sort((a, b) => a - b);
+    const handovers = handoverTimes(commandStarts);
     return [
       {
         name: `${TASKS} command tasks (sleep ${SLEEP_S}), concurrency ${CONCURRENCY}: wall ms`,
@@ -95,6 +108,45 @@ export async function run(): Promise<BenchResult[]> {
         pass: true,
         details: { rssBeforeMb: round(rssBefore / 1024 / 1024), rssPeakMb: round(rssPeak / 1024 / 1024) },
       },
+      {
+        name: 'first command started, ms after the first POST',
+        value: round(commandStarts[0]! - startedAt),
+        floor: 0,
+        ratio: 0,
+        target: 'reported',
+        pass: true,
+        details: {
+          allAcceptedMs: round(acceptedMs),
+          tenthStartedMs: round(commandStarts[CONCURRENCY - 1]! - startedAt),
+        },
+      },
+      {
+        name: 'slot hand-over (a command ends → the next starts), ms',
+        value: round(median(handovers)),
+        floor: 0,
+        ratio: 0,
+        target: 'reported',
+        pass: true,
+        details: { p90: round(percentile(handovers, 0.9)), max: round(Math.max(...handovers)) },
+      },
+      {
+        name: 'database statements per task',
+        value: round((counted.mainloop + counted.dbos) / TASKS, 1),
+        floor: 0,
+        ratio: 0,
+        target: 'reported',
+        pass: true,
+        details: { mainloop: round(counted.mainloop / TASKS, 1), dbos: round(counted.dbos / TASKS, 1) },
+      },
+      {
+        name: 'server CPU per task (its process, user + system), ms',
+        value: round((cpu.user + cpu.system) / 1000 / TASKS, 1),
+        floor: 0,
+        ratio: 0,
+        target: 'reported',
+        pass: true,
+        details: { userMs: round(cpu.user / 1000 / TASKS, 1), systemMs: round(cpu.system / 1000 / TASKS, 1) },
+      },
     ];
   } finally {
     await server?.close();
@@ -105,6 +157,36 @@ export async function run(): Promise<BenchResult[]> {
 /** A task's own overhead: from its phase's start (first log line) to completion, minus the sleep. */
 function perTaskOverhead(tasks: Array<Task & { firstLogAt: number }>): number[] {
   return tasks.map((task) => Date.parse(task.updatedAt) - task.firstLogAt - SLEEP_S * 1000);
+}
+
+/**
+ * With the commands' start times in order, the k-th start (k ≥ concurrency) takes the slot of
+ * the (k − concurrency)-th command to end; each ends `SLEEP_S` after it started. What lies
+ * between is mainloop's hand-over (finishing one task, starting the next).
+ */
+function handoverTimes(starts: number[]): number[] {
+  const ends = starts.map((start) => start + SLEEP_S * 1000).sort((a, b) => a - b);
+  return starts.slice(CONCURRENCY).map((start, index) => start - ends[index]!);
+}
+
+/**
+ * Counts the statements sent to Postgres by this process (the server runs in it), mainloop's and
+ * DBOS's (its pool names itself `mainloop-dbos`) apart. The bench's own API calls add none.
+ */
+function countStatements(): { stop(): { mainloop: number; dbos: number } } {
+  const counts = { mainloop: 0, dbos: 0 };
+  const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = prototype.query;
+  prototype.query = function (this: { connectionParameters?: { application_name?: string } }, ...args: unknown[]) {
+    counts[this.connectionParameters?.application_name === 'mainloop-dbos' ? 'dbos' : 'mainloop']++;
+    return original.apply(this, args);
+  };
+  return {
+    stop() {
+      prototype.query = original;
+      return { ...counts };
+    },
+  };
 }
 
 /** Spawn → exit of `sleep 2` through /bin/sh, `count` at once, minus the sleep: the floor. */
