@@ -117,9 +117,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           authenticate: (request) => services.auth.authenticate(request),
           webRoot: options.webRoot === false ? undefined : (options.webRoot ?? WEB_ROOT),
         })
-        .then((prepared) => {
+        .then(async (prepared) => {
           closeHttp = () => prepared.close();
-          return prepared.mount(services.routes);
+          const app = await prepared.mount(services.routes);
+          await prepared.warmUp();
+          return app;
         })
         .finally(() => mark('httpBuilt')),
     );

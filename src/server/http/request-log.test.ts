@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.js';
-import { createHttpApp, type App } from './app.js';
+import { createHttpApp, prepareHttpApp, type App } from './app.js';
 
 const lines: Array<Record<string, unknown>> = [];
 const sink = new Writable({
@@ -66,5 +66,22 @@ describe('request logging', () => {
       expect.objectContaining({ level: 50, msg: 'unhandled error', reqId, requestId: reqId }),
       expect.objectContaining({ level: 30, msg: 'request completed', reqId, statusCode: 500 }),
     ]);
+  });
+
+  it('does not log the warm-up request start-up answers in-process, and logs the next ones', async () => {
+    const prepared = await prepareHttpApp({
+      config: loadConfig({}),
+      logger: pino({ level: 'info' }, sink),
+      authenticate: async () => null,
+    });
+    try {
+      const mounted = await prepared.mount([]);
+      await prepared.warmUp();
+      expect(lines).toEqual([]);
+      expect((await mounted.inject({ method: 'GET', url: '/api/health' })).statusCode).toBe(200);
+      expect(lines).toEqual([expect.objectContaining({ msg: 'request completed', path: '/api/health' })]);
+    } finally {
+      await prepared.close();
+    }
   });
 });

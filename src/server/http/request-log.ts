@@ -25,9 +25,22 @@ export class RequestLog extends LogController {
     this.lines = logger.child({}, { redact: { paths: [] } });
   }
 
+  private quiet = false;
+
+  /** Runs `action` (an in-process request, before the server listens) without logging its requests. */
+  async quietly<T>(action: () => Promise<T>): Promise<T> {
+    this.quiet = true;
+    try {
+      return await action();
+    } finally {
+      this.quiet = false;
+    }
+  }
+
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.quiet && !error) return;
     const query = request.url.indexOf('?');
     const path = query === -1 ? request.url : request.url.slice(0, query);
     const fields = { method: request.method, path, statusCode: reply.statusCode, responseTime: reply.elapsedTime };
