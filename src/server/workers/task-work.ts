@@ -88,14 +88,20 @@ export class TaskWork {
   constructor(private readonly deps: TaskWorkDeps) {}
 
   /**
-   * Creates the task's workspace (outside the concurrency limit: a clone is cheap next to an
-   * agent run, and it is done while others run) and reads what the workflow needs.
+   * Reads what the workflow needs and, for a task with a project, clones its workspace (outside
+   * the concurrency limit: a clone is cheap next to an agent run, and it is made while others
+   * run). A scratch workspace is a few files written: its first phase makes it.
    */
   async prepare(taskId: string): Promise<TaskSetup> {
     const task = await this.task(taskId);
     const project = task.projectId ? await this.deps.projects.find(task.userId, task.projectId) : undefined;
     const checkout = project && toCheckout(project);
-    await this.preparing.run(() => this.ensureWorkspace(task));
+    if (checkout) {
+      await this.preparing.run(async () => {
+        const made = await this.ensureWorkspace(task);
+        if (made) await this.update(task, made);
+      });
+    }
     return {
       userId: task.userId,
       title: task.title,
@@ -109,15 +115,16 @@ export class TaskWork {
   }
 
   /**
-   * Creates the task's workspace (a clone of its project, or a scratch repository) and records
-   * its branch, unless it exists (a phase checks again: a workspace removed meanwhile is made anew).
+   * Creates the task's workspace (a clone of its project, or a scratch repository) unless it
+   * exists (a phase checks again: a workspace removed meanwhile is made anew); answers the branch
+   * and base commit to store when it made one.
    */
-  private async ensureWorkspace(task: OwnedTask): Promise<void> {
+  private async ensureWorkspace(task: OwnedTask): Promise<Pick<TaskChanges, 'branch' | 'baseCommit'> | undefined> {
     const { workspaces } = this.deps;
-    if (task.internals.baseCommit && (await workspaces.exists(task.id))) return;
+    if (task.internals.baseCommit && (await workspaces.exists(task.id))) return undefined;
     const project = task.projectId ? await this.deps.projects.find(task.userId, task.projectId) : undefined;
     const prepared = await workspaces.prepare(task, project && toCheckout(project));
-    await this.update(task, { branch: prepared.branch, baseCommit: prepared.baseCommit });
+    return { branch: prepared.branch, baseCommit: prepared.baseCommit };
   }
 
   /** One phase, from the worker queue. */
@@ -125,8 +132,9 @@ export class TaskWork {
     // Read together: every round trip here delays the start of the run.
     const [task, again] = await Promise.all([this.task(input.taskId), this.startedBefore(input.taskId, input.key)]);
     if (task.status === 'cancelled') return { kind: 'failed', error: 'cancelled' };
+    let made: TaskChanges | undefined;
     try {
-      await this.ensureWorkspace(task);
+      made = await this.ensureWorkspace(task);
     } catch (error) {
       return {
         kind: 'failed',
@@ -142,16 +150,21 @@ export class TaskWork {
           'This step is running again after an interruption: the workspace is back at its last checkpoint.',
         );
     }
-    await this.update(task, {
+    // The new status (with a workspace made now) is stored while the run starts: the run does not
+    // wait for it, the slot's hand-over is a transaction shorter. The phase ends once it is stored.
+    const stored = this.update(task, {
+      ...made,
       status: input.kind === 'check' ? 'checking' : input.mode === 'plan' ? 'planning' : 'implementing',
       error: null,
       startedAt: this.deps.clock.now(), // kept when set before
     });
+    stored.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
     try {
       if (input.kind === 'check') return await this.check(task, log);
       return await this.agent(task, input, log);
     } finally {
       await log.close();
+      await stored;
     }
   }
 
