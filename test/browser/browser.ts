@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { AgentRuntime } from '../../src/server/workers/runtime.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { makeRepository } from '../support/tasks.js';
 
 /** Helpers shared by the browser tests: Debian's Chromium through playwright-core, the built app, screenshots. */
 
@@ -118,4 +120,64 @@ export async function startAppWithOwner(
       await server.close();
     },
   };
+}
+
+/** startAppWithOwner with a project on a real local git repository, and what the tests of workers share. */
+export interface AppWithProject {
+  server: TestServer;
+  browser: Browser;
+  /** the project's repository (removed by close) */
+  repo: string;
+  projectId: string;
+  /** the owner's signed-in cookies, for new contexts */
+  signedIn: BrowserContextOptions['storageState'];
+  /** `/api` + url with the owner's API token; throws on an error status; undefined for 204 */
+  api<T = unknown>(method: string, url: string, body?: unknown): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function startAppWithProject(
+  options: AppServerOptions & { project: { name: string; checkCommand: string }; repoPrefix: string },
+): Promise<AppWithProject> {
+  const app = await startAppWithOwner(options);
+  const { server, browser } = app;
+  let repo: string | undefined;
+  try {
+    repo = await makeRepository({ prefix: options.repoPrefix });
+    const api = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
+      const response = await fetch(`${server.url}/api${url}`, {
+        method,
+        headers: { ...server.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
+      return (response.status === 204 ? undefined : await response.json()) as T;
+    };
+    const { project } = await api<{ project: { id: string } }>('POST', '/projects', {
+      name: options.project.name,
+      repo: { kind: 'local', path: repo },
+      checkCommand: options.project.checkCommand,
+    });
+    const context = await newContext(browser, server.url);
+    await signIn(context);
+    const signedIn = await context.storageState();
+    await context.close();
+    const made = repo;
+    return {
+      server,
+      browser,
+      repo: made,
+      projectId: project.id,
+      signedIn,
+      api,
+      async close() {
+        await app.close();
+        await rm(made, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await app.close();
+    if (repo) await rm(repo, { recursive: true, force: true });
+    throw error;
+  }
 }

@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -6,8 +6,7 @@ import type { InboxItem, InboxResponse, Question, Task } from '../../src/contrac
 import { CommandRuntime } from '../../src/server/workers/runtimes/command.js';
 import { ScriptedRuntime } from '../support/scripted-runtime.js';
 import type { TestServer } from '../support/server.js';
-import { makeRepository } from '../support/tasks.js';
-import { DESKTOP, MOBILE, newContext, screenshot, signIn, startAppWithOwner } from './browser.js';
+import { DESKTOP, MOBILE, newContext, screenshot, startAppWithProject, type AppWithProject } from './browser.js';
 
 /**
  * The inbox in Chromium against a real mainloop: items posted with the API token (as a script
@@ -16,31 +15,22 @@ import { DESKTOP, MOBILE, newContext, screenshot, signIn, startAppWithOwner } fr
  */
 describe('inbox (browser)', () => {
   const agent = new ScriptedRuntime('claude-code');
-  let app: Awaited<ReturnType<typeof startAppWithOwner>> | undefined;
+  let app: AppWithProject | undefined;
   let server: TestServer;
   let browser: Browser;
   let signedIn: BrowserContextOptions['storageState'];
-  let repo: string;
   let projectId: string;
   const contexts: BrowserContext[] = [];
+  const api = <T = unknown>(method: string, url: string, body?: unknown) => app!.api<T>(method, url, body);
 
   beforeAll(async () => {
-    app = await startAppWithOwner({
+    app = await startAppWithProject({
       runtimes: [agent, new CommandRuntime()],
       env: { MAINLOOP_MODEL_PROVIDER: 'none' },
+      project: { name: 'garden', checkCommand: 'test -f ok.txt' },
+      repoPrefix: 'ml-browser-inbox-',
     });
-    ({ server, browser } = app);
-    repo = await makeRepository({ prefix: 'ml-browser-inbox-' });
-    const { project } = await api<{ project: { id: string } }>('POST', '/projects', {
-      name: 'garden',
-      repo: { kind: 'local', path: repo },
-      checkCommand: 'test -f ok.txt',
-    });
-    projectId = project.id;
-    const context = await newContext(browser, server.url);
-    await signIn(context);
-    signedIn = await context.storageState();
-    await context.close();
+    ({ server, browser, signedIn, projectId } = app);
   }, 60_000);
 
   afterEach(async () => {
@@ -55,20 +45,7 @@ describe('inbox (browser)', () => {
         .catch(() => {});
   });
 
-  afterAll(async () => {
-    await app?.close();
-    if (repo) await rm(repo, { recursive: true, force: true });
-  });
-
-  async function api<T = unknown>(method: string, url: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${server.url}/api${url}`, {
-      method,
-      headers: { ...server.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as T;
-  }
+  afterAll(() => app?.close());
 
   async function post(title: string, extra: object = {}): Promise<InboxItem> {
     return (await api<{ item: InboxItem }>('POST', '/inbox/items', { title, ...extra })).item;

@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page, Worker } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,8 +8,7 @@ import { CommandRuntime } from '../../src/server/workers/runtimes/command.js';
 import { FakePushService, type FakeDevice } from '../fakes/push-service.js';
 import type { TestServer } from '../support/server.js';
 import { ScriptedRuntime } from '../support/scripted-runtime.js';
-import { makeRepository } from '../support/tasks.js';
-import { MOBILE, newContext, screenshot, signIn, startAppWithOwner } from './browser.js';
+import { MOBILE, newContext, screenshot, startAppWithProject, type AppWithProject } from './browser.js';
 
 /** expect.poll with room for a loaded machine (its default gives up after 1 s). */
 const eventually = <T>(read: () => T | Promise<T>, timeout = 20_000) => expect.poll(read, { timeout, interval: 50 });
@@ -23,37 +22,28 @@ const eventually = <T>(read: () => T | Promise<T>, timeout = 20_000) => expect.p
  */
 describe('push (browser)', () => {
   const agent = new ScriptedRuntime('claude-code');
-  let app: Awaited<ReturnType<typeof startAppWithOwner>> | undefined;
+  let app: AppWithProject | undefined;
   let server: TestServer;
   let browser: Browser;
   let pushService: FakePushService;
   let device: FakeDevice;
   let signedIn: BrowserContextOptions['storageState'];
-  let repo: string;
   let projectId: string;
   const contexts: BrowserContext[] = [];
+  const api = <T = unknown>(method: string, url: string, body?: unknown) => app!.api<T>(method, url, body);
 
   beforeAll(async () => {
     pushService = await FakePushService.start();
-    app = await startAppWithOwner({
+    app = await startAppWithProject({
       runtimes: [agent, new CommandRuntime()],
       env: { MAINLOOP_MODEL_PROVIDER: 'none' },
+      project: { name: 'garden', checkCommand: 'true' },
+      repoPrefix: 'ml-browser-push-',
     });
-    ({ server, browser } = app);
-    repo = await makeRepository({ prefix: 'ml-browser-push-' });
-    const { project } = await api<{ project: { id: string } }>('POST', '/projects', {
-      name: 'garden',
-      repo: { kind: 'local', path: repo },
-      checkCommand: 'true',
-    });
-    projectId = project.id;
+    ({ server, browser, signedIn, projectId } = app);
     // A device the server pushes to: what it receives is exactly what a browser would decrypt.
     device = pushService.device();
     await api('POST', '/push/subscriptions', device.subscription);
-    const context = await newContext(browser, server.url);
-    await signIn(context);
-    signedIn = await context.storageState();
-    await context.close();
   }, 120_000);
 
   afterEach(async () => {
@@ -67,18 +57,7 @@ describe('push (browser)', () => {
   afterAll(async () => {
     await app?.close();
     await pushService?.close();
-    if (repo) await rm(repo, { recursive: true, force: true });
   });
-
-  async function api<T = unknown>(method: string, url: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${server.url}/api${url}`, {
-      method,
-      headers: { ...server.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
-    return (response.status === 204 ? undefined : await response.json()) as T;
-  }
 
   async function taskStatus(id: string): Promise<Task['status']> {
     return (await api<{ task: Task }>('GET', `/tasks/${id}`)).task.status;

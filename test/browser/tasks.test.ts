@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,8 +7,8 @@ import type { Task } from '../../src/contract/index.js';
 import { CommandRuntime } from '../../src/server/workers/runtimes/command.js';
 import { ScriptedRuntime, untilAborted } from '../support/scripted-runtime.js';
 import type { TestServer } from '../support/server.js';
-import { git, makeRepository } from '../support/tasks.js';
-import { DESKTOP, MOBILE, newContext, screenshot, signIn, startAppWithOwner } from './browser.js';
+import { git } from '../support/tasks.js';
+import { DESKTOP, MOBILE, newContext, screenshot, startAppWithProject, type AppWithProject } from './browser.js';
 
 /**
  * The workers' web app, driven in Chromium against a real mainloop whose agent is a
@@ -17,48 +17,29 @@ import { DESKTOP, MOBILE, newContext, screenshot, signIn, startAppWithOwner } fr
  */
 describe('tasks (browser)', () => {
   const agent = new ScriptedRuntime('claude-code');
-  let app: Awaited<ReturnType<typeof startAppWithOwner>> | undefined;
+  let app: AppWithProject | undefined;
   let server: TestServer;
   let browser: Browser;
   let signedIn: BrowserContextOptions['storageState'];
   let repo: string;
   let projectId: string;
   const contexts: BrowserContext[] = [];
+  const api = <T>(method: string, url: string, body?: unknown) => app!.api<T>(method, url, body);
 
   beforeAll(async () => {
-    app = await startAppWithOwner({
+    app = await startAppWithProject({
       runtimes: [agent, new CommandRuntime()],
       env: { MAINLOOP_MODEL_PROVIDER: 'none', MAINLOOP_WORKER_CONCURRENCY: '4' },
+      project: { name: 'demo', checkCommand: 'test -f ok.txt' },
+      repoPrefix: 'ml-browser-project-',
     });
-    ({ server, browser } = app);
-    repo = await makeRepository({ prefix: 'ml-browser-project-' });
-    const { project } = await api<{ project: { id: string } }>('POST', '/projects', {
-      name: 'demo',
-      repo: { kind: 'local', path: repo },
-      checkCommand: 'test -f ok.txt',
-    });
-    projectId = project.id;
-    const context = await newContext(browser, server.url);
-    await signIn(context);
-    signedIn = await context.storageState();
-    await context.close();
+    ({ server, browser, signedIn, repo, projectId } = app);
   }, 60_000);
 
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => {});
     await app?.close();
-    if (repo) await rm(repo, { recursive: true, force: true });
   });
-
-  async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${server.url}/api${url}`, {
-      method,
-      headers: { ...server.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as T;
-  }
 
   async function createTask(spec: object): Promise<Task> {
     return (await api<{ task: Task }>('POST', '/tasks', spec)).task;
