@@ -3,6 +3,7 @@ import { DraftStore } from './draft.js';
 import { formatCost, formatTokens, formatUsage } from './format.js';
 import { providerNotice } from './providers.js';
 import { taskStatusLabel } from './task-status.js';
+import { MemoryStorage } from '../state/testing.js';
 
 describe('providerNotice', () => {
   const none = { active: null, setting: 'auto', summary: '', providers: [], runtimes: [] };
@@ -59,16 +60,11 @@ describe('taskStatusLabel', () => {
 
 describe('DraftStore', () => {
   it('keeps the draft per key and forgets an empty one', () => {
-    const items = new Map<string, string>();
-    const storage = {
-      getItem: (key: string) => items.get(key) ?? null,
-      setItem: (key: string, value: string) => void items.set(key, value),
-      removeItem: (key: string) => void items.delete(key),
-    };
+    const storage = new MemoryStorage();
     new DraftStore(storage, 'mainloop.draft.u1').write('half a thought');
     expect(new DraftStore(storage, 'mainloop.draft.u1').read()).toBe('half a thought');
     expect(new DraftStore(storage, 'mainloop.draft.u2').read()).toBe('');
     new DraftStore(storage, 'mainloop.draft.u1').write('  ');
-    expect(items.size).toBe(0);
+    expect(storage.items.size).toBe(0);
   });
 });

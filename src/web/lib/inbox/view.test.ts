@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InboxItem, InboxResponse, Task } from '../../../contract/index.js';
-import type { StorageLike } from '../state/outbox.js';
+import { MemoryStorage } from '../state/testing.js';
 import {
   applyActions,
   keyCommand,
@@ -54,19 +54,6 @@ const response = (extra: Partial<InboxResponse> = {}): InboxResponse => ({
   counts: { needsYou: 3, active: 1, failures: 1 },
   ...extra,
 });
-
-class MemoryStorage implements StorageLike {
-  readonly items = new Map<string, string>();
-  getItem(key: string) {
-    return this.items.get(key) ?? null;
-  }
-  setItem(key: string, value: string) {
-    this.items.set(key, value);
-  }
-  removeItem(key: string) {
-    this.items.delete(key);
-  }
-}
 
 describe('applyActions: what the person did shows at once', () => {
   it('keeps the server order when nothing is pending', () => {

@@ -1,5 +1,5 @@
 /**
- * Fakes for the tests of the outbox and the inbox's action queue (not used by the app): storage
+ * Fakes for the web app's unit tests (not used by the app): storage
  * held in a map, and timers that wait until the test fires them.
  */
 import type { Timers } from '../events/event-stream.js';
