@@ -79,6 +79,11 @@ export const INTERRUPTED_ERROR = 'This reply was interrupted by a restart — re
 export const INTERNAL_ERROR = 'mainloop failed while writing this reply (the server log says why) — retry it.';
 /** How long a first model request begun early waits for its workflow's step to take it over. */
 const EARLY_REQUEST_TTL_MS = 60_000;
+/**
+ * How long, after its reply's commit, a new turn's workflow start waits for the early first
+ * request's first delta to go out before it (see `firstDelta`).
+ */
+const FIRST_DELTA_LEAD_MS = 20;
 const NO_PROVIDER_ERROR = 'No model provider is configured: connect one as described above, then retry.';
 
 const PROVIDER_NAMES: Record<string, string> = {
@@ -99,7 +104,13 @@ export class TurnService {
   /** first model requests begun ahead of their workflow's step, by turn id */
   private readonly early = new Map<
     string,
-    { result: Promise<ModelRequestResult>; controller: AbortController; expiry: NodeJS.Timeout }
+    {
+      result: Promise<ModelRequestResult>;
+      controller: AbortController;
+      expiry: NodeJS.Timeout;
+      /** resolves once its first delta was published (or could not be), or the request ended */
+      firstDelta: Promise<void>;
+    }
   >();
   private stopping = false;
 
@@ -152,14 +163,32 @@ export class TurnService {
     const controller = new AbortController();
     const { assembler } = this.deps;
     const context = ahead?.reads.then((reads) => assembler.compose(reads, ahead.newest));
+    let delivered!: () => void;
+    const firstDelta = new Promise<void>((resolve) => (delivered = resolve));
     const result = this.runModelRequest(
       { ...turn, step: 1, priorContent: '', exchanges: [] },
-      { claimed: stored, signal: controller.signal, context },
+      { claimed: stored, signal: controller.signal, context, onFirstDelta: delivered },
     );
-    result.catch(() => {}); // the step that takes it over sees the failure
+    result.then(delivered, delivered); // the step that takes it over sees a failure
     const expiry = setTimeout(() => this.dropFirstRequest(turn.turnId), EARLY_REQUEST_TTL_MS);
     expiry.unref();
-    this.early.set(turn.turnId, { result, controller, expiry });
+    this.early.set(turn.turnId, { result, controller, expiry, firstDelta });
+  }
+
+  /**
+   * Resolves once the early first request of `turnId` has published its first delta, or has
+   * ended, or `FIRST_DELTA_LEAD_MS` have passed; at once when there is none. A new turn's workflow
+   * start waits for it after the reply's commit: the delta and the workflow's row are both commits,
+   * and when the model's first text is there already, the person waits for the delta, not for the
+   * row (a crash before the row is written is recovered like one before the start: the reply is
+   * streaming without a workflow, and the start-up sweep starts it).
+   */
+  firstDelta(turnId: string): Promise<void> {
+    const early = this.early.get(turnId);
+    if (!early) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const lead = new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_DELTA_LEAD_MS)));
+    return Promise.race([early.firstDelta, lead]).finally(() => clearTimeout(timer));
   }
 
   /** The early first request of `turnId`, if any, is stopped and forgotten (its workflow could not start). */
@@ -177,7 +206,13 @@ export class TurnService {
    */
   private async runModelRequest(
     input: ModelRequestInput,
-    options: { claimed?: Promise<boolean>; signal?: AbortSignal; context?: Promise<AssembledContext> } = {},
+    options: {
+      claimed?: Promise<boolean>;
+      signal?: AbortSignal;
+      context?: Promise<AssembledContext>;
+      /** called once the first delta was published, or could not be */
+      onFirstDelta?: () => void;
+    } = {},
   ): Promise<ModelRequestResult> {
     const { db, messages, events, assembler, model, tools, logger } = this.deps;
     const controller = new AbortController();
@@ -192,7 +227,11 @@ export class TurnService {
     );
     const deltas = new DeltaCoalescer({
       publish: async (text) => {
-        if (await claimed) await events.publish(input.userId, 'message.delta', { messageId: input.replyId, text });
+        try {
+          if (await claimed) await events.publish(input.userId, 'message.delta', { messageId: input.replyId, text });
+        } finally {
+          options.onFirstDelta?.();
+        }
       },
       intervalMs: this.deps.deltaIntervalMs ?? 50,
     });

@@ -44,7 +44,8 @@ export interface TurnWorkflow {
   /**
    * Starts the turn `turnId` for a reply being stored (or restarted) for it, which no run of it
    * can have seen yet: its first model request begins at once (see TurnService.beginFirstRequest),
-   * and the workflow once `stored` says the reply's transaction committed (nothing when it did not).
+   * and the workflow once `stored` says the reply's transaction committed (nothing when it did not)
+   * and the request's first delta went out, when it is that close (see TurnService.firstDelta).
    */
   startNew(input: TurnInput, turnId: string, ahead?: ContextAhead, stored?: Promise<boolean>): Promise<void>;
   /** DBOS's status of the turn (PENDING, SUCCESS, ERROR, …), or undefined when it never started. */
@@ -152,6 +153,7 @@ export function registerTurnWorkflow(deps: { turns: TurnService }): TurnWorkflow
       turns.beginFirstRequest({ ...input, turnId }, ahead, stored);
       try {
         if (!(await stored)) return turns.dropFirstRequest(turnId);
+        await turns.firstDelta(turnId);
         await DBOS.startWorkflow(run, { workflowID: turnId })(input);
       } catch (error) {
         turns.dropFirstRequest(turnId);
