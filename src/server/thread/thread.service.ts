@@ -117,11 +117,12 @@ export class ThreadService {
   /**
    * Runs `write` in a transaction that stores (or restarts) a reply and calls `beginTurn` once the
    * reply is written; returns after the commit and the start of the turn's workflow. The turn's
-   * context is read from the transaction's start (on other connections, `context` saying up to
+   * context is read as the transaction begins (on other connections, `context` saying up to
    * which message; without, the person's message is `newest`); its first model request goes out
    * before the commit but publishes nothing until it (and is dropped when the transaction fails);
-   * its workflow starts once committed. So the request's reads, its building and the model's
-   * first token overlap with the transaction instead of following it.
+   * its workflow starts once committed (and the first delta, when it is ready, went out: see
+   * TurnService.firstDelta). So the request's reads, its building and the model's first token
+   * overlap with the transaction instead of following it.
    */
   private async storeAndStart<T>(
     userId: string,
@@ -132,10 +133,10 @@ export class ThreadService {
     let committed!: (stored: boolean) => void;
     const stored = new Promise<boolean>((resolve) => (committed = resolve));
     let started: Promise<void> | undefined;
+    const ahead = turns.readAhead(userId, context);
     const result = await db
       .transaction()
       .execute((trx) => {
-        const ahead = turns.readAhead(userId, context);
         return write(trx, (input, turnId, newest) => {
           started = turns.startNew(input, turnId, { ...ahead, newest }, stored);
           started.catch(() => {}); // awaited below, once committed
