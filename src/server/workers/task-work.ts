@@ -24,7 +24,6 @@ import type { MergeResult, ProjectCheckout, WorkspaceManager } from './workspace
 
 /** What the workflow needs to know about its task, read once at its start. */
 export interface TaskSetup {
-  userId: string;
   title: string;
   prompt: string;
   runtime: Runtime;
@@ -102,16 +101,14 @@ export class TaskWork {
         if (made) await this.update(task, made);
       });
     }
-    return {
-      userId: task.userId,
-      title: task.title,
-      prompt: task.prompt,
-      runtime: task.runtime,
-      skipPlan: task.skipPlan,
-      hasProject: !!checkout,
-      checkCommand: project?.checkCommand ?? null,
-      baseBranch: checkout?.defaultBranch ?? 'main',
-    };
+    return (
+      scratchSetup(task) ?? {
+        ...setupOf(task),
+        hasProject: !!checkout,
+        checkCommand: project?.checkCommand ?? null,
+        baseBranch: checkout?.defaultBranch ?? 'main',
+      }
+    );
   }
 
   /**
@@ -481,6 +478,19 @@ export class TaskWork {
     const { db, logs, events, clock, logger } = this.deps;
     return new TaskLogWriter({ db, logs, events, clock, logger }, { id: task.id, userId: task.userId });
   }
+}
+
+/**
+ * The setup of a task without a project, which its creator knows as well as `prepare` does: its
+ * workflow starts with it and needs no step to read it. Undefined for a task with a project.
+ */
+export function scratchSetup(task: Task): TaskSetup | undefined {
+  if (task.projectId) return undefined;
+  return { ...setupOf(task), hasProject: false, checkCommand: null, baseBranch: 'main' };
+}
+
+function setupOf(task: Task): Pick<TaskSetup, 'title' | 'prompt' | 'runtime' | 'skipPlan'> {
+  return { title: task.title, prompt: task.prompt, runtime: task.runtime, skipPlan: task.skipPlan };
 }
 
 function toCheckout(project: {

@@ -11,7 +11,7 @@ import {
   revisePlanPrompt,
 } from './prompts.js';
 import type { AgentOutcome } from './runtime.js';
-import type { PhaseInput, PhaseResult, TaskWork } from './task-work.js';
+import type { PhaseInput, PhaseResult, TaskSetup, TaskWork } from './task-work.js';
 
 /** The DBOS queue every agent and check run waits on: its concurrency is MAINLOOP_WORKER_CONCURRENCY. */
 export const WORKER_QUEUE = 'mainloop-workers';
@@ -36,8 +36,11 @@ export interface TaskWorkflowOptions {
 }
 
 export interface TaskWorkflow {
-  /** Starts the task's workflow (its id is the task id); starting it again is harmless. */
-  start(taskId: string): Promise<void>;
+  /**
+   * Starts the task's workflow (its id is the task id); starting it again is harmless. With its
+   * setup (a task without a project: `scratchSetup`) it needs no step to read it.
+   */
+  start(taskId: string, setup?: TaskSetup): Promise<void>;
   /** Wakes a waiting workflow to look at its decisions. */
   wake(taskId: string): Promise<void>;
   /** Ends the workflow and its running phase for good. */
@@ -76,7 +79,7 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
   );
 
   const taskWorkflow = DBOS.registerWorkflow(
-    async (taskId: string): Promise<void> => {
+    async (taskId: string, given?: TaskSetup): Promise<void> => {
       let counter = 0;
       const key = (what: string) => `${what}-${++counter}`;
       let sessionId: string | undefined;
@@ -173,7 +176,7 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
         }
       };
 
-      const setup = await step('prepare', () => work.prepare(taskId));
+      const setup = given ?? (await step('prepare', () => work.prepare(taskId)));
 
       // Plan, until the person approves one.
       if (!setup.skipPlan) {
@@ -264,8 +267,8 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
   );
 
   return {
-    async start(taskId) {
-      await DBOS.startWorkflow(taskWorkflow, { workflowID: taskId })(taskId);
+    async start(taskId, setup) {
+      await DBOS.startWorkflow(taskWorkflow, { workflowID: taskId })(taskId, setup);
     },
     async wake(taskId) {
       await DBOS.send(taskId, { at: Date.now() }, WAKE_TOPIC);

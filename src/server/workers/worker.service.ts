@@ -17,7 +17,7 @@ import type { OpenQuestion } from '../thread/seams.js';
 import type { DecisionKind, DecisionRepository } from './decision.repository.js';
 import type { QuestionRepository } from './question.repository.js';
 import type { TaskLogRepository } from './task-log.repository.js';
-import type { TaskWork } from './task-work.js';
+import { scratchSetup, type TaskWork } from './task-work.js';
 import type { TaskWorkflow } from './task.workflow.js';
 import type { WorkspaceManager } from './workspace.js';
 
@@ -58,7 +58,7 @@ export class WorkerService {
 
   // TaskRunner: TaskService calls these after its transaction commits.
   async enqueue(task: Task): Promise<void> {
-    await this.requireWorkflow().start(task.id);
+    await this.requireWorkflow().start(task.id, scratchSetup(task));
   }
 
   async cancel(task: Task): Promise<void> {
