@@ -142,16 +142,28 @@ export class TaskService {
 
   /**
    * `update` inside the caller's transaction. A cancelled or completed task does not change any
-   * more: a step still finishing after a cancel finds it as it is.
+   * more: a step still finishing after a cancel finds it as it is. `locked`: the task as the
+   * caller read it with its row locked (not read again); `events`: more to publish, written with
+   * `task.updated` in one statement, before it.
    */
-  async updateWithin(trx: Trx, userId: string, id: string, changes: TaskChanges): Promise<Task> {
+  async updateWithin(
+    trx: Trx,
+    userId: string,
+    id: string,
+    changes: TaskChanges,
+    options: { locked?: Task; events?: readonly NewEvent[] } = {},
+  ): Promise<Task> {
     const { tasks, events, reporter, clock } = this.deps;
-    const before = await tasks.find(trx, userId, id, { forUpdate: true });
+    const before = options.locked ?? (await tasks.find(trx, userId, id, { forUpdate: true }));
     if (!before) throw notFound(`task ${id}`);
     if (before.status === 'cancelled' || before.status === 'completed') return before;
     const after = (await tasks.update(trx, userId, id, changes, clock.now()))!;
     const inbox = (await this.deps.attention?.taskChanged(trx, userId, before, after)) ?? [];
-    await events.appendAll(trx, userId, [...inbox, { type: 'task.updated', data: { task: after } }]);
+    await events.appendAll(trx, userId, [
+      ...(options.events ?? []),
+      ...inbox,
+      { type: 'task.updated', data: { task: after } },
+    ]);
     const note = attentionNote(before, after);
     if (note) await reporter.postEvent(userId, { content: note, taskId: id }, trx);
     return after;

@@ -462,15 +462,17 @@ export class TaskWork {
     changes: TaskChanges & { status: TaskStatus },
     text: string,
   ): Promise<void> {
-    const { db, tasks, taskService, logs, events, clock } = this.deps;
+    const { db, tasks, taskService, logs, clock } = this.deps;
     await db.transaction().execute(async (trx) => {
       // The row first, as the log writer takes it: the log's numbers stay gapless.
       const before = await tasks.find(trx, task.userId, task.id, { forUpdate: true });
       if (!before || before.status === 'cancelled' || before.status === 'completed') return;
       if (before.status === changes.status) return;
       const entries = await logs.append(trx, task.id, [{ kind: 'status', text, at: clock.now() }]);
-      await taskService.updateWithin(trx, task.userId, task.id, changes);
-      await events.append(trx, task.userId, 'task.log', { taskId: task.id, entries });
+      await taskService.updateWithin(trx, task.userId, task.id, changes, {
+        locked: before,
+        events: [{ type: 'task.log', data: { taskId: task.id, entries } }],
+      });
     });
   }
 
