@@ -133,25 +133,25 @@ export class ThreadService {
     let committed!: (stored: boolean) => void;
     const stored = new Promise<boolean>((resolve) => (committed = resolve));
     let started: Promise<void> | undefined;
+    const transaction = db.transaction().execute((trx) =>
+      write(trx, (input, turnId, newest) => {
+        started = turns.startNew(input, turnId, { ...ahead, newest }, stored);
+        started.catch(() => {}); // awaited below, once committed
+      }),
+    );
+    // Asked for after the transaction (whose callback runs once its `begin` is back), so that the
+    // `begin` goes out first; read while it comes back.
     const ahead = turns.readAhead(userId, context);
-    const result = await db
-      .transaction()
-      .execute((trx) => {
-        return write(trx, (input, turnId, newest) => {
-          started = turns.startNew(input, turnId, { ...ahead, newest }, stored);
-          started.catch(() => {}); // awaited below, once committed
-        });
-      })
-      .then(
-        (value) => {
-          committed(true);
-          return value;
-        },
-        (error: unknown) => {
-          committed(false);
-          throw error;
-        },
-      );
+    const result = await transaction.then(
+      (value) => {
+        committed(true);
+        return value;
+      },
+      (error: unknown) => {
+        committed(false);
+        throw error;
+      },
+    );
     await started;
     return result;
   }
