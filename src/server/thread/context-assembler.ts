@@ -4,7 +4,7 @@ import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import type { ModelMessage } from '../models/index.js';
 import type { TaskService } from '../tasks/index.js';
-import type { ContextMessage, MessageRepository } from './message.repository.js';
+import type { HistoryMessage, MessageRepository } from './message.repository.js';
 import type { ProposalRepository } from './proposal.repository.js';
 import type { OpenQuestion, ProjectContext, QuestionDesk } from './seams.js';
 
@@ -38,7 +38,7 @@ export interface AssembledContext {
 /** What a turn's context is made of, as read from the database. */
 export interface ContextReads {
   /** the recent conversation, newest first */
-  history: ContextMessage[];
+  history: HistoryMessage[];
   openTasks: Task[];
   pending: Proposal[];
   openQuestions: OpenQuestion[];
@@ -100,7 +100,7 @@ export class ContextAssembler {
   }
 
   /** The context from what `read` returned; `newest`: the person's message, stored after the reads. */
-  compose(reads: ContextReads, newest?: ContextMessage): AssembledContext {
+  compose(reads: ContextReads, newest?: HistoryMessage): AssembledContext {
     const system = systemPrompt({
       now: this.deps.clock.now(),
       projects: reads.projects,
@@ -125,8 +125,8 @@ export class ContextAssembler {
  * The newest messages that fit `tokens`, oldest first. The newest (the person's message) is
  * always kept, cut to the budget when it alone is larger.
  */
-export function fitHistory(newestFirst: readonly ContextMessage[], tokens: number): ContextMessage[] {
-  const kept: ContextMessage[] = [];
+export function fitHistory(newestFirst: readonly HistoryMessage[], tokens: number): HistoryMessage[] {
+  const kept: HistoryMessage[] = [];
   let left = Math.max(tokens, 0);
   for (const message of newestFirst) {
     const cost = estimateTokens(message.content) + 4;
@@ -146,7 +146,7 @@ export function fitHistory(newestFirst: readonly ContextMessage[], tokens: numbe
  * consecutive user-side messages joined (providers want the roles to alternate), empty replies
  * left out, and the conversation starting with the person.
  */
-export function toModelMessages(oldestFirst: readonly ContextMessage[]): ModelMessage[] {
+export function toModelMessages(oldestFirst: readonly HistoryMessage[]): ModelMessage[] {
   const result: ModelMessage[] = [];
   for (const message of oldestFirst) {
     if (message.role === 'assistant') {

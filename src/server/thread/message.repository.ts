@@ -25,8 +25,11 @@ export interface MessageRecord {
   proposalIds: string[];
 }
 
-/** What context assembly reads of a message. */
-export type ContextMessage = Pick<MessageRecord, 'id' | 'role' | 'content' | 'taskId' | 'createdAt'>;
+/** What a turn's context holds of a message. */
+export type HistoryMessage = Pick<MessageRecord, 'id' | 'role' | 'content' | 'taskId'>;
+
+/** A message as recall finds it: what the context holds, and when it was written. */
+export type ContextMessage = HistoryMessage & Pick<MessageRecord, 'createdAt'>;
 
 /** Message ids are a bigint sequence; anything else names no message (and must not reach a bigint cast). */
 const MESSAGE_ID = /^[1-9]\d{0,17}$/;
@@ -178,22 +181,17 @@ export class MessageRepository {
     db: Queryable,
     userId: string,
     options: { upToId?: string; excludeId?: string; limit: number },
-  ): Promise<ContextMessage[]> {
+  ): Promise<HistoryMessage[]> {
+    // No created_at: nothing in the context needs it, and parsing 200 timestamps is most of reading them.
     let query = db
       .selectFrom('messages')
-      .select(['id', 'role', 'content', 'task_id', 'created_at'])
+      .select(['id', 'role', 'content', 'task_id'])
       .where('user_id', '=', userId)
       .where((eb) => eb.or([eb('role', '<>', 'assistant'), eb('status', '=', 'complete')]));
     if (options.upToId) query = query.where('id', '<=', options.upToId as never);
     if (options.excludeId) query = query.where('id', '<>', options.excludeId as never);
     const rows = await query.orderBy('id', 'desc').limit(options.limit).execute();
-    return rows.map((row) => ({
-      id: String(row.id),
-      role: row.role,
-      content: row.content,
-      taskId: row.task_id,
-      createdAt: row.created_at,
-    }));
+    return rows.map((row) => ({ id: String(row.id), role: row.role, content: row.content, taskId: row.task_id }));
   }
 
   /**
