@@ -41,6 +41,7 @@ export async function loadCore({ cacheDirectory }: CoreLoadOptions): Promise<Loa
   let kept = false;
   return {
     core: module.exports,
+    compiledCode: cached ? 'cache' : 'compiled',
     async keepCompiledCode() {
       if (cached || kept || !cacheFile) return;
       kept = true;

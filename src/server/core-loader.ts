@@ -9,10 +9,12 @@ export interface CoreLoadOptions {
 
 export interface LoadedCore {
   core: typeof import('./core.js');
+  /** where the core's code came from: V8's code cache, compiled now, or plain modules (sources) */
+  compiledCode: 'cache' | 'compiled' | 'modules';
   /** Keeps what was compiled during start-up for the next run, if it is not kept yet. Never throws. */
   keepCompiledCode(): Promise<void>;
 }
 
 export async function loadCore(_options: CoreLoadOptions): Promise<LoadedCore> {
-  return { core: await import('./core.js'), keepCompiledCode: async () => {} };
+  return { core: await import('./core.js'), compiledCode: 'modules', keepCompiledCode: async () => {} };
 }

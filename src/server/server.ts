@@ -88,7 +88,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     // The core (database layer, HTTP app, services, durable runtime) loads while Postgres starts,
     // and everything that needs no database is built from it before Postgres is ready.
     const loading = loadCore({ cacheDirectory: path.join(config.dataDir, 'compile-cache') });
-    const { core } = await loading;
+    const { core, compiledCode } = await loading;
     mark('coreLoaded');
     continueUnlessAborted();
 
@@ -129,9 +129,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     continueUnlessAborted();
 
     // Connections open while the migrations are checked, so that the next steps find them ready.
-    const warming = warmUp(database.pool, 3);
+    const warming = warmUp(database.pool, 3).finally(() => mark('warmed'));
     durableRuntime.connect();
-    const applied = await core.migrate(database.pool);
+    const applied = await core.migrate(database.pool).finally(() => mark('migrationsChecked'));
     await warming;
     if (applied.length) logger.info({ applied }, 'database migrated');
     mark('migrated');
@@ -162,7 +162,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     mark('started');
     // What start-up compiled is kept for the next start (the bundle only; once per build).
     void loading.then((loaded) => loaded.keepCompiledCode());
-    logger.debug({ msSinceProcessStart: timing }, 'start-up timing');
+    logger.debug({ msSinceProcessStart: timing, compiledCode }, 'start-up timing');
 
     let closing: Promise<void> | undefined;
     return { url, app: app.value, database, services, close: () => (closing ??= cleanUp()) };

@@ -101,7 +101,7 @@ export class EmbeddedPostgres {
     });
 
     const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
-    const ready = this.waitUntilReady(url.replace(/\/mainloop$/, '/postgres'), password).then(() => {
+    const ready = this.waitUntilReady(url, password).then(() => {
       logger.info({ port, dataDir: this.clusterDir }, 'embedded postgres is ready');
     });
     return { url, ready };
@@ -204,7 +204,7 @@ export class EmbeddedPostgres {
    * `mainloop` database if it is missing (and to cheapen the password's verifier, see
    * SCRAM_ITERATIONS).
    */
-  private async waitUntilReady(adminUrl: string, password: string): Promise<void> {
+  private async waitUntilReady(url: string, password: string): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     const child = this.child!;
     const pidFile = path.join(this.clusterDir, 'postmaster.pid');
@@ -217,7 +217,7 @@ export class EmbeddedPostgres {
     }
     for (;;) {
       try {
-        await ensureDatabase(adminUrl, DATABASE, password);
+        await ensureDatabase(url, url.replace(/\/mainloop$/, '/postgres'), password);
         return;
       } catch (error) {
         if (!running()) {
@@ -347,27 +347,47 @@ function run(command: string, args: string[], runAs: RunAs | undefined): Promise
   });
 }
 
-async function ensureDatabase(adminUrl: string, name: string, password: string): Promise<void> {
+/**
+ * Connects to the `mainloop` database once, creating it (through the `postgres` database) when it
+ * is missing, and cheapens the password's verifier if it is not yet (see SCRAM_ITERATIONS). That
+ * first connection after a start also rebuilds the database's relation cache file (Postgres
+ * removes it at start-up), alone, before start-up opens its other connections at once.
+ */
+async function ensureDatabase(url: string, adminUrl: string, password: string): Promise<void> {
   // Imported here, after Postgres was spawned: this module is on the path to spawning it (see server.ts).
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
-  client.on('error', () => {}); // a dropped connection fails the query below instead
+  const connect = async (connectionString: string) => {
+    const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
+    client.on('error', () => {}); // a dropped connection fails the query below instead
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+  };
+  let client: InstanceType<typeof pg.Client>;
   try {
-    await client.connect();
-    const { rows } = await client.query<{ exists: boolean; verifier: string | null }>(
-      `select exists (select 1 from pg_database where datname = $1) as exists,
-        (select rolpassword from pg_authid where rolname = current_user) as verifier`,
-      [name],
+    client = await connect(url);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '3D000') throw error; // 3D000: no such database
+    client = await connect(adminUrl);
+    try {
+      await client.query(`create database "${DATABASE}"`);
+    } catch (creating) {
+      // Another instance created it between our check and our create.
+      if ((creating as { code?: string }).code !== '42P04') throw creating;
+    }
+  }
+  try {
+    const { rows } = await client.query<{ verifier: string | null }>(
+      'select rolpassword as verifier from pg_authid where rolname = current_user',
     );
-    const { exists, verifier } = rows[0]!;
-    if (!verifier?.startsWith(`SCRAM-SHA-256$${SCRAM_ITERATIONS}:`)) {
+    if (!rows[0]?.verifier?.startsWith(`SCRAM-SHA-256$${SCRAM_ITERATIONS}:`)) {
       // The verifier, not the password: a failed statement is logged by Postgres with its text.
       await client.query(`alter role "${SUPERUSER}" password '${scramVerifier(password, SCRAM_ITERATIONS)}'`);
     }
-    if (!exists) await client.query(`create database "${name}"`);
-  } catch (error) {
-    // Another instance created it between our check and our create.
-    if ((error as { code?: string }).code !== '42P04') throw error;
   } finally {
     await client.end().catch(() => {});
   }
