@@ -68,7 +68,8 @@ export async function run(): Promise<BenchResult[]> {
     const created = await Promise.all(Array.from({ length: TASKS }, (_, index) => api.create(`job ${index + 1}`)));
     const acceptedMs = performance.now() - started;
     const finished = await api.waitCompleted(created.map((task) => task.id));
-    const wall = performance.now() - started;
+    // Until the last task completed, by its own record: not until the bench's polling noticed.
+    const wall = Math.max(...finished.map((task) => Date.parse(task.updatedAt))) - startedAt;
     clearInterval(sampler);
     const counted = statements.stop();
     const cpu = process.cpuUsage(cpuBefore);
@@ -239,7 +240,8 @@ function apiOf(base: string) {
           ids.includes(task.id),
         );
         if (failed.length) throw new Error(`tasks failed: ${failed.map((task) => task.error).join('; ')}`);
-        if (done.size < ids.length) await new Promise((resolve) => setTimeout(resolve, 100));
+        // Seldom: the polling runs in the server's process and would compete with the tasks.
+        if (done.size < ids.length) await new Promise((resolve) => setTimeout(resolve, 500));
       }
       return ids.map((id) => done.get(id)!);
     },
