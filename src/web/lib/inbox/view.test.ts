@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InboxItem, InboxResponse, Task } from '../../../contract/index.js';
+import type { StorageLike } from '../state/outbox.js';
 import { MemoryStorage } from '../state/testing.js';
 import {
   applyActions,
