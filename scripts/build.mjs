@@ -85,7 +85,7 @@ async function esbuildServer(esbuild, outdir) {
     platform: 'node',
     target: 'node20',
     external: SERVER_EXTERNALS,
-    plugins: [withoutUndiciProbe, scramWithNodeCrypto, quickListenSelfTest, ownDirectory],
+    plugins: [withoutUndiciProbe, quickListenSelfTest, ownDirectory],
     sourcemap: true,
     logLevel: 'warning',
   };
@@ -211,45 +211,6 @@ const withoutUndiciProbe = {
         return undefined;
       }
       return { contents: source.replace(probe, 'false /* Node, never Cloudflare Workers */'), loader: 'js' };
-    });
-  },
-};
-
-/**
- * pg computes each connection's SCRAM-SHA-256 proof through WebCrypto: a dozen asynchronous calls,
- * each a round through the thread pool, several milliseconds of CPU per connection, and start-up
- * opens about ten. The bundle uses node:crypto's synchronous functions instead (as pg did before
- * 8.12), with the same results. If pg's module changes its exports, the build says so and bundles
- * it unchanged.
- */
-const scramWithNodeCrypto = {
-  name: 'scram-with-node-crypto',
-  setup(build) {
-    build.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]crypto[\\/]utils\.js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const exports =
-        'module.exports = {\n  postgresMd5PasswordHash,\n  randomBytes,\n  deriveKey,\n  sha256,\n  hashByName,\n  hmacSha256,\n  md5,\n}';
-      if (!source.includes(exports)) {
-        log(`pg/lib/crypto/utils.js changed its exports: bundled as it is (WebCrypto for SCRAM)`);
-        return undefined;
-      }
-      const contents = `'use strict';
-const nodeCrypto = require('crypto');
-const md5 = async (text) => nodeCrypto.createHash('md5').update(text, 'utf-8').digest('hex');
-module.exports = {
-  async postgresMd5PasswordHash(user, password, salt) {
-    const inner = await md5(password + user);
-    return 'md5' + (await md5(Buffer.concat([Buffer.from(inner), salt])));
-  },
-  randomBytes: (length) => nodeCrypto.randomBytes(length),
-  deriveKey: async (password, salt, iterations) => nodeCrypto.pbkdf2Sync(password, salt, iterations, 32, 'sha256'),
-  sha256: async (data) => nodeCrypto.createHash('sha256').update(Buffer.from(data)).digest(),
-  hashByName: async (name, data) => nodeCrypto.createHash(name.replace('-', '').toLowerCase()).update(data).digest(),
-  hmacSha256: async (key, message) => nodeCrypto.createHmac('sha256', Buffer.from(key)).update(message).digest(),
-  md5,
-};
-`;
-      return { contents, loader: 'js' };
     });
   },
 };

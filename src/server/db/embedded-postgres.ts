@@ -355,7 +355,7 @@ function run(command: string, args: string[], runAs: RunAs | undefined): Promise
  */
 async function ensureDatabase(url: string, adminUrl: string, password: string): Promise<void> {
   // Imported here, after Postgres was spawned: this module is on the path to spawning it (see server.ts).
-  const { default: pg } = await import('pg');
+  const [{ default: pg }] = await Promise.all([import('pg'), import('./pg-scram.js')]);
   const connect = async (connectionString: string) => {
     const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
     client.on('error', () => {}); // a dropped connection fails the query below instead
