@@ -46,6 +46,9 @@ const QUESTION_LIST_LIMIT = 500;
  * decision is checked against the task's state, stored (with its events) and only then handed
  * to the workflow, which wakes and takes it. Also the TaskRunner of TaskService (start, cancel).
  */
+/** How many task workflows start at the same time (see WorkerService.enqueue). */
+const STARTS_AT_ONCE = 2;
+
 export class WorkerService {
   private workflow: TaskWorkflow | undefined;
 
@@ -56,9 +59,25 @@ export class WorkerService {
     this.workflow = workflow;
   }
 
+  /** Workflow starts waiting for their turn (see enqueue). */
+  private readonly starting: Array<() => void> = [];
+  private started = 0;
+
   // TaskRunner: TaskService calls these after its transaction commits.
+  /**
+   * Starts the task's workflow, STARTS_AT_ONCE at a time: fifty tasks submitted together would
+   * otherwise start fifty workflows at once, and the first ones, whose commands could already run,
+   * would wait for all the others' bookkeeping (only MAINLOOP_WORKER_CONCURRENCY run anyway).
+   */
   async enqueue(task: Task): Promise<void> {
-    await this.requireWorkflow().start(task.id, scratchSetup(task));
+    if (this.started >= STARTS_AT_ONCE) await new Promise<void>((resolve) => this.starting.push(resolve));
+    this.started++;
+    try {
+      await this.requireWorkflow().start(task.id, scratchSetup(task));
+    } finally {
+      this.started--;
+      this.starting.shift()?.();
+    }
   }
 
   async cancel(task: Task): Promise<void> {
