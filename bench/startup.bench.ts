@@ -145,8 +145,21 @@ async function startMainloop(entry: Entry, dataDir: string, options: { npm?: boo
   if (options.npm) process.kill(-child.pid!, 'SIGTERM');
   else child.kill('SIGTERM');
   const { code } = await exited;
+  // npm may exit before mainloop has stopped its Postgres: wait for the whole process group.
+  if (options.npm) await groupGone(child.pid!);
   if (code !== 0 && !options.npm) throw new Error(`mainloop exited with ${code} on SIGTERM:\n${output()}`);
   return elapsed;
+}
+
+async function groupGone(group: number): Promise<void> {
+  for (;;) {
+    try {
+      process.kill(-group, 0);
+    } catch {
+      return; // ESRCH: nothing left in the group
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Milliseconds that `npm run env` takes: npm starting, running a script, and exiting. */
