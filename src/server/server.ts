@@ -83,7 +83,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       const postgres = await embedded.launch();
       mark('postgresSpawned');
       databaseUrl = postgres.url;
-      postgresReady = postgres.ready.then(() => mark('postgresReady'));
+      // Awaited once the core is loaded; a failure before then is not an unhandled rejection.
+      postgresReady = inBackground(postgres.ready.then(() => mark('postgresReady')));
     }
     // The core (database layer, HTTP app, services, durable runtime) loads while Postgres starts,
     // and everything that needs no database is built from it before Postgres is ready.
