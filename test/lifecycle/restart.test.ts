@@ -28,6 +28,7 @@ async function startMainloop(options: {
   databaseUrl?: string;
   detached?: boolean;
   port?: number;
+  postgresPort?: number;
 }): Promise<Mainloop> {
   const port = options.port ?? (await freePort());
   const node = new ChildNode(MAIN, {
@@ -38,6 +39,7 @@ async function startMainloop(options: {
       LOG_LEVEL: 'info',
       MAINLOOP_MODEL_PROVIDER: 'none',
       ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+      ...(options.postgresPort ? { MAINLOOP_EMBEDDED_PG_PORT: String(options.postgresPort) } : {}),
     },
     detached: options.detached,
   });
@@ -152,6 +154,22 @@ describe('mainloop on an embedded Postgres, killed and started again', () => {
       expect(mainloop.node.output()).toMatch(/mainloop failed to start: .*EADDRINUSE/);
       expect(postmastersFor(dataDir)).toEqual([]);
       expect(postmasterPidFile(dataDir)).toBeUndefined();
+    } finally {
+      taken.close();
+    }
+  });
+
+  it("exits with 1 and Postgres's own reason when Postgres cannot start (its port is taken)", async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const mainloop = await launch({ dataDir, postgresPort: (taken.address() as net.AddressInfo).port });
+      expect(await mainloop.node.waitForExit(HEALTHY_WITHIN_MS)).toEqual({ code: 1, signal: null });
+      const output = mainloop.node.output();
+      expect(output).toMatch(/mainloop failed to start: Error: embedded postgres exited during start-up/);
+      expect(output).toMatch(/Address already in use/);
+      expect(output).not.toMatch(/unhandled/i);
+      expect(postmastersFor(dataDir)).toEqual([]);
     } finally {
       taken.close();
     }
