@@ -13,5 +13,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // expect.poll gives up after 1 s by default: too little for a browser test on a loaded machine.
+    expect: { poll: { timeout: 20_000 } },
   },
 });

@@ -133,7 +133,7 @@ describe.skipIf(!serverHasThread)('chat (browser)', () => {
     const reply = messages(page, 'assistant').last();
     await page.locator('[data-role="assistant"][data-status="streaming"]').waitFor();
     // part of the text is on screen before the reply is complete
-    await expect.poll(async () => (await reply.textContent()) ?? '', { timeout: 10_000 }).toMatch(/Hello/);
+    await expect.poll(async () => (await reply.textContent()) ?? '').toMatch(/Hello/);
     expect(await reply.getAttribute('data-status')).toBe('streaming');
     await screenshot(page, 'chat-streaming');
 

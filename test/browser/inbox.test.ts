@@ -433,7 +433,7 @@ describe('inbox (browser)', () => {
     ).toBe(true);
 
     await page.context().setOffline(false);
-    await expect.poll(async () => (await itemState(fence.id)).state, { timeout: 20_000 }).toBe('done');
+    await expect.poll(async () => (await itemState(fence.id)).state).toBe('done');
     await stale.waitFor({ state: 'detached' });
     await card(page, gate.id).waitFor();
     expect(await card(page, fence.id).count()).toBe(0);

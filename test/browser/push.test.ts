@@ -10,9 +10,6 @@ import type { TestServer } from '../support/server.js';
 import { ScriptedRuntime } from '../support/scripted-runtime.js';
 import { MOBILE, newContext, screenshot, startAppWithProject, type AppWithProject } from './browser.js';
 
-/** expect.poll with room for a loaded machine (its default gives up after 1 s). */
-const eventually = <T>(read: () => T | Promise<T>, timeout = 20_000) => expect.poll(read, { timeout, interval: 50 });
-
 /**
  * The push half of the inbox in Chromium against a real mainloop: the built service worker shows
  * what the server pushes (the payload taken from a fake push service that decrypts the server's
@@ -72,7 +69,7 @@ describe('push (browser)', () => {
       command: `echo "${title}" > NOTES.md`,
       projectId,
     });
-    await eventually(() => taskStatus(task.id), 30_000).toBe('awaiting_review');
+    await expect.poll(() => taskStatus(task.id), { timeout: 30_000 }).toBe('awaiting_review');
     return { task, payload: await pushFor(task.id, 'review') };
   }
 
@@ -82,7 +79,7 @@ describe('push (browser)', () => {
       device.received
         .map((push) => push.payload as PushPayload)
         .find((payload) => payload.taskId === taskId && payload.kind === kind);
-    await eventually(() => find() !== undefined).toBe(true);
+    await expect.poll(() => find() !== undefined).toBe(true);
     return find()!;
   }
 
@@ -191,7 +188,7 @@ describe('push (browser)', () => {
     expect(payload).toMatchObject({ itemId: item.id, kind: 'review', url: `/tasks/${task.id}` });
 
     await deliverPush(page, payload);
-    await eventually(() => notifications(page)).toHaveLength(1);
+    await expect.poll(() => notifications(page)).toHaveLength(1);
     const [shown] = await notifications(page);
     expect(shown).toEqual({
       title: 'Ready for review: Write the notes',
@@ -241,16 +238,16 @@ describe('push (browser)', () => {
     const plan = await pushFor(task.id, 'plan_review');
     expect(plan.actions).toEqual([{ action: 'approve', title: 'Approve' }]);
     await deliverPush(page, plan);
-    await eventually(async () => (await notifications(page)).map((shown) => shown.tag)).toEqual([plan.itemId]);
+    await expect.poll(async () => (await notifications(page)).map((shown) => shown.tag)).toEqual([plan.itemId]);
     expect(await tapNotification(worker, plan.itemId, 'approve')).toBe('done');
     expect(await notifications(page)).toEqual([]); // the tap closed it
 
-    await eventually(() => taskStatus(task.id), 30_000).toBe('awaiting_review');
+    await expect.poll(() => taskStatus(task.id), { timeout: 30_000 }).toBe('awaiting_review');
     const review = await pushFor(task.id, 'review');
     await deliverPush(page, review);
-    await eventually(async () => (await notifications(page)).map((shown) => shown.tag)).toEqual([review.itemId]);
+    await expect.poll(async () => (await notifications(page)).map((shown) => shown.tag)).toEqual([review.itemId]);
     expect(await tapNotification(worker, review.itemId, 'approve')).toBe('done');
-    await eventually(() => taskStatus(task.id)).toBe('completed');
+    await expect.poll(() => taskStatus(task.id)).toBe('completed');
     const inbox = await api<InboxResponse>('GET', '/inbox');
     expect(inbox.needsYou.some((entry) => entry.taskId === task.id)).toBe(false);
   });
@@ -270,9 +267,9 @@ describe('push (browser)', () => {
     expect(await problem.textContent()).toContain('cannot be reached');
     await api('PATCH', '/settings', { notifications: { ntfyUrl: 'https://ntfy.example.test/mainloop-offline' } });
     await page.context().setOffline(false);
-    await eventually(() => page.getByLabel('ntfy topic URL').inputValue()).toBe(
-      'https://ntfy.example.test/mainloop-offline',
-    );
+    await expect
+      .poll(() => page.getByLabel('ntfy topic URL').inputValue())
+      .toBe('https://ntfy.example.test/mainloop-offline');
     await problem.waitFor({ state: 'detached' });
     await api('PATCH', '/settings', { notifications: { ntfyUrl: null } });
 
@@ -316,9 +313,9 @@ describe('push (browser)', () => {
     expect(await section.getByLabel('Webhook secret').inputValue()).toBe('');
 
     await page.reload();
-    await eventually(() => section.getByLabel('ntfy topic URL').inputValue()).toBe(
-      'https://ntfy.example.test/mainloop-garden',
-    );
+    await expect
+      .poll(() => section.getByLabel('ntfy topic URL').inputValue())
+      .toBe('https://ntfy.example.test/mainloop-garden');
     expect(await section.getByLabel('Slack incoming webhook').inputValue()).toBe(
       'https://hooks.slack.example.test/services/T0/B0/x',
     );
