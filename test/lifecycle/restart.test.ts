@@ -81,6 +81,17 @@ async function tempDir(): Promise<string> {
   directories.push(directory);
   return directory;
 }
+/** Runs `action` with a loopback port that something else listens on. */
+async function withTakenPort(action: (port: number) => Promise<void>): Promise<void> {
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  try {
+    await action((taken.address() as net.AddressInfo).port);
+  } finally {
+    taken.close();
+  }
+}
+
 async function launch(options: Parameters<typeof startMainloop>[0]): Promise<Mainloop> {
   const mainloop = await startMainloop(options);
   running.push(mainloop);
@@ -146,33 +157,25 @@ describe('mainloop on an embedded Postgres, killed and started again', () => {
   });
 
   it('exits with 1 and leaves no Postgres running when start-up fails (its port is taken)', async () => {
-    const taken = net.createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    try {
-      const mainloop = await launch({ dataDir, port: (taken.address() as net.AddressInfo).port });
+    await withTakenPort(async (port) => {
+      const mainloop = await launch({ dataDir, port });
       expect(await mainloop.node.waitForExit(HEALTHY_WITHIN_MS)).toEqual({ code: 1, signal: null });
       expect(mainloop.node.output()).toMatch(/mainloop failed to start: .*EADDRINUSE/);
       expect(postmastersFor(dataDir)).toEqual([]);
       expect(postmasterPidFile(dataDir)).toBeUndefined();
-    } finally {
-      taken.close();
-    }
+    });
   });
 
   it("exits with 1 and Postgres's own reason when Postgres cannot start (its port is taken)", async () => {
-    const taken = net.createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    try {
-      const mainloop = await launch({ dataDir, postgresPort: (taken.address() as net.AddressInfo).port });
+    await withTakenPort(async (port) => {
+      const mainloop = await launch({ dataDir, postgresPort: port });
       expect(await mainloop.node.waitForExit(HEALTHY_WITHIN_MS)).toEqual({ code: 1, signal: null });
       const output = mainloop.node.output();
       expect(output).toMatch(/mainloop failed to start: Error: embedded postgres exited during start-up/);
       expect(output).toMatch(/Address already in use/);
       expect(output).not.toMatch(/unhandled/i);
       expect(postmastersFor(dataDir)).toEqual([]);
-    } finally {
-      taken.close();
-    }
+    });
   });
 
   it('stops cleanly on a SIGTERM that arrives during start-up', async () => {
