@@ -3,7 +3,7 @@
  * the migrations, the HTTP app, the services and the durable runtime. One module, so that the
  * bundle can build it as one file and load it with V8's code cache (docs/decisions/0015).
  */
-export { openDatabase } from './db/database.js';
+export { openConnections, openDatabase } from './db/database.js';
 export { migrate } from './db/migrate.js';
 export { prepareHttpApp } from './http/app.js';
 export { createServices } from './services.js';

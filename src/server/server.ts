@@ -130,7 +130,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     continueUnlessAborted();
 
     // Connections open while the migrations are checked, so that the next steps find them ready.
-    const warming = warmUp(database.pool, 3).finally(() => mark('warmed'));
+    const warming = core.openConnections(database.pool, 3).finally(() => mark('warmed'));
     durableRuntime.connect();
     const applied = await core.migrate(database.pool).finally(() => mark('migrationsChecked'));
     await warming;
@@ -190,12 +190,6 @@ async function withAdvisoryLock<T>(database: Database, key: bigint, action: () =
   } finally {
     client.release();
   }
-}
-
-/** Opens `count` connections at once and returns them to the pool (a failure is left to the next user). */
-async function warmUp(pool: Database['pool'], count: number): Promise<void> {
-  const connecting = await Promise.allSettled(Array.from({ length: count }, () => pool.connect()));
-  for (const client of connecting) if (client.status === 'fulfilled') client.value.release();
 }
 
 /** src/server/server.ts and the bundle (dist/server) both find the built web app at <root>/dist/web. */

@@ -37,3 +37,9 @@ export function withDatabaseName(url: string, name: string): string {
   parsed.pathname = `/${name}`;
   return parsed.toString();
 }
+
+/** Opens `count` connections at once and returns them to the pool (a failure is left to the next user). */
+export async function openConnections(pool: pg.Pool, count: number): Promise<void> {
+  const connecting = await Promise.allSettled(Array.from({ length: count }, () => pool.connect()));
+  for (const client of connecting) if (client.status === 'fulfilled') client.value.release();
+}

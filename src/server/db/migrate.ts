@@ -22,8 +22,7 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
         name text not null,
         applied_at timestamptz not null default now()
       )`);
-    const { rows } = await client.query<{ version: number }>('select version from schema_migrations');
-    const applied = new Set(rows.map((row) => row.version));
+    const applied = await appliedVersions(client);
     const pending = migrations.filter((migration) => !applied.has(migration.version));
     for (const migration of pending) {
       try {
@@ -48,10 +47,14 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
   }
 }
 
+async function appliedVersions(client: pg.PoolClient): Promise<Set<number>> {
+  const { rows } = await client.query<{ version: number }>('select version from schema_migrations');
+  return new Set(rows.map((row) => row.version));
+}
+
 async function allApplied(client: pg.PoolClient, migrations: readonly Migration[]): Promise<boolean> {
   try {
-    const { rows } = await client.query<{ version: number }>('select version from schema_migrations');
-    const applied = new Set(rows.map((row) => row.version));
+    const applied = await appliedVersions(client);
     return migrations.every((migration) => applied.has(migration.version));
   } catch (error) {
     if ((error as { code?: string }).code === '42P01') return false; // no schema_migrations yet

@@ -39,6 +39,8 @@ export interface WorkerServiceDeps {
 
 const LOG_PAGE = 500;
 const QUESTION_LIST_LIMIT = 500;
+/** How many task workflows start at the same time (see WorkerService.enqueue). */
+const STARTS_AT_ONCE = 2;
 
 /**
  * What the person does to a running task: approve or revise its plan, answer its questions,
@@ -46,11 +48,11 @@ const QUESTION_LIST_LIMIT = 500;
  * decision is checked against the task's state, stored (with its events) and only then handed
  * to the workflow, which wakes and takes it. Also the TaskRunner of TaskService (start, cancel).
  */
-/** How many task workflows start at the same time (see WorkerService.enqueue). */
-const STARTS_AT_ONCE = 2;
-
 export class WorkerService {
   private workflow: TaskWorkflow | undefined;
+  /** Workflow starts waiting for their turn (see enqueue). */
+  private readonly starting: Array<() => void> = [];
+  private started = 0;
 
   constructor(private readonly deps: WorkerServiceDeps) {}
 
@@ -58,10 +60,6 @@ export class WorkerService {
   attach(workflow: TaskWorkflow): void {
     this.workflow = workflow;
   }
-
-  /** Workflow starts waiting for their turn (see enqueue). */
-  private readonly starting: Array<() => void> = [];
-  private started = 0;
 
   // TaskRunner: TaskService calls these after its transaction commits.
   /**

@@ -1,6 +1,7 @@
 import { DBOS, type ContextualMetadata, type DLogger, type StackTrace } from '@dbos-inc/dbos-sdk';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { openConnections } from '../db/database.js';
 
 export interface DurableRuntime {
   /** Stops dispatching and running workflows here (those in flight stay PENDING and resume at the next launch). */
@@ -71,7 +72,7 @@ export function prepareDurableRuntime(options: DurableRuntimeOptions): PreparedD
   // Launching takes several connections one after another (migrations, LISTEN, its self-test):
   // opening them together first saves a few round trips of start-up.
   let warming: Promise<void> | undefined;
-  const connect = () => (warming ??= warmUp(pool, 4));
+  const connect = () => (warming ??= openConnections(pool, 4));
   let launched = false;
 
   return {
@@ -113,12 +114,6 @@ export function prepareDurableRuntime(options: DurableRuntimeOptions): PreparedD
       await pool.end().catch(() => {});
     },
   };
-}
-
-/** Opens `count` connections at once and returns them to the pool (a failure is left to the next user). */
-async function warmUp(pool: pg.Pool, count: number): Promise<void> {
-  const connecting = await Promise.allSettled(Array.from({ length: count }, () => pool.connect()));
-  for (const client of connecting) if (client.status === 'fulfilled') client.value.release();
 }
 
 /**
