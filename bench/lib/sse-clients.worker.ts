@@ -47,6 +47,8 @@ class Group {
 
 class Client {
   private pending = '';
+  /** called at the first `id:` frame without an event: the server's resume frame (see open) */
+  private onResume: (() => void) | undefined;
   private request: http.ClientRequest | undefined;
   response: http.IncomingMessage | undefined;
 
@@ -55,8 +57,14 @@ class Client {
     readonly index: number,
   ) {}
 
-  open(url: string, headers: Record<string, string>): Promise<void> {
+  /**
+   * Resolves once the stream is live: at its first bytes, or with `untilResumeId` at the server's
+   * resume frame (`id: N`), which mainloop sends once it knows where the stream starts. An event
+   * committed before then may be counted in N, and so not sent to this client.
+   */
+  open(url: string, headers: Record<string, string>, untilResumeId: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
+      if (untilResumeId) this.onResume = resolve;
       const request = http.get(url, { headers, agent: false }, (response) => {
         if (response.statusCode !== 200) {
           reject(new Error(`GET ${url} answered ${response.statusCode}`));
@@ -68,7 +76,7 @@ class Client {
         let opened = false;
         response.on('data', (chunk: string) => {
           const at = now();
-          if (!opened) {
+          if (!opened && !untilResumeId) {
             opened = true;
             resolve();
           }
@@ -98,6 +106,7 @@ class Client {
         const lineEnd = text.indexOf('\n', start);
         if (lineEnd < end && text.startsWith('\nevent: ', lineEnd))
           this.group.record(Number(text.slice(start + 4, lineEnd)), this.index, at);
+        else if (lineEnd === end) this.onResume?.();
       }
       start = end + 2;
     }
@@ -106,22 +115,23 @@ class Client {
 }
 
 serveCommands(port, {
-  /** Opens `count` streams (at most `concurrency` handshakes at a time); resolves once each has received its first bytes. */
+  /** Opens `count` streams (at most `concurrency` handshakes at a time); resolves once each is live (see Client.open). */
   async open(options: {
     group: string;
     url: string;
     headers: Record<string, string>;
     count: number;
     concurrency?: number;
+    untilResumeId?: boolean;
   }) {
-    const { url, headers, count, concurrency = 50 } = options;
+    const { url, headers, count, concurrency = 50, untilResumeId = false } = options;
     const group = new Group(options.group, count);
     groups.set(group.name, group);
     const clients = group.clients;
     let next = 0;
     await Promise.all(
       Array.from({ length: Math.min(concurrency, count) }, async () => {
-        while (next < count) await clients[next++]!.open(url, headers);
+        while (next < count) await clients[next++]!.open(url, headers, untilResumeId);
       }),
     );
     return count;
