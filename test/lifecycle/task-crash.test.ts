@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { LogEntry, Task } from '../../src/contract/tasks.js';
 import { freePort } from '../../src/server/db/embedded-postgres.js';
@@ -16,6 +17,12 @@ import { ChildNode, poll } from './helpers/processes.js';
 const TOKEN = 'task-crash-test-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
 const HEALTHY_WITHIN_MS = 90_000;
+/**
+ * Where the test tells the command that the crash is over: inside the repository, which a task's
+ * sandbox keeps visible (read-only), unlike the host's /tmp. Until it exists, the command sleeps
+ * long enough to be killed mid-step however slow the machine; the run after the restart goes on.
+ */
+const MARKERS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-artifacts/task-crash');
 
 const running: ChildNode[] = [];
 const directories: string[] = [];
@@ -58,12 +65,15 @@ describe('a server killed with its Postgres in the middle of a task', () => {
   it('completes the task after a restart, with the interrupted step run again from its checkpoint and its work committed once', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mainloop-task-crash-'));
     directories.push(dataDir);
+    await mkdir(MARKERS, { recursive: true });
+    const restarted = await mkdtemp(path.join(MARKERS, 'restarted-'));
+    directories.push(restarted);
     const first = await startMainloop(dataDir);
     const { task } = await call<{ task: Task }>(`${first.url}/api/tasks`, 'POST', {
       title: 'Append a line',
       prompt: 'a job',
       runtime: 'command',
-      command: 'echo started; echo line >> out.txt; sleep 3; echo finished',
+      command: `echo started; echo line >> out.txt; [ -e '${restarted}/now' ] || sleep 600; echo finished`,
     });
     // Killed once the command has run its side effect and is sleeping.
     await poll('the command to start', 60_000, async () => {
@@ -71,6 +81,7 @@ describe('a server killed with its Postgres in the middle of a task', () => {
       return entries.some((entry) => entry.text === 'started') ? true : undefined;
     });
     await first.node.kill({ group: true });
+    await writeFile(path.join(restarted, 'now'), '');
 
     const second = await startMainloop(dataDir);
     const done = await poll('the task to complete', 60_000, async () => {
