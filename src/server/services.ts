@@ -157,7 +157,15 @@ export async function createServices(options: {
   const projects = new ProjectService({ db, projects: new ProjectRepository(), clock, ids });
   const taskRepository = new TaskRepository();
   const questionRepository = new QuestionRepository();
-  const push = createPush({ db, settings, clock, ids, logger, publicUrl: config.publicUrl });
+  const push = createPush({
+    db,
+    settings,
+    clock,
+    ids,
+    logger,
+    publicUrl: config.publicUrl,
+    vapidSubject: config.vapidSubject,
+  });
   const inbox = new InboxService({
     db,
     items: new InboxRepository(),

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       MAINLOOP_EVENT_RETENTION_DAYS: '0.5',
       DATABASE_URL: ' postgres://user@db.example/mainloop ',
       MAINLOOP_PUBLIC_URL: 'https://mainloop.example.com/',
+      MAINLOOP_VAPID_SUBJECT: ' mailto:me@example.com ',
       MAINLOOP_MODEL: '  claude-sonnet  ',
     });
     expect(config).toMatchObject({
@@ -26,6 +27,7 @@ describe('loadConfig', () => {
       eventRetentionDays: 0.5,
       databaseUrl: 'postgres://user@db.example/mainloop',
       publicUrl: 'https://mainloop.example.com',
+      vapidSubject: 'mailto:me@example.com',
     });
     expect(config.models.model).toBe('claude-sonnet');
   });
@@ -39,6 +41,7 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'loud',
         MAINLOOP_API_TOKEN: 'short-secret',
         MAINLOOP_PUBLIC_URL: 'mainloop.example.com',
+        MAINLOOP_VAPID_SUBJECT: 'me@example.com',
       });
     } catch (caught) {
       error = caught;
@@ -48,6 +51,7 @@ describe('loadConfig', () => {
       'PORT: must be a whole number from 0 to 65535, not "eighty"',
       'MAINLOOP_API_TOKEN: MAINLOOP_API_TOKEN must be at least 16 characters',
       'MAINLOOP_PUBLIC_URL: MAINLOOP_PUBLIC_URL must be a URL such as https://mainloop.example.com',
+      'MAINLOOP_VAPID_SUBJECT: MAINLOOP_VAPID_SUBJECT must be a mailto: address or an https:// URL, such as mailto:you@example.com',
       'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, not "loud"',
       'MAINLOOP_WORKER_CONCURRENCY: must be a whole number from 1 to 100, not "1.5"',
     ]);

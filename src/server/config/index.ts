@@ -38,6 +38,7 @@ function parseEnv(env: Record<string, string>) {
       'MAINLOOP_PUBLIC_URL',
       'MAINLOOP_PUBLIC_URL must be a URL such as https://mainloop.example.com',
     ),
+    MAINLOOP_VAPID_SUBJECT: read.vapidSubject('MAINLOOP_VAPID_SUBJECT'),
     MAINLOOP_EMBEDDED_PG_PORT: read.integer('MAINLOOP_EMBEDDED_PG_PORT', { min: 0, max: 65535 }),
     MAINLOOP_EVENT_RETENTION_DAYS: read.number('MAINLOOP_EVENT_RETENTION_DAYS', { positive: true, default: 30 }),
     MAINLOOP_BODY_LIMIT_BYTES: read.integer('MAINLOOP_BODY_LIMIT_BYTES', { min: 1, default: 1_048_576 }),
@@ -136,6 +137,14 @@ class EnvReader {
     return this.problem(name, message);
   }
 
+  /** Who push services may contact about this server's pushes: a mailto: address or an https:// URL (RFC 8292). */
+  vapidSubject(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    if (value === undefined || /^mailto:[^@\s]+@[^@\s]+$/i.test(value)) return value;
+    if (/^https:\/\//i.test(value) && URL.canParse(value)) return value;
+    return this.problem(name, `${name} must be a mailto: address or an https:// URL, such as mailto:you@example.com`);
+  }
+
   private problem(name: string, message: string): undefined {
     this.problems.push(`${name}: ${message}`);
     return undefined;
@@ -197,6 +206,8 @@ export interface Config {
   readonly apiToken: string | undefined;
   /** The address people reach this server at, for links (the set-up link); defaults to http://HOST:PORT. */
   readonly publicUrl: string | undefined;
+  /** Web Push's VAPID contact (mailto: or https:); unset: MAINLOOP_PUBLIC_URL when https, else a placeholder. */
+  readonly vapidSubject: string | undefined;
   readonly eventRetentionDays: number;
   readonly bodyLimitBytes: number;
   readonly trustProxy: boolean;
@@ -230,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     embeddedPostgresPort: values.MAINLOOP_EMBEDDED_PG_PORT,
     apiToken: values.MAINLOOP_API_TOKEN,
     publicUrl: values.MAINLOOP_PUBLIC_URL?.replace(/\/+$/, ''),
+    vapidSubject: values.MAINLOOP_VAPID_SUBJECT,
     eventRetentionDays: values.MAINLOOP_EVENT_RETENTION_DAYS,
     bodyLimitBytes: values.MAINLOOP_BODY_LIMIT_BYTES,
     trustProxy: values.MAINLOOP_TRUST_PROXY,

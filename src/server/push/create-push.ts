@@ -18,8 +18,10 @@ export function createPush(options: {
   clock: Clock;
   ids: Ids;
   logger: Logger;
-  /** MAINLOOP_PUBLIC_URL: when https, it is the VAPID subject push services may contact */
+  /** MAINLOOP_PUBLIC_URL: when https, the VAPID subject push services may contact, unless… */
   publicUrl?: string;
+  /** …MAINLOOP_VAPID_SUBJECT names one */
+  vapidSubject?: string;
 }): {
   service: PushService;
   dispatcher: PushDispatcher;
@@ -30,7 +32,10 @@ export function createPush(options: {
   const { db, clock, ids } = options;
   const keys = new VapidKeyStore(db);
   const subscriptions = new PushSubscriptionRepository();
-  const subject = options.publicUrl?.startsWith('https://') ? options.publicUrl : 'mailto:mainloop@localhost';
+  // Some push services (Apple's) refuse a localhost contact: MAINLOOP_VAPID_SUBJECT gives a real one.
+  const subject =
+    options.vapidSubject ??
+    (options.publicUrl?.startsWith('https://') ? options.publicUrl : 'mailto:mainloop@localhost');
   const dispatcher = new PushDispatcher({
     db,
     outbox: new PushOutboxRepository(),

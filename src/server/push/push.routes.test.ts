@@ -21,7 +21,7 @@ beforeAll(async () => {
     response.writeHead(channelAnswer).end();
   });
   server = await startTestServer({
-    env: { MAINLOOP_MODEL_PROVIDER: 'none' },
+    env: { MAINLOOP_MODEL_PROVIDER: 'none', MAINLOOP_VAPID_SUBJECT: 'mailto:owner@example.com' },
     runtimes: [new CommandRuntime()],
   });
   owner = ownerApi(server);
@@ -162,7 +162,11 @@ describe('Web Push delivery', () => {
         replies: ['done', 'snooze'],
         actions: [],
       });
-      expect(push).toMatchObject({ urgency: 'high', ttl: 86_400, vapid: { aud: pushService.url, publicKey: key } });
+      expect(push).toMatchObject({
+        urgency: 'high',
+        ttl: 86_400,
+        vapid: { aud: pushService.url, publicKey: key, sub: 'mailto:owner@example.com' },
+      });
     }
     expect(await pushStateOf(id)).toBe('sent');
     const deliveries = await server.database.db
