@@ -1,6 +1,8 @@
+import { rm } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/server.js';
+import { makeRepository } from '../support/tasks.js';
 import { MOBILE, newContext, screenshot, signIn, startAppWithOwner } from './browser.js';
 
 const backgroundOf = (theme: string) =>
@@ -103,5 +105,54 @@ describe('settings page (browser)', () => {
     expect(await page.getByText('No tokens yet.').isVisible()).toBe(true);
     expect((await withToken()).status).toBe(401);
     await context.close();
+  });
+
+  it('adds a local project, says plainly what is wrong with a path, edits its check command and removes it', async () => {
+    const repo = await makeRepository({ branch: 'trunk' });
+    const context = await newContext(browser, server.url);
+    await signIn(context);
+    const page = await context.newPage();
+    await page.goto('/settings');
+    const projects = page.getByTestId('project');
+    await page.getByText('No projects yet.').waitFor();
+
+    // the server's reason, as it is
+    await page.getByLabel('Repository path').fill('relative/path');
+    await page.getByRole('button', { name: 'Add project' }).click();
+    await expect.poll(() => page.getByTestId('projects-error').textContent()).toContain('path must be absolute');
+    expect(await projects.count()).toBe(0);
+
+    await page.getByLabel('Repository path').fill(repo);
+    await page.getByLabel('Name (optional)').fill('web app');
+    await page.getByLabel('Check command (optional)').fill('npm test');
+    await page.getByRole('button', { name: 'Add project' }).click();
+    await projects.waitFor();
+    const text = await projects.textContent();
+    expect(text).toContain('web app');
+    expect(text).toContain(`${repo} · trunk`); // the default branch, read from the repository
+    expect(await page.getByTestId('project-check').textContent()).toContain('npm test');
+    expect(await page.getByLabel('Repository path').inputValue()).toBe('');
+    await screenshot(page, 'project-added');
+
+    await page.getByRole('button', { name: 'Edit web app' }).click();
+    await projects.getByLabel('Check command').fill('npm run check');
+    await projects.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByTestId('project-check').textContent()).toContain('npm run check');
+    const stored = (await (await context.request.get('/api/projects')).json()) as {
+      projects: Array<{ name: string; checkCommand?: string; repo: { path: string } }>;
+    };
+    expect(stored.projects).toEqual([
+      expect.objectContaining({ name: 'web app', checkCommand: 'npm run check', repo: { kind: 'local', path: repo } }),
+    ]);
+
+    await page.reload();
+    await page.getByRole('button', { name: 'Remove web app' }).click();
+    await page.getByRole('button', { name: 'Yes, remove' }).click();
+    await projects.waitFor({ state: 'detached' });
+    expect(((await (await context.request.get('/api/projects')).json()) as { projects: unknown[] }).projects).toEqual(
+      [],
+    );
+    await context.close();
+    await rm(repo, { recursive: true, force: true });
   });
 });

@@ -150,6 +150,14 @@ describe('ApiClient', () => {
         url: '/api/projects',
         body: { repo: { kind: 'local', path: '/srv/repo' }, checkCommand: 'npm test' },
       },
+      {
+        name: 'updateProject',
+        call: (api) => api.updateProject('p/1', { checkCommand: null }),
+        method: 'PATCH',
+        url: '/api/projects/p%2F1',
+        body: { checkCommand: null },
+      },
+      { name: 'deleteProject', call: (api) => api.deleteProject('p1'), method: 'DELETE', url: '/api/projects/p1' },
     ];
 
     it.each(cases)('$name: $method $url', async ({ call, method, url, body }) => {

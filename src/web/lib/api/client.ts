@@ -28,6 +28,7 @@ import type {
   Settings,
   SettingsPatch,
   SetupRequest,
+  UpdateProjectRequest,
   TaskDiffResponse,
   TaskList,
   TaskLogsResponse,
@@ -202,6 +203,12 @@ export class ApiClient {
   }
   createProject(body: CreateProjectRequest): Promise<{ project: Project }> {
     return this.request('POST', '/projects', body);
+  }
+  updateProject(id: string, body: UpdateProjectRequest): Promise<{ project: Project }> {
+    return this.request('PATCH', `/projects/${encodeURIComponent(id)}`, body);
+  }
+  deleteProject(id: string): Promise<void> {
+    return this.request('DELETE', `/projects/${encodeURIComponent(id)}`);
   }
   getProviders(): Promise<ProvidersResponse> {
     return this.request('GET', '/providers');
