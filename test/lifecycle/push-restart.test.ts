@@ -85,7 +85,7 @@ describe('a push in flight when the server dies', () => {
     pushService.hold();
     const posted = await call(`${first.url}/api/inbox/items`, 'POST', { title: 'Prod is down', priority: 'urgent' });
     const { item } = (await posted.json()) as { item: { id: string } };
-    await poll('the push to be in flight', 15_000, () => (pushService.waiting === 1 ? true : undefined));
+    await poll('the push to be in flight', 60_000, () => (pushService.waiting === 1 ? true : undefined));
     await first.node.kill();
     pushService.release();
     expect(pushService.requests).toBe(1);
@@ -96,14 +96,14 @@ describe('a push in flight when the server dies', () => {
     expect(pushService.requests).toBe(1);
     const next = await call(`${second.url}/api/inbox/items`, 'POST', { title: 'Still down', priority: 'urgent' });
     const { item: nextItem } = (await next.json()) as { item: { id: string } };
-    await poll('the next push', 15_000, () => (pushService.received.length === 2 ? true : undefined));
+    await poll('the next push', 60_000, () => (pushService.received.length === 2 ? true : undefined));
     expect(pushService.received.map((push) => (push.payload as { itemId: string }).itemId)).toEqual([
       item.id,
       nextItem.id,
     ]);
 
     second.node.child.kill('SIGTERM');
-    await second.node.waitForExit(15_000);
+    await second.node.waitForExit(60_000);
     await startMainloop();
     await sweeps();
     expect(pushService.requests).toBe(2);
