@@ -132,14 +132,14 @@ export class TaskRepository {
   }
 
   /** Every user's tasks that have not finished (the start-up sweep). */
-  async listUnfinished(db: Queryable): Promise<Array<{ id: string; userId: string }>> {
+  async listUnfinished(db: Queryable): Promise<Array<Task & { userId: string }>> {
     const rows = await db
       .selectFrom('tasks')
-      .select(['id', 'user_id'])
+      .selectAll()
       .where('status', 'not in', FINISHED_TASK_STATUSES)
       .orderBy('created_at')
       .execute();
-    return rows.map((row) => ({ id: row.id, userId: row.user_id }));
+    return rows.map((row) => ({ ...toTask(row), userId: row.user_id }));
   }
 
   /** A task with its owner and internals, for the workflow, which knows a task by id only: one read. */

@@ -51,6 +51,12 @@ export type PhaseResult = AgentOutcome | { kind: 'checked'; passed: boolean; out
 /** A task with its owner and internals, as read at the start of a step: the workflow knows a task by id only. */
 type OwnedTask = Task & { userId: string; internals: TaskInternals };
 
+/** A run's hold on one of this process's process slots: cancel aborts it; `release` frees the slot (once). */
+interface RunSlot {
+  controller: AbortController;
+  release: () => void;
+}
+
 /** How many workspaces this process makes at once. */
 const PREPARE_AT_ONCE = 4;
 /** How much of a failed check's output goes back to the agent. */
@@ -79,12 +85,19 @@ export interface TaskWorkDeps {
  * changed (with `task.updated`) before it returns.
  */
 export class TaskWork {
-  /** Runs in progress in this process, to stop on cancel. */
+  /** Runs in progress in this process (or waiting for a slot), to stop on cancel. */
   private readonly running = new Map<string, AbortController>();
   /** Workspaces made at once in this process: fifty tasks submitted together do not all clone at once. */
   private readonly preparing = new Limiter(PREPARE_AT_ONCE);
+  /**
+   * The processes (agents, checks, commands) running at once: MAINLOOP_WORKER_CONCURRENCY. A run
+   * holds its slot from its start to its process's end, and the next one waiting starts at once.
+   */
+  private readonly slots: Limiter;
 
-  constructor(private readonly deps: TaskWorkDeps) {}
+  constructor(private readonly deps: TaskWorkDeps) {
+    this.slots = new Limiter(deps.config.concurrency);
+  }
 
   /**
    * Reads what the workflow needs and, for a task with a project, clones its workspace (outside
@@ -124,10 +137,12 @@ export class TaskWork {
     return { branch: prepared.branch, baseCommit: prepared.baseCommit };
   }
 
-  /** One phase, from the worker queue. */
+  /**
+   * One phase (from the worker queue, or a step of a command task's workflow): its workspace is
+   * made, then it waits for a process slot (see `slots`), then it runs.
+   */
   async runPhase(input: PhaseInput): Promise<PhaseResult> {
-    // Read together: every round trip here delays the start of the run.
-    const [task, again] = await Promise.all([this.task(input.taskId), this.startedBefore(input.taskId, input.key)]);
+    const task = await this.task(input.taskId);
     if (task.status === 'cancelled') return { kind: 'failed', error: 'cancelled' };
     let made: TaskChanges | undefined;
     try {
@@ -138,30 +153,47 @@ export class TaskWork {
         error: `could not prepare the workspace: ${error instanceof Error ? error.message : String(error)}`,
       };
     }
-    const log = this.logWriter(task);
-    if (again || (input.kind === 'agent' && input.fresh)) {
-      await this.deps.workspaces.reset(task.id);
-      if (again)
-        log.write(
-          'system',
-          'This step is running again after an interruption: the workspace is back at its last checkpoint.',
-        );
-    }
-    // The new status (with a workspace made now) is stored while the run starts: the run does not
-    // wait for it, the slot's hand-over is a transaction shorter. The phase ends once it is stored.
-    const stored = this.update(task, {
-      ...made,
-      status: input.kind === 'check' ? 'checking' : input.mode === 'plan' ? 'planning' : 'implementing',
-      error: null,
-      startedAt: this.deps.clock.now(), // kept when set before
-    });
-    stored.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+    const controller = new AbortController();
+    this.running.set(task.id, controller);
+    let release: () => void;
     try {
-      if (input.kind === 'check') return await this.check(task, log);
-      return await this.agent(task, input, log);
+      release = await this.slots.acquire(controller.signal);
+    } catch {
+      this.running.delete(task.id);
+      return { kind: 'failed', error: 'cancelled' };
+    }
+    const slot: RunSlot = { controller, release };
+    try {
+      // Counted once it holds its slot: a phase that only waited did not start.
+      const again = await this.startedBefore(input.taskId, input.key);
+      const log = this.logWriter(task);
+      if (again || (input.kind === 'agent' && input.fresh)) {
+        await this.deps.workspaces.reset(task.id);
+        if (again)
+          log.write(
+            'system',
+            'This step is running again after an interruption: the workspace is back at its last checkpoint.',
+          );
+      }
+      // The new status (with a workspace made now) is stored while the run starts: the run does not
+      // wait for it, the slot's hand-over is a transaction shorter. The phase ends once it is stored.
+      const stored = this.update(task, {
+        ...made,
+        status: input.kind === 'check' ? 'checking' : input.mode === 'plan' ? 'planning' : 'implementing',
+        error: null,
+        startedAt: this.deps.clock.now(), // kept when set before
+      });
+      stored.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+      try {
+        if (input.kind === 'check') return await this.check(task, log, slot);
+        return await this.agent(task, input, log, slot);
+      } finally {
+        await log.close();
+        await stored;
+      }
     } finally {
-      await log.close();
-      await stored;
+      slot.release();
+      if (this.running.get(task.id) === controller) this.running.delete(task.id);
     }
   }
 
@@ -309,12 +341,13 @@ export class TaskWork {
     task: OwnedTask,
     input: Extract<PhaseInput, { kind: 'agent' }>,
     log: TaskLogWriter,
+    slot: RunSlot,
   ): Promise<AgentOutcome> {
     const runtime = this.deps.runtimes.get(task.runtime);
     if (!runtime) return { kind: 'failed', error: `the ${task.runtime} runtime is not available on this server` };
     const availability = await runtime.availability();
     if (!availability.available) return { kind: 'failed', error: `${task.runtime} cannot run: ${availability.reason}` };
-    const outcome = await this.supervised(task, log, (signal, env, sandbox, cwd) =>
+    const outcome = await this.supervised(task, log, slot, (signal, env, sandbox, cwd) =>
       runtime.run({
         taskId: task.id,
         mode: input.mode,
@@ -336,13 +369,13 @@ export class TaskWork {
     return outcome;
   }
 
-  private async check(task: OwnedTask, log: TaskLogWriter): Promise<PhaseResult> {
+  private async check(task: OwnedTask, log: TaskLogWriter, slot: RunSlot): Promise<PhaseResult> {
     const project = task.projectId ? await this.deps.projects.find(task.userId, task.projectId) : undefined;
     const command = project?.checkCommand;
     if (!command) return { kind: 'checked', passed: true, output: '' };
     const runner = new CommandRuntime({ tailLines: CHECK_OUTPUT_LINES });
     log.write('system', `Running the project's checks: ${command}`);
-    const outcome = await this.supervised(task, log, (signal, env, sandbox, cwd) =>
+    const outcome = await this.supervised(task, log, slot, (signal, env, sandbox, cwd) =>
       runner.run({
         taskId: task.id,
         mode: 'implement',
@@ -362,11 +395,13 @@ export class TaskWork {
   /**
    * Runs `work` with a scrubbed environment and a sandbox, under a watchdog: silence longer than
    * stuckAfterMs flags the task stuck, longer than stuckLimitMs stops it, and no run lasts longer
-   * than stepTimeoutMs. Cancel (`stop`) aborts it; the runtime ends its process tree.
+   * than stepTimeoutMs. Cancel (`stop`) aborts it; the runtime ends its process tree. The slot is
+   * freed as soon as the work ends, before its last lines and status are stored.
    */
   private async supervised(
     task: OwnedTask,
     log: TaskLogWriter,
+    slot: RunSlot,
     work: (
       signal: AbortSignal,
       env: Record<string, string>,
@@ -386,8 +421,7 @@ export class TaskWork {
       { mode: config.sandbox, bwrap: config.bwrap },
     );
     const env = scrubbedEnv({ home, tmp: sandbox.kind === 'bubblewrap' ? '/tmp' : tmp });
-    const controller = new AbortController();
-    this.running.set(task.id, controller);
+    const { controller } = slot;
     const startedAt = clock.now().getTime();
     let lastActivity = startedAt;
     let stuckSince: number | undefined;
@@ -423,9 +457,9 @@ export class TaskWork {
     } catch (error) {
       return { kind: 'failed', error: `the runtime failed: ${error instanceof Error ? error.message : String(error)}` };
     } finally {
+      slot.release();
       clearInterval(watchdog);
       unwatch();
-      this.running.delete(task.id);
       if (stuckSince !== undefined) await this.update(task, { stuckSince: null }).catch(() => {});
     }
   }
@@ -546,13 +580,42 @@ class Limiter {
   constructor(private readonly limit: number) {}
 
   async run<T>(job: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
+    const release = await this.acquire();
     try {
       return await job();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      release();
     }
+  }
+
+  /**
+   * Waits for a place; answers how to give it back (once), which hands it straight to the next one
+   * waiting. Rejects, leaving the line, when `signal` aborts first.
+   */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
+    if (this.active < this.limit) this.active++;
+    else {
+      await new Promise<void>((resolve, reject) => {
+        const take = () => {
+          signal?.removeEventListener('abort', leave);
+          resolve();
+        };
+        const leave = () => {
+          this.waiting.splice(this.waiting.indexOf(take), 1);
+          reject(signal!.reason);
+        };
+        this.waiting.push(take);
+        signal?.addEventListener('abort', leave, { once: true });
+      });
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    };
   }
 }

@@ -78,7 +78,12 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
     { name: 'task.phase' },
   );
 
-  const taskWorkflow = DBOS.registerWorkflow(
+  /**
+   * The task's workflow; `phasesOnQueue` false: each phase is a step of its own (see
+   * `task.command` below) instead of a child workflow on the queue.
+   */
+  const runTask =
+    (phasesOnQueue: boolean) =>
     async (taskId: string, given?: TaskSetup): Promise<void> => {
       let counter = 0;
       const key = (what: string) => `${what}-${++counter}`;
@@ -101,11 +106,21 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
         }
       };
 
-      /** A long step on the worker queue; its result comes as a message. */
+      /** A long step on the worker queue, its result coming as a message; or a step here. */
       const phase = async (
         input: Omit<Extract<PhaseInput, { kind: 'agent' }>, 'taskId' | 'key'> | { kind: 'check' },
       ): Promise<PhaseResult> => {
         const phaseKey = key(input.kind);
+        if (!phasesOnQueue) {
+          try {
+            const full = { ...input, taskId, key: phaseKey } as PhaseInput;
+            return await DBOS.runStep(() => work.runPhase(full), { name: `run-${input.kind}` });
+          } catch (error) {
+            // One that throws (not an agent's failure: a bug, the database) ends as `failed`.
+            if (isCancellation(error)) throw error;
+            return { kind: 'failed', error: reasonOf(error) };
+          }
+        }
         const handle = await DBOS.startWorkflow(phaseWorkflow, {
           workflowID: `${taskId}.${phaseKey}`,
           queueName: WORKER_QUEUE,
@@ -262,13 +277,20 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
           await failAndAwaitRetry(`could not merge: ${reason}`);
         }
       }
-    },
-    { name: 'task.run' },
-  );
+    };
+  const taskWorkflow = DBOS.registerWorkflow(runTask(true), { name: 'task.run' });
+  /**
+   * A task with nothing to plan, check or review (`runsPhasesAsSteps`: a command without a
+   * project): its one run is a step, which waits for a process slot in TaskWork, not on the queue.
+   * Its hand-over is then immediate (no queue poll, no child workflow, no message), and a task costs
+   * a third of the durable bookkeeping.
+   */
+  const commandWorkflow = DBOS.registerWorkflow(runTask(false), { name: 'task.command' });
 
   return {
     async start(taskId, setup) {
-      await DBOS.startWorkflow(taskWorkflow, { workflowID: taskId })(taskId, setup);
+      const workflow = setup && runsPhasesAsSteps(setup) ? commandWorkflow : taskWorkflow;
+      await DBOS.startWorkflow(workflow, { workflowID: taskId })(taskId, setup);
     },
     async wake(taskId) {
       await DBOS.send(taskId, { at: Date.now() }, WAKE_TOPIC);
@@ -280,6 +302,15 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
       return (await DBOS.getWorkflowStatus(taskId))?.status;
     },
   };
+}
+
+/**
+ * Whether a task's workflow runs its phases as steps (`task.command`) rather than as child workflows
+ * on the worker queue (`task.run`): a command without a project, which has one phase and no wait but
+ * a retry after a failure.
+ */
+export function runsPhasesAsSteps(setup: Pick<TaskSetup, 'runtime' | 'hasProject'>): boolean {
+  return setup.runtime === 'command' && !setup.hasProject;
 }
 
 /** Registers the worker queue; call after DBOS has launched. */

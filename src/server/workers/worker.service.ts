@@ -97,7 +97,7 @@ export class WorkerService {
       if (await workflow.status(task.id)) continue;
       this.deps.logger.info({ taskId: task.id }, 'starting a task that was stored but never started');
       await workflow
-        .start(task.id)
+        .start(task.id, scratchSetup(task))
         .catch((error: unknown) => this.deps.logger.error({ err: error, taskId: task.id }, 'could not start a task'));
     }
   }
