@@ -170,7 +170,7 @@ export interface ModelsConfig {
 }
 
 export interface WorkersConfig {
-  /** MAINLOOP_WORKER_CONCURRENCY: agent and check runs at once, across instances */
+  /** MAINLOOP_WORKER_CONCURRENCY: worker processes (agents, checks, commands) running at once in this server */
   readonly concurrency: number;
   /** MAINLOOP_DEFAULT_RUNTIME: a task's runtime when it names none */
   readonly defaultRuntime: 'claude-code' | 'codex' | 'command';
