@@ -141,7 +141,8 @@ describe.skipIf(!CODEX)('CodexRuntime against the real Codex CLI and a fake Resp
   it('plans read-only: the final message is the plan, and a write attempt fails', async () => {
     const paths = await task();
     api.enqueue(
-      responses.command('cat README.md; echo sneaky > edit.txt'),
+      responses.command('cat README.md'),
+      responses.command('echo sneaky > edit.txt'),
       responses.message('## Plan\n1. Add a greeting.', { inputTokens: 120, outputTokens: 30 }),
     );
     const { outcome, logs } = await run(runtime({ defaultModel: 'gpt-test' }), paths, {
@@ -150,8 +151,11 @@ describe.skipIf(!CODEX)('CodexRuntime against the real Codex CLI and a fake Resp
     });
     expect(outcome).toMatchObject({ kind: 'plan', plan: '## Plan\n1. Add a greeting.' });
     expect(outcome.sessionId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(outcome.usage).toEqual({ inputTokens: 220, outputTokens: 40 });
+    expect(outcome.usage).toEqual({ inputTokens: 320, outputTokens: 50 });
+    // The write was refused, and the model was told so. (Codex 0.169 reports a command its sandbox
+    // refused to the model only, not as an item in its JSON stream: the log cannot show it.)
     expect(existsSync(path.join(paths.cwd, 'edit.txt'))).toBe(false);
+    expect(JSON.stringify(api.requests[2]!.body)).toMatch(/Read-only file system|Permission denied|not permitted/);
     expect(logs).toContainEqual({ kind: 'tool', text: expect.stringContaining('cat README.md') });
     expect(logs).toContainEqual({ kind: 'tool_result', text: expect.stringContaining('A demo project.') });
     expect(logs).toContainEqual({ kind: 'agent', text: '## Plan\n1. Add a greeting.' });
