@@ -313,11 +313,18 @@ export function runsPhasesAsSteps(setup: Pick<TaskSetup, 'runtime' | 'hasProject
   return setup.runtime === 'command' && !setup.hasProject;
 }
 
+/**
+ * How often DBOS looks for a queued phase to start, idle or not (one transaction each). An agent
+ * phase runs for minutes, so starting it up to this late costs nothing a person sees, where 50 ms
+ * kept an idle server at twenty transactions a second. (Commands without a project do not queue.)
+ */
+const QUEUE_POLLING_MS = 250;
+
 /** Registers the worker queue; call after DBOS has launched. */
 export async function registerWorkerQueue(concurrency: number): Promise<void> {
   await DBOS.registerQueue(WORKER_QUEUE, {
     globalConcurrency: concurrency,
-    minPollingIntervalMs: 50,
+    minPollingIntervalMs: QUEUE_POLLING_MS,
     onConflict: 'always_update',
   });
 }
