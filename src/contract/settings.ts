@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
-export const THEMES = ['eighties', 'dracula', 'nord', 'gruvbox', 'tokyo-night', 'solarized-light'] as const;
+import { DEFAULT_THEME, THEMES } from './themes.js';
+
+export { DEFAULT_THEME, THEMES } from './themes.js';
 export const Theme = z.enum(THEMES);
 export type Theme = z.infer<typeof Theme>;
-export const DEFAULT_THEME: Theme = 'eighties';
 
 /** `HH:MM` on a 24-hour clock, in the person's time zone. */
 export const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time such as 22:00 (HH:MM, 24-hour)');

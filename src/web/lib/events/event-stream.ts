@@ -1,4 +1,5 @@
-import { SseFrameParser, type EventData, type EventType, type SseFrame } from '../../../contract/events.js';
+import type { EventData, EventType } from '../../../contract/events.js';
+import { SseFrameParser, type SseFrame } from '../../../contract/sse.js';
 import { Backoff } from './backoff.js';
 
 /**

@@ -1,4 +1,4 @@
-import { DEFAULT_THEME, THEMES, type Theme } from '../../../contract/settings.js';
+import { DEFAULT_THEME, THEMES, type Theme } from '../../../contract/themes.js';
 
 export { DEFAULT_THEME, THEMES, type Theme };
 
