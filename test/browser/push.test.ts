@@ -331,6 +331,24 @@ describe('push (browser)', () => {
     expect(JSON.parse(settings).settings.notifications).toMatchObject({ webhookSecretSet: true });
     await screenshot(page, 'push-settings-mobile');
 
+    // Changed on another device: shown at once; then, with an edit of this device's not saved
+    // yet, another change elsewhere leaves the edit alone.
+    await api('PATCH', '/settings', {
+      notifications: { slackWebhookUrl: 'https://hooks.slack.example.test/services/T0/B0/y' },
+    });
+    await expect
+      .poll(() => section.getByLabel('Slack incoming webhook').inputValue())
+      .toBe('https://hooks.slack.example.test/services/T0/B0/y');
+    await section.getByLabel('Webhook URL').fill('https://hooks.example.test/typed-here');
+    await api('PATCH', '/settings', { quietHours: null, theme: 'nord' });
+    // the theme shows that the change has arrived
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('nord');
+    expect(await section.getByLabel('Webhook URL').inputValue()).toBe('https://hooks.example.test/typed-here');
+    expect(await section.getByLabel(/Hold non-urgent pushes/).isChecked()).toBe(true);
+    await page.reload();
+    await expect.poll(() => section.getByLabel(/Hold non-urgent pushes/).isChecked()).toBe(false);
+    expect(await section.getByLabel('Webhook URL').inputValue()).toBe('https://hooks.example.test/mainloop');
+
     // A URL the browser accepts but the server does not: the server's 400, said plainly.
     await section.getByLabel('ntfy topic URL').fill('ftp://ntfy.example.com/topic');
     await section.getByRole('button', { name: 'Save' }).click();
@@ -346,6 +364,7 @@ describe('push (browser)', () => {
     await api('PATCH', '/settings', {
       notifications: { ntfyUrl: null, slackWebhookUrl: null, webhookUrl: null, webhookSecret: null },
       quietHours: null,
+      theme: 'eighties',
     });
   });
 

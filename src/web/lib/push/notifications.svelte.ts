@@ -40,12 +40,15 @@ export class NotificationsState {
   readonly #api: ApiClient;
   readonly #environment: PushEnvironment;
   readonly #onSaved: (settings: Settings) => void;
+  /** the form's values as the server's settings last filled it (see follow) */
+  #received: string;
 
   constructor(api: ApiClient, options: { environment?: PushEnvironment; onSaved?: (settings: Settings) => void } = {}) {
     this.#api = api;
     this.#environment = options.environment ?? browserPushEnvironment(window);
     this.#onSaved = options.onSaved ?? (() => {});
     this.support = pushSupport(this.#environment);
+    this.#received = this.#formValues();
   }
 
   async load(): Promise<void> {
@@ -114,6 +117,28 @@ export class NotificationsState {
     }
   }
 
+  /**
+   * The settings changed elsewhere (another device, another tab): shown at once unless the form
+   * has edits of this device's that are not saved yet, which are kept.
+   */
+  follow(settings: Settings): void {
+    if (this.saving || this.#formValues() !== this.#received) return;
+    this.#receive(settings);
+  }
+
+  /** What the form holds, to tell whether the person changed it since the server's values were put in. */
+  #formValues(): string {
+    return JSON.stringify([
+      this.ntfyUrl,
+      this.slackWebhookUrl,
+      this.webhookUrl,
+      this.webhookSecret,
+      this.quietEnabled,
+      this.quietStart,
+      this.quietEnd,
+    ]);
+  }
+
   #receive(settings: Settings): void {
     const channels = settings.notifications;
     this.ntfyUrl = channels?.ntfyUrl ?? '';
@@ -125,6 +150,7 @@ export class NotificationsState {
       this.quietStart = settings.quietHours.start;
       this.quietEnd = settings.quietHours.end;
     }
+    this.#received = this.#formValues();
   }
 
   async #device(action: () => Promise<void>): Promise<void> {

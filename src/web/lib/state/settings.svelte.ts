@@ -12,6 +12,8 @@ export class SettingsState {
   timeZone: string | undefined = $state();
   /** Set when saving to the server failed; the theme still applies on this device. */
   saveError: string | undefined = $state();
+  /** The server's settings as last heard (at sign-in, a save here, or a change on another device). */
+  current: Settings | undefined = $state.raw();
 
   readonly #api: ApiClient;
   readonly #window: Window;
@@ -25,6 +27,7 @@ export class SettingsState {
 
   /** Take the server's settings (at sign-in, or from a `settings.updated` event). */
   receive(settings: Settings): void {
+    this.current = settings;
     this.timeZone = settings.timeZone;
     this.#show(settings.theme);
   }
@@ -40,6 +43,7 @@ export class SettingsState {
     this.saveError = undefined;
     try {
       const { settings } = await this.#api.updateSettings({ theme });
+      this.current = settings;
       this.timeZone = settings.timeZone;
     } catch {
       this.saveError = 'Could not save the theme to your account; it applies on this device only for now.';
