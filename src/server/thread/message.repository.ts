@@ -94,36 +94,30 @@ export class MessageRepository {
   }
 
   async findById(db: Queryable, userId: string, id: string): Promise<MessageRecord | undefined> {
-    if (!isMessageId(id)) return undefined;
-    const row = await db
-      .selectFrom('messages')
-      .selectAll('messages')
-      .select(proposalIds.as('proposal_ids'))
-      .where('user_id', '=', userId)
-      .where('id', '=', id as never)
-      .executeTakeFirst();
-    return row && toRecord(row);
+    return isMessageId(id) ? this.findBy(db, userId, 'id', id) : undefined;
   }
 
   async findByClientId(db: Queryable, userId: string, clientId: string): Promise<MessageRecord | undefined> {
-    const row = await db
-      .selectFrom('messages')
-      .selectAll('messages')
-      .select(proposalIds.as('proposal_ids'))
-      .where('user_id', '=', userId)
-      .where('client_id', '=', clientId)
-      .executeTakeFirst();
-    return row && toRecord(row);
+    return this.findBy(db, userId, 'client_id', clientId);
   }
 
   /** The assistant reply to a user message. */
   async findReply(db: Queryable, userId: string, userMessageId: string): Promise<MessageRecord | undefined> {
+    return this.findBy(db, userId, 'reply_to', userMessageId);
+  }
+
+  private async findBy(
+    db: Queryable,
+    userId: string,
+    column: 'id' | 'client_id' | 'reply_to',
+    value: string,
+  ): Promise<MessageRecord | undefined> {
     const row = await db
       .selectFrom('messages')
       .selectAll('messages')
       .select(proposalIds.as('proposal_ids'))
       .where('user_id', '=', userId)
-      .where('reply_to', '=', userMessageId)
+      .where(column, '=', value as never)
       .executeTakeFirst();
     return row && toRecord(row);
   }
