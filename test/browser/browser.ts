@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { TaskRunner } from '../../src/server/tasks/index.js';
 import type { AgentRuntime } from '../../src/server/workers/runtime.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makeRepository } from '../support/tasks.js';
@@ -69,10 +70,26 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 }
 
-/** What a browser test may ask of its server: the agent runtimes (e.g. a ScriptedRuntime) and extra environment. */
+/** What a browser test may ask of its server: the agent runtimes (e.g. a ScriptedRuntime), what runs a task, extra environment. */
 export interface AppServerOptions {
   runtimes?: AgentRuntime[];
+  taskRunner?: TaskRunner;
   env?: Record<string, string>;
+}
+
+/** `/api` + url with the server's API token; throws on an error status; undefined for 204. */
+export type Api = <T = unknown>(method: string, url: string, body?: unknown) => Promise<T>;
+
+export function apiOf(server: Pick<TestServer, 'url' | 'authHeaders'>): Api {
+  return async <T>(method: string, url: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${server.url}/api${url}`, {
+      method,
+      headers: { ...server.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
+    return (response.status === 204 ? undefined : await response.json()) as T;
+  };
 }
 
 /**
@@ -104,72 +121,69 @@ export async function startServerAwaitingSetup(
   return { server, setupToken: decodeURIComponent(setupToken) };
 }
 
-/** A real server whose owner is set up (OWNER), and a Chromium: what most browser test files start with. */
-export async function startAppWithOwner(
-  options: AppServerOptions = {},
-): Promise<{ server: TestServer; browser: Browser; close(): Promise<void> }> {
+/** A real server whose owner is set up (OWNER) and signed in once, and a Chromium: what most browser test files start with. */
+export interface AppWithOwner {
+  server: TestServer;
+  browser: Browser;
+  /** the owner's signed-in cookies, for new contexts (sign-in is rate limited: once per file) */
+  signedIn: BrowserContextOptions['storageState'];
+  api: Api;
+  close(): Promise<void>;
+}
+
+export async function startAppWithOwner(options: AppServerOptions = {}): Promise<AppWithOwner> {
   assertWebAppBuilt();
   const { server, setupToken } = await startServerAwaitingSetup(options);
-  await setUpOwner(server.url, setupToken);
-  const browser = await launchChromium();
-  return {
-    server,
-    browser,
-    async close() {
-      await browser.close();
-      await server.close();
-    },
-  };
+  let browser: Browser | undefined;
+  try {
+    await setUpOwner(server.url, setupToken);
+    browser = await launchChromium();
+    const context = await newContext(browser, server.url);
+    await signIn(context);
+    const signedIn = await context.storageState();
+    await context.close();
+    const opened = browser;
+    return {
+      server,
+      browser,
+      signedIn,
+      api: apiOf(server),
+      async close() {
+        await opened.close();
+        await server.close();
+      },
+    };
+  } catch (error) {
+    await browser?.close();
+    await server.close();
+    throw error;
+  }
 }
 
 /** startAppWithOwner with a project on a real local git repository, and what the tests of workers share. */
-export interface AppWithProject {
-  server: TestServer;
-  browser: Browser;
+export interface AppWithProject extends AppWithOwner {
   /** the project's repository (removed by close) */
   repo: string;
   projectId: string;
-  /** the owner's signed-in cookies, for new contexts */
-  signedIn: BrowserContextOptions['storageState'];
-  /** `/api` + url with the owner's API token; throws on an error status; undefined for 204 */
-  api<T = unknown>(method: string, url: string, body?: unknown): Promise<T>;
-  close(): Promise<void>;
 }
 
 export async function startAppWithProject(
   options: AppServerOptions & { project: { name: string; checkCommand: string }; repoPrefix: string },
 ): Promise<AppWithProject> {
   const app = await startAppWithOwner(options);
-  const { server, browser } = app;
   let repo: string | undefined;
   try {
     repo = await makeRepository({ prefix: options.repoPrefix });
-    const api = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
-      const response = await fetch(`${server.url}/api${url}`, {
-        method,
-        headers: { ...server.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
-      return (response.status === 204 ? undefined : await response.json()) as T;
-    };
-    const { project } = await api<{ project: { id: string } }>('POST', '/projects', {
+    const { project } = await app.api<{ project: { id: string } }>('POST', '/projects', {
       name: options.project.name,
       repo: { kind: 'local', path: repo },
       checkCommand: options.project.checkCommand,
     });
-    const context = await newContext(browser, server.url);
-    await signIn(context);
-    const signedIn = await context.storageState();
-    await context.close();
     const made = repo;
     return {
-      server,
-      browser,
+      ...app,
       repo: made,
       projectId: project.id,
-      signedIn,
-      api,
       async close() {
         await app.close();
         await rm(made, { recursive: true, force: true });

@@ -1,34 +1,12 @@
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
-import {
-  assertWebAppBuilt,
-  launchChromium,
-  MOBILE,
-  newContext,
-  screenshot,
-  setUpOwner,
-  signIn,
-  WEB_ROOT,
-} from './browser.js';
+import { MOBILE, newContext, screenshot, startAppWithOwner, type Api, type AppWithOwner } from './browser.js';
 
 /**
  * The chat with no model provider configured (MAINLOOP_MODEL_PROVIDER=none): the app says so
  * plainly, still keeps what the person writes, and every turn is answered without a model, so
  * this file can also fill a long history cheaply for infinite scroll.
- *
- * Skipped while `POST /api/thread/messages` answers 404 (the server side of the thread has not landed).
  */
-
-assertWebAppBuilt();
-const harness = await startTestServer({ webRoot: WEB_ROOT, env: { MAINLOOP_MODEL_PROVIDER: 'none' } });
-const probe = await fetch(`${harness.url}/api/thread/messages`, {
-  method: 'POST',
-  headers: { ...harness.authHeaders, 'content-type': 'application/json' },
-  body: JSON.stringify({}),
-});
-const serverHasThread = probe.status !== 404;
-if (!serverHasThread) await harness.close();
 
 interface WireMessage {
   id: string;
@@ -37,42 +15,23 @@ interface WireMessage {
   status: string;
 }
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${harness.url}/api${path}`, {
-    method,
-    headers: { ...harness.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-describe.skipIf(!serverHasThread)('chat without a model provider (browser)', () => {
-  const server: TestServer = harness;
-  let browser: Browser;
-  /** the owner's session cookie, signed in once (sign-in is rate limited) and shared by every context */
-  let signedIn: BrowserContextOptions['storageState'];
+describe('chat without a model provider (browser)', () => {
+  let app: AppWithOwner | undefined;
+  const api: Api = (method, url, body) => app!.api(method, url, body);
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    if (!server.setupToken) throw new Error('the test server offered no set-up token');
-    await setUpOwner(server.url, server.setupToken);
-    browser = await launchChromium();
-    const context = await newContext(browser, server.url);
-    await signIn(context);
-    signedIn = await context.storageState();
-    await context.close();
+    app = await startAppWithOwner({ env: { MAINLOOP_MODEL_PROVIDER: 'none' } });
   });
 
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close();
-    await server.close();
+    await app?.close();
   });
 
   async function openChat(viewport?: { width: number; height: number }): Promise<Page> {
-    const context = await newContext(browser, server.url, {
-      storageState: signedIn,
+    const context = await newContext(app!.browser, app!.server.url, {
+      storageState: app!.signedIn,
       ...(viewport ? { viewport, hasTouch: viewport === MOBILE } : {}),
     });
     contexts.push(context);

@@ -1,62 +1,14 @@
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anthropicScenario, FakeAnthropicApi } from '../fakes/anthropic-api.js';
 import { IdleTaskRunner } from '../../src/server/tasks/index.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import {
-  assertWebAppBuilt,
-  launchChromium,
-  MOBILE,
-  newContext,
-  screenshot,
-  setUpOwner,
-  signIn,
-  WEB_ROOT,
-} from './browser.js';
+import { MOBILE, newContext, screenshot, startAppWithOwner, type Api, type AppWithOwner } from './browser.js';
 
 /**
  * The chat, driven in Chromium against a real mainloop whose model is the local fake of the
  * Anthropic Messages API (test/fakes/anthropic-api.ts): each turn takes the next scripted
  * scenario, so every test queues exactly the model calls it expects.
- *
- * Until the server side of the main thread lands, `POST /api/thread/messages` answers 404 and
- * the whole file is skipped (the probe below); it runs as soon as the route exists.
  */
-
-assertWebAppBuilt();
-const fake = await FakeAnthropicApi.start();
-const harness = await startTestServer({
-  webRoot: WEB_ROOT,
-  env: {
-    MAINLOOP_MODEL_PROVIDER: 'anthropic',
-    ANTHROPIC_API_KEY: fake.apiKey,
-    ANTHROPIC_BASE_URL: fake.url,
-  },
-  // The chat, not the work: a confirmed task stays queued (its worker would talk to the same fake model).
-  taskRunner: new IdleTaskRunner(),
-});
-/** An invalid body: 400 once the route exists (and starts no turn), 404 while it does not. */
-const probe = await fetch(`${harness.url}/api/thread/messages`, {
-  method: 'POST',
-  headers: { ...harness.authHeaders, 'content-type': 'application/json' },
-  body: JSON.stringify({}),
-});
-const serverHasThread = probe.status !== 404;
-if (!serverHasThread) {
-  await harness.close();
-  await fake.close();
-}
-
-type Api = <T>(method: string, path: string, body?: unknown) => Promise<T>;
-const api: Api = async (method, path, body) => {
-  const response = await fetch(`${harness.url}/api${path}`, {
-    method,
-    headers: { ...harness.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as never;
-};
 
 interface WireMessage {
   id: string;
@@ -66,33 +18,34 @@ interface WireMessage {
   clientId?: string;
 }
 
-describe.skipIf(!serverHasThread)('chat (browser)', () => {
-  const server: TestServer = harness;
-  let browser: Browser;
-  /** the owner's session cookie, signed in once (sign-in is rate limited) and shared by every context */
-  let signedIn: BrowserContextOptions['storageState'];
+describe('chat (browser)', () => {
+  let fake: FakeAnthropicApi;
+  let app: AppWithOwner | undefined;
+  const api: Api = (method, url, body) => app!.api(method, url, body);
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    if (!server.setupToken) throw new Error('the test server offered no set-up token');
-    await setUpOwner(server.url, server.setupToken);
-    browser = await launchChromium();
-    const context = await newContext(browser, server.url);
-    await signIn(context);
-    signedIn = await context.storageState();
-    await context.close();
+    fake = await FakeAnthropicApi.start();
+    app = await startAppWithOwner({
+      env: {
+        MAINLOOP_MODEL_PROVIDER: 'anthropic',
+        ANTHROPIC_API_KEY: fake.apiKey,
+        ANTHROPIC_BASE_URL: fake.url,
+      },
+      // The chat, not the work: a confirmed task stays queued (its worker would talk to the same fake model).
+      taskRunner: new IdleTaskRunner(),
+    });
   });
 
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close();
-    await server.close();
-    await fake.close(); // fails loudly if the model got a request nobody queued a scenario for
+    await app?.close();
+    await fake?.close(); // fails loudly if the model got a request nobody queued a scenario for
   });
 
   async function openChat(options: { viewport?: { width: number; height: number }; bypassCSP?: boolean } = {}) {
-    const context = await newContext(browser, server.url, {
-      storageState: signedIn,
+    const context = await newContext(app!.browser, app!.server.url, {
+      storageState: app!.signedIn,
       ...(options.viewport ? { viewport: options.viewport, hasTouch: options.viewport === MOBILE } : {}),
       ...(options.bypassCSP ? { bypassCSP: true } : {}),
     });
