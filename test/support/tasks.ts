@@ -3,7 +3,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Task } from '../../src/contract/tasks.js';
-import type { TestServer } from './server.js';
+import { CommandRuntime } from '../../src/server/workers/runtimes/command.js';
+import { ScriptedRuntime } from './scripted-runtime.js';
+import { startTestServer, type TestServer } from './server.js';
 
 /** Helpers for tests of tasks and workers: a project repository, the API, waiting for a task's state. */
 
@@ -53,4 +55,30 @@ export function ownerApi(server: TestServer) {
       }
     },
   };
+}
+
+/**
+ * A server whose tasks run on a scripted `claude-code` agent (or real commands), four at a time,
+ * with one project on a fresh local repository: what the tests of tasks through the API start with.
+ */
+export async function startServerWithProject(options: { checkCommand: string }) {
+  const agent = new ScriptedRuntime('claude-code');
+  const server = await startTestServer({
+    env: { MAINLOOP_MODEL_PROVIDER: 'none', MAINLOOP_WORKER_CONCURRENCY: '4' },
+    runtimes: [agent, new CommandRuntime()],
+  });
+  try {
+    const owner = ownerApi(server);
+    const repo = await makeRepository();
+    const created = await owner.call('POST', '/api/projects', {
+      repo: { kind: 'local', path: repo },
+      checkCommand: options.checkCommand,
+    });
+    if (created.statusCode !== 201) throw new Error(`POST /api/projects: ${created.statusCode} ${created.body}`);
+    const projectId: string = created.json().project.id;
+    return { server, agent, owner, repo, projectId };
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
 }

@@ -4,10 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboxItem, InboxResponse } from '../../contract/inbox.js';
 import type { Task } from '../../contract/tasks.js';
 import { ScriptedRuntime } from '../../../test/support/scripted-runtime.js';
-import { startTestServer, type TestServer } from '../../../test/support/server.js';
-import { makeRepository, ownerApi } from '../../../test/support/tasks.js';
+import type { TestServer } from '../../../test/support/server.js';
+import { startServerWithProject, type ownerApi } from '../../../test/support/tasks.js';
 import { addUser, EventStreamClient } from '../thread/testing.js';
-import { CommandRuntime } from '../workers/runtimes/command.js';
 
 let server: TestServer;
 let agent: ScriptedRuntime;
@@ -15,16 +14,7 @@ let owner: ReturnType<typeof ownerApi>;
 let projectId: string;
 
 beforeAll(async () => {
-  agent = new ScriptedRuntime('claude-code');
-  server = await startTestServer({
-    env: { MAINLOOP_MODEL_PROVIDER: 'none', MAINLOOP_WORKER_CONCURRENCY: '4' },
-    runtimes: [agent, new CommandRuntime()],
-  });
-  owner = ownerApi(server);
-  const repo = await makeRepository();
-  const created = await api('POST', '/api/projects', { repo: { kind: 'local', path: repo }, checkCommand: 'true' });
-  expect(created.statusCode).toBe(201);
-  projectId = created.json().project.id;
+  ({ server, agent, owner, projectId } = await startServerWithProject({ checkCommand: 'true' }));
 }, 60_000);
 afterAll(async () => {
   await server?.close();

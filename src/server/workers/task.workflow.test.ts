@@ -7,10 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Question } from '../../contract/questions.js';
 import type { LogEntry, Task } from '../../contract/tasks.js';
 import { ScriptedRuntime, untilAborted } from '../../../test/support/scripted-runtime.js';
-import { startTestServer, type TestServer } from '../../../test/support/server.js';
-import { git, makeRepository, ownerApi } from '../../../test/support/tasks.js';
+import type { TestServer } from '../../../test/support/server.js';
+import { git, makeRepository, startServerWithProject, type ownerApi } from '../../../test/support/tasks.js';
 import { addUser } from '../thread/testing.js';
-import { CommandRuntime } from './runtimes/command.js';
 
 let server: TestServer;
 let agent: ScriptedRuntime;
@@ -19,19 +18,7 @@ let projectId: string;
 let owner: ReturnType<typeof ownerApi>;
 
 beforeAll(async () => {
-  agent = new ScriptedRuntime('claude-code');
-  server = await startTestServer({
-    env: { MAINLOOP_MODEL_PROVIDER: 'none', MAINLOOP_WORKER_CONCURRENCY: '4' },
-    runtimes: [agent, new CommandRuntime()],
-  });
-  owner = ownerApi(server);
-  repo = await makeRepository();
-  const created = await api('POST', '/api/projects', {
-    repo: { kind: 'local', path: repo },
-    checkCommand: 'test -f ok.txt',
-  });
-  expect(created.statusCode).toBe(201);
-  projectId = created.json().project.id;
+  ({ server, agent, owner, repo, projectId } = await startServerWithProject({ checkCommand: 'test -f ok.txt' }));
 }, 60_000);
 afterAll(async () => {
   await server?.close();
