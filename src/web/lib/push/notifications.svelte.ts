@@ -57,7 +57,7 @@ export class NotificationsState {
         this.#api.getSettings(),
         currentSubscription(this.#environment).catch(() => null),
       ]);
-      this.#receive(settings);
+      this.follow(settings); // what the person typed meanwhile stays
       this.enabled = !!subscription;
       this.loadFailed = false;
       this.saveError = undefined;
@@ -118,11 +118,14 @@ export class NotificationsState {
   }
 
   /**
-   * The settings changed elsewhere (another device, another tab): shown at once unless the form
-   * has edits of this device's that are not saved yet, which are kept.
+   * The server's settings as read, or as changed elsewhere (another device, another tab): shown
+   * at once unless the form has edits of this device's that are not saved yet, which are kept.
    */
   follow(settings: Settings): void {
-    if (this.saving || this.#formValues() !== this.#received) return;
+    if (this.saving || this.#formValues() !== this.#received) {
+      this.webhookSecretSet = settings.notifications?.webhookSecretSet ?? false; // not a field of the form
+      return;
+    }
     this.#receive(settings);
   }
 
