@@ -4,6 +4,7 @@
  * bundle can build it as one file and load it with V8's code cache (docs/decisions/0015).
  */
 export { openConnections, openDatabase } from './db/database.js';
+export { takeInstanceLock } from './db/instance-lock.js';
 export { migrate } from './db/migrate.js';
 export { prepareHttpApp } from './http/app.js';
 export { createServices } from './services.js';

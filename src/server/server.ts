@@ -99,6 +99,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       databaseUrl,
       logger,
       applicationVersion: config.version,
+      executorId: config.executorId,
     });
     cleanups.push(() => durableRuntime.close());
     const services = await core.createServices({
@@ -129,6 +130,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await postgresReady;
     continueUnlessAborted();
 
+    // One live server per executor id (db/instance-lock.ts): held before DBOS resumes its workflows.
+    const locking = core.takeInstanceLock({ databaseUrl, executorId: config.executorId, logger });
+    inBackground(locking.then((lock) => cleanups.push(() => lock.release())));
     // Connections open while the migrations are checked, so that the next steps find them ready.
     const warming = core.openConnections(database.pool, 3).finally(() => mark('warmed'));
     durableRuntime.connect();
@@ -136,6 +140,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await warming;
     if (applied.length) logger.info({ applied }, 'database migrated');
     mark('migrated');
+    await locking;
     continueUnlessAborted();
 
     // Workflows are registered by now (createServices), with the services their steps call: DBOS

@@ -29,6 +29,7 @@ async function startMainloop(options: {
   detached?: boolean;
   port?: number;
   postgresPort?: number;
+  executorId?: string;
 }): Promise<Mainloop> {
   const port = options.port ?? (await freePort());
   const node = new ChildNode(MAIN, {
@@ -40,6 +41,7 @@ async function startMainloop(options: {
       MAINLOOP_MODEL_PROVIDER: 'none',
       ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
       ...(options.postgresPort ? { MAINLOOP_EMBEDDED_PG_PORT: String(options.postgresPort) } : {}),
+      ...(options.executorId ? { MAINLOOP_EXECUTOR_ID: options.executorId } : {}),
     },
     detached: options.detached,
   });
@@ -197,7 +199,7 @@ describe('mainloop on an embedded Postgres, killed and started again', () => {
 });
 
 describe('two instances on one external database', () => {
-  it('start together: both healthy, the migrations applied once', async () => {
+  it('start together: both healthy, the migrations applied once; a third under a live one’s executor id waits', async () => {
     // An empty database (not the migrated template), so both instances find work to do.
     const adminUrl = inject('postgresAdminUrl');
     const name = `lifecycle_${randomBytes(6).toString('hex')}`;
@@ -208,9 +210,15 @@ describe('two instances on one external database', () => {
     try {
       const instances = [
         await launch({ dataDir: await tempDir(), databaseUrl }),
-        await launch({ dataDir: await tempDir(), databaseUrl }),
+        await launch({ dataDir: await tempDir(), databaseUrl, executorId: 'mainloop-2' }),
       ];
       await Promise.all(instances.map(waitHealthy));
+      // A server under the executor id of one still running would resume that one's workflows: it
+      // waits for the id to be free (and gives up after a minute), saying why.
+      const third = await launch({ dataDir: await tempDir(), databaseUrl, executorId: 'local' });
+      await third.node.waitForLog((line) => String(line.msg).includes('MAINLOOP_EXECUTOR_ID'), HEALTHY_WITHIN_MS);
+      expect((await fetch(`${third.url}/api/health`).catch(() => undefined))?.ok).not.toBe(true);
+      await third.node.kill();
 
       const migratedBy = instances.filter(({ node }) => node.logs().some((line) => line.msg === 'database migrated'));
       expect(migratedBy).toHaveLength(1);

@@ -42,6 +42,7 @@ describe('loadConfig', () => {
         MAINLOOP_API_TOKEN: 'short-secret',
         MAINLOOP_PUBLIC_URL: 'mainloop.example.com',
         MAINLOOP_VAPID_SUBJECT: 'me@example.com',
+        MAINLOOP_EXECUTOR_ID: 'my laptop',
       });
     } catch (caught) {
       error = caught;
@@ -52,6 +53,7 @@ describe('loadConfig', () => {
       'MAINLOOP_API_TOKEN: MAINLOOP_API_TOKEN must be at least 16 characters',
       'MAINLOOP_PUBLIC_URL: MAINLOOP_PUBLIC_URL must be a URL such as https://mainloop.example.com',
       'MAINLOOP_VAPID_SUBJECT: MAINLOOP_VAPID_SUBJECT must be a mailto: address or an https:// URL, such as mailto:you@example.com',
+      'MAINLOOP_EXECUTOR_ID: must be letters, digits and . _ : - (at most 64), such as mainloop-2',
       'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, not "loud"',
       'MAINLOOP_WORKER_CONCURRENCY: must be a whole number from 1 to 100, not "1.5"',
     ]);

@@ -40,6 +40,7 @@ function parseEnv(env: Record<string, string>) {
     ),
     MAINLOOP_VAPID_SUBJECT: read.vapidSubject('MAINLOOP_VAPID_SUBJECT'),
     MAINLOOP_EMBEDDED_PG_PORT: read.integer('MAINLOOP_EMBEDDED_PG_PORT', { min: 0, max: 65535 }),
+    MAINLOOP_EXECUTOR_ID: read.executorId('MAINLOOP_EXECUTOR_ID') ?? 'local',
     MAINLOOP_EVENT_RETENTION_DAYS: read.number('MAINLOOP_EVENT_RETENTION_DAYS', { positive: true, default: 30 }),
     MAINLOOP_BODY_LIMIT_BYTES: read.integer('MAINLOOP_BODY_LIMIT_BYTES', { min: 1, default: 1_048_576 }),
     MAINLOOP_TRUST_PROXY: ['true', '1'].includes(read.oneOf('MAINLOOP_TRUST_PROXY', ['true', 'false', '1', '0']) ?? ''),
@@ -137,6 +138,13 @@ class EnvReader {
     return this.problem(name, message);
   }
 
+  /** A name for one server among those sharing a database: letters, digits and . _ : - (at most 64). */
+  executorId(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    if (value === undefined || /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(value)) return value;
+    return this.problem(name, 'must be letters, digits and . _ : - (at most 64), such as mainloop-2');
+  }
+
   /** Who push services may contact about this server's pushes: a mailto: address or an https:// URL (RFC 8292). */
   vapidSubject(name: string): string | undefined {
     const value = this.env[name]?.trim();
@@ -203,6 +211,12 @@ export interface Config {
   /** Set when an external Postgres is used; otherwise the embedded one under dataDir. */
   readonly databaseUrl: string | undefined;
   readonly embeddedPostgresPort: number | undefined;
+  /**
+   * MAINLOOP_EXECUTOR_ID: this server's name among those sharing a database (default `local`). Its
+   * unfinished workflows are resumed by the next start under the same name; two live servers may not
+   * share one (see db/instance-lock.ts).
+   */
+  readonly executorId: string;
   readonly apiToken: string | undefined;
   /** The address people reach this server at, for links (the set-up link); defaults to http://HOST:PORT. */
   readonly publicUrl: string | undefined;
@@ -239,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dataDir: path.resolve(expandHome(values.MAINLOOP_DATA_DIR ?? '~/.mainloop')),
     databaseUrl: values.DATABASE_URL,
     embeddedPostgresPort: values.MAINLOOP_EMBEDDED_PG_PORT,
+    executorId: values.MAINLOOP_EXECUTOR_ID,
     apiToken: values.MAINLOOP_API_TOKEN,
     publicUrl: values.MAINLOOP_PUBLIC_URL?.replace(/\/+$/, ''),
     vapidSubject: values.MAINLOOP_VAPID_SUBJECT,

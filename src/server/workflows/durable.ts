@@ -20,6 +20,11 @@ export interface DurableRuntimeOptions {
    * incompatibly must stay replayable (`DBOS.patch`) or take a new name.
    */
   applicationVersion: string;
+  /**
+   * This server's name among those sharing the database (default `local`): DBOS resumes, at
+   * launch, the unfinished workflows recorded under it (see db/instance-lock.ts).
+   */
+  executorId?: string;
   /** Connections DBOS may use at once (default 10). */
   poolSize?: number;
 }
@@ -89,6 +94,7 @@ export function prepareDurableRuntime(options: DurableRuntimeOptions): PreparedD
         systemDatabasePool: pool,
         systemDatabaseSchemaName: DURABLE_SCHEMA,
         applicationVersion: options.applicationVersion,
+        executorID: options.executorId ?? 'local',
         logger: dbosLogger,
       });
       try {

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { withDatabaseName } from './database.js';
+import { takeInstanceLock } from './instance-lock.js';
+
+const adminUrl = inject('postgresAdminUrl');
+const name = `test_instance_lock_${randomBytes(6).toString('hex')}`;
+const databaseUrl = withDatabaseName(adminUrl, name);
+const logger = pino({ level: 'silent' });
+
+beforeAll(async () => {
+  await admin(`create database "${name}"`);
+});
+
+afterAll(async () => {
+  await admin(`drop database if exists "${name}" with (force)`);
+});
+
+describe('takeInstanceLock', () => {
+  it('lets one live server hold an executor id; another id is free; a release frees it', async () => {
+    const first = await takeInstanceLock({ databaseUrl, executorId: 'local', logger });
+    await expect(
+      takeInstanceLock({ databaseUrl, executorId: 'local', logger, waitMs: 300, retryMs: 100 }),
+    ).rejects.toThrow(/another mainloop is running on this database as executor "local".*MAINLOOP_EXECUTOR_ID/);
+    const other = await takeInstanceLock({ databaseUrl, executorId: 'mainloop-2', logger, waitMs: 0 });
+    await first.release();
+    const again = await takeInstanceLock({ databaseUrl, executorId: 'local', logger, waitMs: 0 });
+    await Promise.all([other.release(), again.release()]);
+  });
+
+  it('is taken by a waiting start as soon as the holder’s connection is gone', async () => {
+    const holder = await takeInstanceLock({ databaseUrl, executorId: 'crashing', logger });
+    const waiting = takeInstanceLock({ databaseUrl, executorId: 'crashing', logger, waitMs: 10_000, retryMs: 50 });
+    // The holder's process dies: its session ends and Postgres drops its locks.
+    await admin(
+      `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and application_name = 'mainloop-instance' and pid in (select pid from pg_locks where locktype = 'advisory')`,
+    );
+    const taken = await waiting;
+    await Promise.all([taken.release(), holder.release()]);
+  });
+});
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
