@@ -24,6 +24,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** One statement as the test cluster's superuser (creating or dropping a database, ending a session). */
+export async function adminQuery(sql: string): Promise<void> {
+  await withAdmin(inject('postgresAdminUrl'), (admin) => admin.query(sql));
+}
+
 async function withAdmin<T>(adminUrl: string, action: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { adminQuery } from '../../../test/support/database.js';
 import { withDatabaseName } from './database.js';
 import { takeInstanceLock } from './instance-lock.js';
 
@@ -11,11 +11,11 @@ const databaseUrl = withDatabaseName(adminUrl, name);
 const logger = pino({ level: 'silent' });
 
 beforeAll(async () => {
-  await admin(`create database "${name}"`);
+  await adminQuery(`create database "${name}"`);
 });
 
 afterAll(async () => {
-  await admin(`drop database if exists "${name}" with (force)`);
+  await adminQuery(`drop database if exists "${name}" with (force)`);
 });
 
 describe('takeInstanceLock', () => {
@@ -34,20 +34,10 @@ describe('takeInstanceLock', () => {
     const holder = await takeInstanceLock({ databaseUrl, executorId: 'crashing', logger });
     const waiting = takeInstanceLock({ databaseUrl, executorId: 'crashing', logger, waitMs: 10_000, retryMs: 50 });
     // The holder's process dies: its session ends and Postgres drops its locks.
-    await admin(
+    await adminQuery(
       `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and application_name = 'mainloop-instance' and pid in (select pid from pg_locks where locktype = 'advisory')`,
     );
     const taken = await waiting;
     await Promise.all([taken.release(), holder.release()]);
   });
 });
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { adminQuery } from '../../../test/support/database.js';
 import { withDatabaseName } from './database.js';
 import { migrate } from './migrate.js';
 import type { Migration } from './migrations/index.js';
@@ -14,13 +15,13 @@ const second: Migration = { version: 2, name: 'second', sql: 'create table two (
 const broken: Migration = { version: 3, name: 'broken', sql: 'create table three (id int primary key); select nope' };
 
 beforeAll(async () => {
-  await admin(`create database "${name}"`);
+  await adminQuery(`create database "${name}"`);
   pool = new pg.Pool({ connectionString: withDatabaseName(adminUrl, name) });
 });
 
 afterAll(async () => {
   await pool.end();
-  await admin(`drop database if exists "${name}" with (force)`);
+  await adminQuery(`drop database if exists "${name}" with (force)`);
 });
 
 describe('migrate', () => {
@@ -44,13 +45,3 @@ describe('migrate', () => {
     expect(rows[0]).toEqual({ three: null, latest: 2 });
   });
 });
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
