@@ -131,7 +131,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     continueUnlessAborted();
 
     // One live server per executor id (db/instance-lock.ts): held before DBOS resumes its workflows.
-    const locking = core.takeInstanceLock({ databaseUrl, executorId: config.executorId, logger });
+    const locking = core.takeInstanceLock({ databaseUrl, executorId: config.executorId, logger, signal });
     inBackground(locking.then((lock) => cleanups.push(() => lock.release())));
     // Connections open while the migrations are checked, so that the next steps find them ready.
     const warming = core.openConnections(database.pool, 3).finally(() => mark('warmed'));

@@ -24,6 +24,11 @@ describe('takeInstanceLock', () => {
     await expect(
       takeInstanceLock({ databaseUrl, executorId: 'local', logger, waitMs: 300, retryMs: 100 }),
     ).rejects.toThrow(/another mainloop is running on this database as executor "local".*MAINLOOP_EXECUTOR_ID/);
+    // Ctrl-C while waiting ends the wait at once.
+    const aborter = new AbortController();
+    const waiting = takeInstanceLock({ databaseUrl, executorId: 'local', logger, signal: aborter.signal });
+    setTimeout(() => aborter.abort(), 100);
+    await expect(waiting).rejects.toThrow('start-up was interrupted');
     const other = await takeInstanceLock({ databaseUrl, executorId: 'mainloop-2', logger, waitMs: 0 });
     await first.release();
     const again = await takeInstanceLock({ databaseUrl, executorId: 'local', logger, waitMs: 0 });

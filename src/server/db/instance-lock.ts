@@ -23,6 +23,8 @@ export interface InstanceLockOptions {
   waitMs?: number;
   /** between two attempts (default 1 s) */
   retryMs?: number;
+  /** stops the wait (a SIGTERM during start-up) */
+  signal?: AbortSignal;
 }
 
 /** Dead clients found within about 20 s: 10 s idle, then three probes 3 s apart. */
@@ -35,6 +37,7 @@ export async function takeInstanceLock(options: InstanceLockOptions): Promise<In
   const deadline = Date.now() + waitMs;
   let warned = false;
   for (;;) {
+    if (options.signal?.aborted) throw new Error('start-up was interrupted');
     const client = await connect(options.databaseUrl);
     let held = false;
     try {
@@ -56,7 +59,7 @@ export async function takeInstanceLock(options: InstanceLockOptions): Promise<In
         'another mainloop holds this executor id on the database; waiting for it to stop (each server sharing a database needs its own MAINLOOP_EXECUTOR_ID)',
       );
     }
-    await delay(retryMs);
+    await delay(retryMs, options.signal);
   }
 }
 
@@ -143,6 +146,14 @@ async function tryLock(client: pg.Client, executorId: string): Promise<boolean> 
   return rows[0]?.locked === true;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }
