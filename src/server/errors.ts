@@ -22,4 +22,20 @@ export class DomainError extends Error {
   }
 }
 
+/**
+ * Start-up cannot go on for a reason the person can fix (the data directory in use, the executor
+ * id held by a live server): `npm start` says the message alone, without a stack. Told apart by
+ * its name: the bundle has a copy of this module on each side of its core (decision 0015).
+ */
+export class StartupRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupRefused';
+  }
+}
+
+export function isStartupRefused(error: unknown): error is StartupRefused {
+  return error instanceof Error && error.name === 'StartupRefused';
+}
+
 export const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} was not found`);

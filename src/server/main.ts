@@ -3,6 +3,7 @@ import module from 'node:module';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { loadConfig, ConfigError, type Config } from './config/index.js';
+import { isStartupRefused } from './errors.js';
 import { createLogger } from './logger.js';
 import { startServer, type RunningServer } from './server.js';
 
@@ -104,8 +105,11 @@ class Lifecycle {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `mainloop failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
+  const reason = isStartupRefused(error)
+    ? error.message // what to do, said plainly
+    : error instanceof Error
+      ? (error.stack ?? error.message)
+      : String(error);
+  process.stderr.write(`mainloop failed to start: ${reason}\n`);
   process.exit(1);
 });

@@ -125,7 +125,7 @@ describe('mainloop on an embedded Postgres, killed and started again', () => {
     expect(postmastersFor(dataDir)).toEqual([]);
   }
 
-  it('comes back with its data after the Node process alone is killed (Postgres orphaned), and stops cleanly', async () => {
+  it('comes back with its data after the Node process alone is killed (Postgres orphaned), refuses a second start beside it, and stops cleanly', async () => {
     const first = await launch({ dataDir });
     await waitHealthy(first);
     await patchSettings(first.url, { timeZone: 'Europe/Berlin' });
@@ -139,6 +139,14 @@ describe('mainloop on an embedded Postgres, killed and started again', () => {
     expect(isAlive(orphan)).toBe(false); // the orphan was stopped, not left beside the new one
     expect(postmastersFor(dataDir)).toHaveLength(1);
     expect(await settings(second.url)).toMatchObject({ timeZone: 'Europe/Berlin' });
+
+    // A second start on the data directory of a running one refuses, saying what to do (no stack).
+    const another = await launch({ dataDir });
+    expect(await another.node.waitForExit(HEALTHY_WITHIN_MS)).toEqual({ code: 1, signal: null });
+    expect(another.node.output()).toContain(
+      `mainloop failed to start: another mainloop (pid ${second.node.pid}) is already running on ${dataDir}; stop it first or set MAINLOOP_DATA_DIR`,
+    );
+    expect(another.node.output()).not.toMatch(/^\s+at /m);
     await stopsCleanly(second);
   });
 

@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { StartupRefused } from '../errors.js';
 
 interface Binaries {
   postgres: string;
@@ -135,7 +136,7 @@ export class EmbeddedPostgres {
   private async claimDataDirectory(): Promise<void> {
     const owner = readLock(this.lockFile);
     if (owner && owner.pid !== process.pid && isAlive(owner.pid) && isSameProcess(owner)) {
-      throw new Error(
+      throw new StartupRefused(
         `another mainloop (pid ${owner.pid}) is already running on ${this.options.dataDir}; stop it first or set MAINLOOP_DATA_DIR to another directory`,
       );
     }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { StartupRefused } from '../errors.js';
 
 /**
  * One live server per executor id on a database. DBOS resumes, at start, every unfinished workflow
@@ -47,7 +48,7 @@ export async function takeInstanceLock(options: InstanceLockOptions): Promise<In
     }
     if (held) return new HeldLock(client, options);
     if (Date.now() >= deadline) {
-      throw new Error(
+      throw new StartupRefused(
         `another mainloop is running on this database as executor "${executorId}" (waited ${Math.round(waitMs / 1000)} s for it to stop); ` +
           'give each server sharing a database its own MAINLOOP_EXECUTOR_ID',
       );
