@@ -1,8 +1,7 @@
 import { z } from 'zod';
-
 import { DEFAULT_THEME, THEMES } from './themes.js';
 
-export { DEFAULT_THEME, THEMES } from './themes.js';
+export { DEFAULT_THEME, THEMES };
 export const Theme = z.enum(THEMES);
 export type Theme = z.infer<typeof Theme>;
 

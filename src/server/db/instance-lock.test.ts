@@ -35,7 +35,7 @@ describe('takeInstanceLock', () => {
     await Promise.all([other.release(), again.release()]);
   });
 
-  it('is taken by a waiting start as soon as the holder’s connection is gone', async () => {
+  it('is taken by a waiting start as soon as the holder’s connection is gone, and taken back once free', async () => {
     const holder = await takeInstanceLock({ databaseUrl, executorId: 'crashing', logger });
     const waiting = takeInstanceLock({ databaseUrl, executorId: 'crashing', logger, waitMs: 10_000, retryMs: 50 });
     // The holder's process dies: its session ends and Postgres drops its locks.
@@ -43,6 +43,18 @@ describe('takeInstanceLock', () => {
       `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and application_name = 'mainloop-instance' and pid in (select pid from pg_locks where locktype = 'advisory')`,
     );
     const taken = await waiting;
-    await Promise.all([taken.release(), holder.release()]);
+    await taken.release();
+    // The first holder, its connection gone, takes its id again as soon as it is free.
+    const probe = async () => {
+      try {
+        await (await takeInstanceLock({ databaseUrl, executorId: 'crashing', logger, waitMs: 0 })).release();
+        return 'free';
+      } catch {
+        return 'held';
+      }
+    };
+    await expect.poll(probe, { timeout: 10_000, interval: 300 }).toBe('held');
+    await holder.release();
+    expect(await probe()).toBe('free');
   });
 });

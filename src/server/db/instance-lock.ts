@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { StartupRefused } from '../errors.js';
@@ -39,14 +40,8 @@ export async function takeInstanceLock(options: InstanceLockOptions): Promise<In
   let warned = false;
   for (;;) {
     if (options.signal?.aborted) throw new Error('start-up was interrupted');
-    const client = await connect(options.databaseUrl);
-    let held = false;
-    try {
-      held = await tryLock(client, executorId);
-    } finally {
-      if (!held) await client.end().catch(() => {});
-    }
-    if (held) return new HeldLock(client, options);
+    const client = await attempt(options.databaseUrl, executorId);
+    if (client) return new HeldLock(client, options);
     if (Date.now() >= deadline) {
       throw new StartupRefused(
         `another mainloop is running on this database as executor "${executorId}" (waited ${Math.round(waitMs / 1000)} s for it to stop); ` +
@@ -60,7 +55,7 @@ export async function takeInstanceLock(options: InstanceLockOptions): Promise<In
         'another mainloop holds this executor id on the database; waiting for it to stop (each server sharing a database needs its own MAINLOOP_EXECUTOR_ID)',
       );
     }
-    await delay(retryMs, options.signal);
+    await delay(retryMs, undefined, { signal: options.signal }).catch(() => {}); // aborted: the loop's first line throws
   }
 }
 
@@ -93,33 +88,46 @@ class HeldLock implements InstanceLock {
   }
 
   private async retake(): Promise<void> {
-    const { executorId, logger, retryMs = 1000 } = this.options;
+    const { databaseUrl, executorId, logger } = this.options;
     while (!this.released) {
-      await delay(Math.max(retryMs, 1000));
-      if (this.released) return;
+      await delay(1000);
       let client: pg.Client | undefined;
       try {
-        client = await connect(this.options.databaseUrl);
-        if (await tryLock(client, executorId)) {
-          if (this.released) {
-            await client.end().catch(() => {});
-            return;
-          }
-          this.client = client;
-          this.watch(client);
-          logger.info({ executorId }, 'holding this server’s executor id again');
-          return;
-        }
+        client = await attempt(databaseUrl, executorId);
+      } catch {
+        continue; // the database is not back yet
+      }
+      if (!client) {
         logger.error(
           { executorId },
           'another mainloop now runs on this database as this executor id: give each server its own MAINLOOP_EXECUTOR_ID',
         );
-      } catch {
-        // the database is not back yet
+      } else if (this.released) {
+        await client.end().catch(() => {});
+      } else {
+        this.client = client;
+        this.watch(client);
+        logger.info({ executorId }, 'holding this server’s executor id again');
+        return;
       }
-      await client?.end().catch(() => {});
     }
   }
+}
+
+/** A connection holding the executor id's lock, or undefined (and no connection) when another holds it. */
+async function attempt(databaseUrl: string, executorId: string): Promise<pg.Client | undefined> {
+  const client = await connect(databaseUrl);
+  let held = false;
+  try {
+    const { rows } = await client.query<{ locked: boolean }>(
+      "select pg_try_advisory_lock(hashtextextended('mainloop executor ' || $1, 0)) as locked",
+      [executorId],
+    );
+    held = rows[0]?.locked === true;
+  } finally {
+    if (!held) await client.end().catch(() => {});
+  }
+  return held ? client : undefined;
 }
 
 async function connect(databaseUrl: string): Promise<pg.Client> {
@@ -137,24 +145,4 @@ async function connect(databaseUrl: string): Promise<pg.Client> {
     await client.end().catch(() => {});
     throw error;
   }
-}
-
-async function tryLock(client: pg.Client, executorId: string): Promise<boolean> {
-  const { rows } = await client.query<{ locked: boolean }>(
-    "select pg_try_advisory_lock(hashtextextended('mainloop executor ' || $1, 0)) as locked",
-    [executorId],
-  );
-  return rows[0]?.locked === true;
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

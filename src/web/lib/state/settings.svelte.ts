@@ -9,11 +9,15 @@ import { applyTheme, readStoredTheme, storeTheme, type Theme } from '../theme/th
  */
 export class SettingsState {
   theme: Theme = $state('eighties');
-  timeZone: string | undefined = $state();
   /** Set when saving to the server failed; the theme still applies on this device. */
   saveError: string | undefined = $state();
   /** The server's settings as last heard (at sign-in, a save here, or a change on another device). */
   current: Settings | undefined = $state.raw();
+
+  /** the person's time zone, as the server knows it */
+  get timeZone(): string | undefined {
+    return this.current?.timeZone;
+  }
 
   readonly #api: ApiClient;
   readonly #window: Window;
@@ -28,7 +32,6 @@ export class SettingsState {
   /** Take the server's settings (at sign-in, or from a `settings.updated` event). */
   receive(settings: Settings): void {
     this.current = settings;
-    this.timeZone = settings.timeZone;
     this.#show(settings.theme);
   }
 
@@ -44,7 +47,6 @@ export class SettingsState {
     try {
       const { settings } = await this.#api.updateSettings({ theme });
       this.current = settings;
-      this.timeZone = settings.timeZone;
     } catch {
       this.saveError = 'Could not save the theme to your account; it applies on this device only for now.';
     }
