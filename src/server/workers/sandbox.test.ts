@@ -1,17 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import {
-  BubblewrapSandbox,
-  findBubblewrap,
-  NoSandbox,
-  spawnInSandbox,
-  type Sandbox,
-  type SandboxProcess,
-} from './sandbox.js';
+import { spawnInSandbox, type SandboxProcess } from './sandbox-process.js';
+import { BubblewrapSandbox, findBubblewrap, NoSandbox, type Sandbox } from './sandbox.js';
 
 /** Processes run through the sandbox helper (`mainloop-sandbox`), not forked from the server. */
 const SANDBOX_MODULE = fileURLToPath(new URL('./sandbox.ts', import.meta.url));
+const PROCESS_MODULE = fileURLToPath(new URL('./sandbox-process.ts', import.meta.url));
 const BWRAP = findBubblewrap();
 const ENV = { PATH: '/usr/local/bin:/usr/bin:/bin', MARKER: 'scrubbed' };
 
@@ -87,7 +82,8 @@ describe('spawnInSandbox', () => {
         'tsx',
         '--input-type=module',
         '-e',
-        `const { spawnInSandbox, NoSandbox } = await import(${JSON.stringify(SANDBOX_MODULE)});
+        `const { NoSandbox } = await import(${JSON.stringify(SANDBOX_MODULE)});
+         const { spawnInSandbox } = await import(${JSON.stringify(PROCESS_MODULE)});
          const child = spawnInSandbox(new NoSandbox(), '/bin/sh', ['-c', 'sleep 60 & echo $$; wait'], { cwd: '/tmp', env: ${JSON.stringify(ENV)} });
          child.stdout.on('data', (data) => process.stdout.write(data));`,
       ],

@@ -14,7 +14,7 @@ import type {
   SpawnOptions,
 } from '@anthropic-ai/claude-agent-sdk';
 import type { Usage } from '../../../contract/thread.js';
-import { KILL_GRACE_MS, killTree, spawnInSandbox, type SandboxProcess } from '../sandbox.js';
+import { KILL_GRACE_MS, killTree, spawnInSandbox, type SandboxProcess } from '../sandbox-process.js';
 import type { AgentOutcome, AgentRequest, AgentRuntime, AskedQuestion, RuntimeAvailability } from '../runtime.js';
 import { hasOauthEntry } from '../../models/claude-credentials.js';
 

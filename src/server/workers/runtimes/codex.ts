@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { spawnInSandbox } from '../sandbox.js';
+import { spawnInSandbox } from '../sandbox-process.js';
 import type {
   AgentLogEntry,
   AgentOutcome,

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { spawnInSandbox } from '../sandbox.js';
+import { spawnInSandbox } from '../sandbox-process.js';
 import type { AgentOutcome, AgentRequest, AgentRuntime, RuntimeAvailability } from '../runtime.js';
 
 /** How much of a failed command's output its error carries by default (the whole output is in the log). */
