@@ -20,6 +20,8 @@ export const Project = z.object({
   repo: ProjectRepo,
   defaultBranch: z.string(),
   checkCommand: z.string().optional(),
+  /** whether its tasks (commands, checks, agents) may reach the internet; without it, commands and checks have no network and agents reach only their model API */
+  allowNetwork: z.boolean(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -40,6 +42,7 @@ export const CreateProjectRequest = z.object({
   repo: ProjectRepo,
   defaultBranch: BranchName.optional(),
   checkCommand: CheckCommand.optional(),
+  allowNetwork: z.boolean().optional(),
 });
 export type CreateProjectRequest = z.infer<typeof CreateProjectRequest>;
 
@@ -48,6 +51,7 @@ export const UpdateProjectRequest = z.object({
   name: ProjectName.optional(),
   defaultBranch: BranchName.optional(),
   checkCommand: CheckCommand.nullable().optional(),
+  allowNetwork: z.boolean().optional(),
 });
 export type UpdateProjectRequest = z.infer<typeof UpdateProjectRequest>;
 

@@ -13,6 +13,16 @@ export const ProviderAvailability = z.object({
 });
 export type ProviderAvailability = z.infer<typeof ProviderAvailability>;
 
+/** The sandbox tasks run in: `bubblewrap`, `none` (MAINLOOP_SANDBOX=none: unconfined), or `unavailable` (no task runs). */
+export const SandboxStatus = z.object({
+  kind: z.enum(['bubblewrap', 'none', 'unavailable']),
+  /** a sentence or two for a person: what confines tasks, or why nothing does and what to do */
+  summary: z.string(),
+  /** how to install bubblewrap, when it is missing */
+  install: z.string().optional(),
+});
+export type SandboxStatus = z.infer<typeof SandboxStatus>;
+
 export const ProvidersResponse = z.object({
   /** the provider the main thread uses; null when none is (the chat then says what to set) */
   active: z
@@ -37,5 +47,7 @@ export const ProvidersResponse = z.object({
       default: z.boolean(),
     }),
   ),
+  /** the sandbox in force for every task */
+  sandbox: SandboxStatus,
 });
 export type ProvidersResponse = z.infer<typeof ProvidersResponse>;

@@ -44,6 +44,7 @@ import {
   CommandRuntime,
   DecisionRepository,
   findBubblewrap,
+  Sandboxes,
   QuestionRepository,
   registerTaskWorkflow,
   registerWorkerQueue,
@@ -197,7 +198,14 @@ export async function createServices(options: {
   const runtimes = new RuntimeRegistry(options.runtimes ?? builtInRuntimes(config), config.workers.defaultRuntime);
   const logs = new TaskLogRepository();
   const decisions = new DecisionRepository();
-  const workspaces = new WorkspaceManager({ dataDir: config.dataDir });
+  const sandboxes = new Sandboxes({
+    mode: config.workers.sandbox,
+    bwrap: config.workers.sandbox === 'none' ? undefined : findBubblewrap(),
+    dataDir: config.dataDir,
+    readOnly: [...config.workers.sandboxReadOnly],
+    logger: logger.child({ component: 'sandbox' }),
+  });
+  const workspaces = new WorkspaceManager({ dataDir: config.dataDir, owner: sandboxes.taskUser });
   const work = new TaskWork({
     db,
     tasks: taskRepository,
@@ -209,11 +217,8 @@ export async function createServices(options: {
     events,
     workspaces,
     runtimes,
-    config: {
-      ...config.workers,
-      dataDir: config.dataDir,
-      bwrap: config.workers.sandbox === 'none' ? undefined : findBubblewrap(),
-    },
+    config: { ...config.workers, dataDir: config.dataDir },
+    sandboxes,
     clock,
     ids,
     logger: logger.child({ component: 'workers' }),
@@ -299,7 +304,7 @@ export async function createServices(options: {
       projectRoutes(projects),
       inboxRoutes(inbox),
       pushRoutes(push.service),
-      providerRoutes(model.providers, runtimes),
+      providerRoutes(model.providers, runtimes, sandboxes),
     ],
     async beforeListen() {
       const [owner] = await Promise.all([auth.bootstrap({ apiToken: config.apiToken }), eventHub.start()]);
@@ -310,6 +315,11 @@ export async function createServices(options: {
       await setup.offerSetupLink({ baseUrl: url, ownerId });
       // DBOS has launched (and resumed the turns it could): finish or start what it could not.
       await turnRecovery.run();
+      // Checked in the background (a bubblewrap run): said once, plainly, and again for each task it stops.
+      void sandboxes.status().then((status) => {
+        const log = status.kind === 'bubblewrap' ? logger.info.bind(logger) : logger.warn.bind(logger);
+        log({ sandbox: status.kind }, status.summary);
+      });
       await registerWorkerQueue(config.workers.concurrency);
       await workers.recover();
       inboxWaker.start();

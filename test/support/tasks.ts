@@ -61,10 +61,10 @@ export function ownerApi(server: TestServer) {
  * A server whose tasks run on a scripted `claude-code` agent (or real commands), four at a time,
  * with one project on a fresh local repository: what the tests of tasks through the API start with.
  */
-export async function startServerWithProject(options: { checkCommand: string }) {
+export async function startServerWithProject(options: { checkCommand: string; env?: Record<string, string> }) {
   const agent = new ScriptedRuntime('claude-code');
   const server = await startTestServer({
-    env: { MAINLOOP_MODEL_PROVIDER: 'none', MAINLOOP_WORKER_CONCURRENCY: '4' },
+    env: { MAINLOOP_MODEL_PROVIDER: 'none', MAINLOOP_WORKER_CONCURRENCY: '4', ...options.env },
     runtimes: [agent, new CommandRuntime()],
   });
   try {

@@ -72,7 +72,15 @@ function parseEnv(env: Record<string, string>) {
     MAINLOOP_STEP_TIMEOUT_MS: read.integer('MAINLOOP_STEP_TIMEOUT_MS', { min: 1, default: 2 * 60 * 60 * 1000 }),
     MAINLOOP_STUCK_AFTER_MS: read.integer('MAINLOOP_STUCK_AFTER_MS', { min: 1, default: 10 * 60 * 1000 }),
     MAINLOOP_STUCK_LIMIT_MS: read.integer('MAINLOOP_STUCK_LIMIT_MS', { min: 1, default: 30 * 60 * 1000 }),
-    MAINLOOP_SANDBOX: read.oneOf('MAINLOOP_SANDBOX', ['auto', 'none']) ?? 'auto',
+    // `auto` (what earlier versions took) now means bubblewrap too: no task runs unconfined unless told.
+    MAINLOOP_SANDBOX:
+      read.oneOf('MAINLOOP_SANDBOX', ['bubblewrap', 'auto', 'none']) === 'none'
+        ? ('none' as const)
+        : ('bubblewrap' as const),
+    MAINLOOP_SANDBOX_READ_ONLY: (read.string('MAINLOOP_SANDBOX_READ_ONLY') ?? '')
+      .split(':')
+      .filter((entry) => entry.trim())
+      .map((entry) => path.resolve(expandHome(entry.trim()))),
     CODEX_PATH: read.string('CODEX_PATH'),
     CODEX_BASE_URL: read.httpUrl('CODEX_BASE_URL', 'CODEX_BASE_URL must be a URL such as https://api.openai.com/v1'),
     MAINLOOP_CODEX_MODEL: read.trimmed('MAINLOOP_CODEX_MODEL'),
@@ -192,8 +200,10 @@ export interface WorkersConfig {
   readonly stuckAfterMs: number;
   /** MAINLOOP_STUCK_LIMIT_MS: silence after which a running step is stopped and the task fails */
   readonly stuckLimitMs: number;
-  /** MAINLOOP_SANDBOX: `auto` uses bubblewrap when present, `none` never does */
-  readonly sandbox: 'auto' | 'none';
+  /** MAINLOOP_SANDBOX: `bubblewrap` (the default; no task runs without it) or `none` (tasks run unconfined) */
+  readonly sandbox: 'bubblewrap' | 'none';
+  /** MAINLOOP_SANDBOX_READ_ONLY: more paths tasks may read (toolchains outside /usr and /opt), `:`-separated */
+  readonly sandboxReadOnly: readonly string[];
   /** the codex runtime: CODEX_PATH (default `codex` on PATH), OPENAI_API_KEY, CODEX_BASE_URL, MAINLOOP_CODEX_MODEL */
   readonly codex: {
     readonly executable: string | undefined;
@@ -280,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       stuckAfterMs: values.MAINLOOP_STUCK_AFTER_MS,
       stuckLimitMs: values.MAINLOOP_STUCK_LIMIT_MS,
       sandbox: values.MAINLOOP_SANDBOX,
+      sandboxReadOnly: Object.freeze(values.MAINLOOP_SANDBOX_READ_ONLY),
       codex: Object.freeze({
         executable: values.CODEX_PATH,
         apiKey: values.OPENAI_API_KEY,

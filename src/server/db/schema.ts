@@ -154,6 +154,7 @@ export interface ProjectsTable {
   repo: Json<ProjectRepo>;
   default_branch: string;
   check_command: string | null;
+  allow_network: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

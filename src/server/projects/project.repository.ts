@@ -14,6 +14,7 @@ export class ProjectRepository {
       repo: ProjectRepo;
       defaultBranch: string;
       checkCommand?: string;
+      allowNetwork?: boolean;
       at: Date;
     },
   ): Promise<Project | undefined> {
@@ -26,6 +27,7 @@ export class ProjectRepository {
         repo: JSON.stringify(project.repo),
         default_branch: project.defaultBranch,
         check_command: project.checkCommand ?? null,
+        allow_network: project.allowNetwork ?? false,
         created_at: project.at,
         updated_at: project.at,
       })
@@ -54,7 +56,7 @@ export class ProjectRepository {
     db: Queryable,
     userId: string,
     id: string,
-    changes: { name?: string; defaultBranch?: string; checkCommand?: string | null },
+    changes: { name?: string; defaultBranch?: string; checkCommand?: string | null; allowNetwork?: boolean },
     at: Date,
   ): Promise<Project | undefined> {
     const row = await db
@@ -63,6 +65,7 @@ export class ProjectRepository {
         ...(changes.name !== undefined ? { name: changes.name } : {}),
         ...(changes.defaultBranch !== undefined ? { default_branch: changes.defaultBranch } : {}),
         ...(changes.checkCommand !== undefined ? { check_command: changes.checkCommand } : {}),
+        ...(changes.allowNetwork !== undefined ? { allow_network: changes.allowNetwork } : {}),
         updated_at: at,
       })
       .where('user_id', '=', userId)
@@ -89,6 +92,7 @@ function toProject(row: Selectable<ProjectsTable>): Project {
     repo: row.repo,
     defaultBranch: row.default_branch,
     ...(row.check_command ? { checkCommand: row.check_command } : {}),
+    allowNetwork: row.allow_network,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

@@ -48,6 +48,7 @@ export class ProjectService {
       repo: { kind: 'local', path: repoPath },
       defaultBranch,
       checkCommand: request.checkCommand,
+      allowNetwork: request.allowNetwork,
       at: clock.now(),
     });
     if (!project) throw new DomainError('CONFLICT', `you already have a project named “${name}”; pick another name`);

@@ -1,4 +1,4 @@
-import { ProvidersResponse } from '../../contract/providers.js';
+import { ProvidersResponse, type SandboxStatus } from '../../contract/providers.js';
 import type { RoutePlugin } from '../http/app.js';
 import type { ProvidersDescription } from '../models/index.js';
 
@@ -7,8 +7,17 @@ export interface RuntimeDescriber {
   describe(): Promise<ProvidersResponse['runtimes']>;
 }
 
-/** GET /api/providers: what the model layer found at start-up, and which agent runtimes can run. */
-export function providerRoutes(providers: ProvidersDescription, runtimes: RuntimeDescriber): RoutePlugin {
+/** The sandbox tasks run in, as the workers module found it. */
+export interface SandboxDescriber {
+  status(): Promise<SandboxStatus>;
+}
+
+/** GET /api/providers: what the model layer found at start-up, which agent runtimes can run, and the sandbox. */
+export function providerRoutes(
+  providers: ProvidersDescription,
+  runtimes: RuntimeDescriber,
+  sandbox: SandboxDescriber,
+): RoutePlugin {
   const models = {
     active: providers.active === 'none' ? null : { provider: providers.active, model: providers.model ?? null },
     setting: providers.setting,
@@ -21,11 +30,15 @@ export function providerRoutes(providers: ProvidersDescription, runtimes: Runtim
       {
         schema: {
           tags: ['providers'],
-          summary: 'Which model provider the main thread uses, which agent runtimes workers can use, and why (not)',
+          summary:
+            'Which model provider the main thread uses, which agent runtimes workers can use, the sandbox they run in, and why (not)',
           response: { 200: ProvidersResponse },
         },
       },
-      async (): Promise<ProvidersResponse> => ({ ...models, runtimes: await runtimes.describe() }),
+      async (): Promise<ProvidersResponse> => {
+        const [described, status] = await Promise.all([runtimes.describe(), sandbox.status()]);
+        return { ...models, runtimes: described, sandbox: status };
+      },
     );
   };
 }

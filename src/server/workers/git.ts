@@ -25,11 +25,86 @@ const GIT_OPTIONS = [
 ];
 
 /**
+ * What a git call over a task's work tree adds (docs/decisions/0017-task-sandbox.md). The task's git
+ * directory is mainloop's and out of the task's reach, so its config is mainloop's; these switch off,
+ * whatever any config says, everything in git that runs a program or follows the work tree
+ * elsewhere: the file-system monitor, hooks, pagers and editors, attribute and exclude files of the
+ * machine, external diff drivers, submodules (git would run itself inside a nested repository the
+ * task made, reading that repository's config), credential helpers, signing, and every transport but
+ * local paths. The work tree belongs to the task's user when mainloop runs as root: `safe.directory`.
+ */
+const TASK_TREE_OPTIONS = [
+  'core.fsmonitor=false',
+  'core.untrackedCache=false',
+  'core.attributesFile=/dev/null',
+  'core.excludesFile=/dev/null',
+  'core.pager=cat',
+  'core.editor=false',
+  'core.askPass=false',
+  'core.sshCommand=false',
+  'diff.external=',
+  'diff.ignoreSubmodules=all',
+  'status.submoduleSummary=false',
+  'submodule.recurse=false',
+  'fetch.recurseSubmodules=false',
+  'push.recurseSubmodules=no',
+  'credential.helper=',
+  'commit.gpgSign=false',
+  'tag.gpgSign=false',
+  'protocol.allow=never',
+  'protocol.file.allow=always',
+  'safe.directory=*',
+].flatMap((setting) => ['-c', setting]);
+
+/** No config of the machine's or the server user's, no attributes of the machine's, no replacement objects. */
+const TASK_TREE_ENV = {
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_ATTR_NOSYSTEM: '1',
+  GIT_NO_REPLACE_OBJECTS: '1',
+  GIT_PROTOCOL_FROM_USER: '0',
+};
+
+/**
  * Runs git with a clean environment (no GIT_DIR or hooks path inherited from whoever started
- * the server, no pager, no prompts) and mainloop's identity for the commits it makes.
+ * the server, no pager, no prompts) and mainloop's identity for the commits it makes. Only for
+ * repositories the person trusts (a project's own); a task's goes through `taskGit`.
  */
 export async function git(cwd: string, args: string[], options: { allowFailure?: boolean } = {}): Promise<GitResult> {
   return run('git', [...GIT_OPTIONS, ...args], cwd, args, options);
+}
+
+/**
+ * A task's repository: the work tree is the task's (it writes anything there, `.git` included);
+ * the git directory is mainloop's, outside the workspace, and only ever read-only in the sandbox.
+ */
+export interface TaskRepository {
+  gitDir: string;
+  workTree: string;
+}
+
+/** git over a task's repository: its own git directory and work tree, named, never discovered, with TASK_TREE_OPTIONS. */
+export async function taskGit(
+  repo: TaskRepository,
+  args: string[],
+  options: { allowFailure?: boolean } = {},
+): Promise<GitResult> {
+  return run('git', [...taskGitArgs(repo), ...args], repo.workTree, args, { ...options, env: TASK_TREE_ENV });
+}
+
+/** gitScript over a task's repository: inside the script, `git` is `taskGit`. */
+export async function taskGitScript(
+  repo: TaskRepository,
+  what: string,
+  script: string,
+  args: string[] = [],
+  options: { allowFailure?: boolean } = {},
+): Promise<GitResult> {
+  return runScript(repo.workTree, what, taskGitArgs(repo), script, args, { ...options, env: TASK_TREE_ENV });
+}
+
+function taskGitArgs(repo: TaskRepository): string[] {
+  return [...GIT_OPTIONS, ...TASK_TREE_OPTIONS, `--git-dir=${repo.gitDir}`, `--work-tree=${repo.workTree}`];
 }
 
 /**
@@ -46,7 +121,18 @@ export async function gitScript(
   args: string[] = [],
   options: { allowFailure?: boolean } = {},
 ): Promise<GitResult> {
-  const prelude = `git() { command git ${GIT_OPTIONS.map(shellQuote).join(' ')} "$@"; }`;
+  return runScript(cwd, what, GIT_OPTIONS, script, args, options);
+}
+
+function runScript(
+  cwd: string,
+  what: string,
+  gitArgs: string[],
+  script: string,
+  args: string[],
+  options: { allowFailure?: boolean; env?: Record<string, string> },
+): Promise<GitResult> {
+  const prelude = `git() { command git ${gitArgs.map(shellQuote).join(' ')} "$@"; }`;
   return run('/bin/sh', ['-c', `${prelude}\n${script}`, 'mainloop-git', ...args], cwd, [what], options);
 }
 
@@ -55,7 +141,7 @@ function run(
   argv: string[],
   cwd: string,
   shown: string[],
-  options: { allowFailure?: boolean },
+  options: { allowFailure?: boolean; env?: Record<string, string> },
 ): Promise<GitResult> {
   return helper
     .run({
@@ -69,6 +155,7 @@ function run(
           LANG: 'C.UTF-8',
           GIT_TERMINAL_PROMPT: '0',
           GIT_PAGER: 'cat',
+          ...options.env,
         },
         maxBuffer: 64 * 1024 * 1024,
       },
@@ -96,6 +183,8 @@ interface HelperReply {
 /** The helper (see HelperProcess): `execFile` for each request, the reply by IPC. */
 const HELPER_SOURCE = `
 const { execFile } = require('node:child_process');
+// What git writes in a task's git directory stays readable to the task's user (it reads it in the sandbox).
+process.umask(0o022);
 process.on('message', ({ id, file, args, options }) => {
   execFile(file, args, options, (error, stdout, stderr) => {
     const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
@@ -157,4 +246,9 @@ export interface GitResult {
 /** The trimmed stdout of a git command that must succeed. */
 export async function gitOut(cwd: string, args: string[]): Promise<string> {
   return (await git(cwd, args)).stdout.trim();
+}
+
+/** The trimmed stdout of a git command over a task's repository that must succeed. */
+export async function taskGitOut(repo: TaskRepository, args: string[]): Promise<string> {
+  return (await taskGit(repo, args)).stdout.trim();
 }

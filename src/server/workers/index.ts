@@ -11,4 +11,5 @@ export { CommandRuntime } from './runtimes/command.js';
 export { CodexRuntime } from './runtimes/codex.js';
 export { ClaudeCodeRuntime } from './runtimes/claude-code.js';
 export { findBubblewrap } from './sandbox.js';
+export { Sandboxes } from './sandboxes.js';
 export type { AgentRuntime } from './runtime.js';

@@ -1,6 +1,7 @@
 import type { QuestionOption } from '../../contract/questions.js';
 import type { LogKind } from '../../contract/tasks.js';
 import type { Runtime, Usage } from '../../contract/thread.js';
+import type { EgressRoute } from './egress-proxy.js';
 import type { Sandbox } from './sandbox.js';
 
 /**
@@ -17,6 +18,8 @@ export interface AgentRuntime {
   readonly name: Runtime;
   /** whether this runtime can run here, and if not, what to install or set (GET /api/providers) */
   availability(): Promise<RuntimeAvailability>;
+  /** the hosts its runs must reach (its model API), the only ones the sandbox lets it reach besides a project's allowance */
+  egress?(): EgressRoute[];
   run(request: AgentRequest): Promise<AgentOutcome>;
 }
 
@@ -43,13 +46,15 @@ export interface AgentRequest {
   command?: string;
   /** the task's workspace: the agent's working directory and the only place it may write */
   cwd: string;
+  /** mainloop's own directory for this task (a runtime's bookkeeping): never shown to the task */
+  stateDir: string;
   /**
    * The agent process's whole environment, already scrubbed: PATH, LANG, TERM, TMPDIR and a HOME
    * of the task's own; never the server's secrets or database URL. A runtime adds the
    * credentials it needs (see `credentials` of its options), nothing else.
    */
   env: Record<string, string>;
-  /** every process the runtime starts goes through this (bubblewrap where present) */
+  /** every process the runtime starts goes through this (bubblewrap unless MAINLOOP_SANDBOX=none); files the runtime makes in the HOME are given to its user with `sandbox.adopt` */
   sandbox: Sandbox;
   /** aborted on cancel or on the step's time limit: end the whole process tree, then resolve */
   signal: AbortSignal;

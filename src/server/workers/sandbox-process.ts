@@ -28,6 +28,7 @@ export function spawnInSandbox(
     cwd: options.cwd,
     env: options.env,
     stdin: !!options.stdin,
+    ...(sandbox.user ? { uid: sandbox.user.uid, gid: sandbox.user.gid } : {}),
   });
   const { signal } = options;
   if (signal) {
@@ -176,7 +177,7 @@ process.on('message', (message) => {
     let child;
     try {
       child = spawn(message.command, message.args, {
-        cwd: message.cwd, env: message.env, detached: true,
+        cwd: message.cwd, env: message.env, detached: true, uid: message.uid, gid: message.gid,
         stdio: [message.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       });
     } catch (error) {
@@ -236,7 +237,16 @@ class SandboxHelper {
     },
   });
 
-  spawn(request: { command: string; args: string[]; cwd: string; env: Record<string, string>; stdin: boolean }) {
+  spawn(request: {
+    command: string;
+    args: string[];
+    cwd: string;
+    env: Record<string, string>;
+    stdin: boolean;
+    /** the user to run as (a root server's task user) */
+    uid?: number;
+    gid?: number;
+  }) {
     const child = new SandboxProcess(++this.nextId, request.stdin, this);
     this.running.set(child.id, child);
     this.process.hold();

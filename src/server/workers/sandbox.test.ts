@@ -47,7 +47,7 @@ describe('spawnInSandbox', () => {
   if (BWRAP) {
     sandboxes.push([
       'in bubblewrap',
-      () => new BubblewrapSandbox(BWRAP, { workspace: '/tmp', home: '/tmp', hidden: [] }),
+      () => new BubblewrapSandbox(BWRAP, { workspace: '/tmp', home: '/tmp', network: { kind: 'none' } }),
     ]);
   }
   it.each(sandboxes)(

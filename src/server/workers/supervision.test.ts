@@ -1,17 +1,19 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEntry, Task } from '../../contract/tasks.js';
+import { FileBarrier } from '../../../test/support/barrier.js';
 import { startTestServer, type TestServer } from '../../../test/support/server.js';
 import { ownerApi } from '../../../test/support/tasks.js';
 import { EventStreamClient } from '../thread/testing.js';
 
 /** Ten tasks at once, and the watchdog: a silent step is flagged stuck, then stopped. */
 let server: TestServer;
+let barrier: FileBarrier;
 
 beforeAll(async () => {
+  barrier = await FileBarrier.create();
   server = await startTestServer({
     env: {
+      MAINLOOP_SANDBOX_READ_ONLY: barrier.dir,
       MAINLOOP_MODEL_PROVIDER: 'none',
       MAINLOOP_WORKER_CONCURRENCY: '10',
       MAINLOOP_STUCK_AFTER_MS: '600',
@@ -21,36 +23,33 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await server?.close();
+  await barrier?.remove();
 });
 
 describe('workers', () => {
   it('run ten tasks at once', async () => {
-    // A barrier: each task's command calls in and is answered only once all ten have, so the
-    // tasks can only finish if all ten run at the same time.
-    const arrived: Array<() => void> = [];
-    const barrier = createServer((_, response) => {
-      arrived.push(() => response.end('go'));
-      if (arrived.length === 10) for (const release of arrived) release();
-    });
-    await new Promise<void>((resolve) => barrier.listen(0, '127.0.0.1', resolve));
-    const { port } = barrier.address() as AddressInfo;
-    try {
-      const tasks = await Promise.all(
-        Array.from({ length: 10 }, (_, index) =>
-          create({
-            title: `Job ${index + 1}`,
-            prompt: 'x',
-            runtime: 'command',
-            command: `echo begin; while :; do sleep 0.5; echo waiting; done & curl -sS --max-time 120 -o /dev/null http://127.0.0.1:${port}/; kill $!; echo end`,
-          }),
-        ),
-      );
-      await Promise.all(tasks.map((task) => waitFor(task.id, (t) => t.status === 'completed', 150_000)));
-      expect(arrived).toHaveLength(10);
-      for (const task of tasks) expect((await logsOf(task.id)).map((entry) => entry.text)).toContain('end');
-    } finally {
-      barrier.close();
-    }
+    // A barrier: each task's command says it arrived and waits for the gate, opened only once all
+    // ten have arrived, so the tasks can only finish if all ten run at the same time.
+    const tasks = await Promise.all(
+      Array.from({ length: 10 }, (_, index) =>
+        create({
+          title: `Job ${index + 1}`,
+          prompt: 'x',
+          runtime: 'command',
+          // (saying it still waits: the watchdog of this server calls a step silent for 2.5 s stuck)
+          command: `echo arrived; while :; do sleep 0.5; echo waiting; done & ${barrier.wait('ten')}; kill $!; echo end`,
+        }),
+      ),
+    );
+    await expect
+      .poll(async () => (await Promise.all(tasks.map((task) => logsOf(task.id)))).filter(hasArrived).length, {
+        timeout: 150_000,
+        interval: 200,
+      })
+      .toBe(10);
+    await barrier.open('ten');
+    await Promise.all(tasks.map((task) => waitFor(task.id, (t) => t.status === 'completed', 150_000)));
+    for (const task of tasks) expect((await logsOf(task.id)).map((entry) => entry.text)).toContain('end');
   }, 180_000);
 
   it('flag a silent step as stuck, then stop it and fail the task (retryable)', async () => {
@@ -83,6 +82,10 @@ describe('workers', () => {
 const create = (spec: object) => ownerApi(server).createTask(spec);
 const waitFor = (id: string, done: (task: Task) => boolean, timeout: number) =>
   ownerApi(server).waitForTask(id, done, { timeout });
+
+function hasArrived(logs: LogEntry[]): boolean {
+  return logs.some((entry) => entry.text === 'arrived');
+}
 
 async function logsOf(id: string): Promise<LogEntry[]> {
   return (await ownerApi(server).call('GET', `/api/tasks/${id}/logs`)).json().entries;

@@ -15,10 +15,11 @@ import type { TaskService } from '../tasks/task.service.js';
 import type { Decision, DecisionKind, DecisionRepository } from './decision.repository.js';
 import { TaskLogWriter } from './log-writer.js';
 import type { QuestionRepository } from './question.repository.js';
-import type { AgentOutcome, AskedQuestion } from './runtime.js';
+import type { AgentOutcome, AgentRequest, AskedQuestion } from './runtime.js';
 import { CommandRuntime } from './runtimes/command.js';
 import type { RuntimeRegistry } from './runtimes/index.js';
-import { sandboxFor } from './sandbox.js';
+import type { EgressPolicy, EgressRoute } from './egress-proxy.js';
+import { SandboxUnavailable, type OpenSandbox, type Sandboxes } from './sandboxes.js';
 import type { TaskLogRepository } from './task-log.repository.js';
 import type { MergeResult, ProjectCheckout, WorkspaceManager } from './workspace.js';
 
@@ -73,7 +74,8 @@ export interface TaskWorkDeps {
   events: Pick<EventService, 'append'>;
   workspaces: WorkspaceManager;
   runtimes: RuntimeRegistry;
-  config: WorkersConfig & { dataDir: string; bwrap: string | undefined };
+  config: WorkersConfig & { dataDir: string };
+  sandboxes: Pick<Sandboxes, 'open'>;
   clock: Clock;
   ids: Ids;
   logger: Logger;
@@ -250,7 +252,8 @@ export class TaskWork {
     const base = internals.baseCommit ?? (await workspaces.head(taskId));
     const files = await workspaces.diffFiles(taskId, base, { withPatch: false });
     const head = await workspaces.head(taskId);
-    if (task.projectId && task.branch && files.length) await workspaces.publish(taskId, task.branch);
+    const checkout = task.branch && files.length ? await this.checkoutOf(task) : undefined;
+    if (checkout) await workspaces.publish(taskId, checkout, task.branch!);
     const review: TaskReview = {
       files: files.map(({ path: file, additions, deletions }) => ({ path: file, additions, deletions })),
       additions: files.reduce((sum, file) => sum + file.additions, 0),
@@ -271,7 +274,7 @@ export class TaskWork {
     if (!project) return { merged: false, conflict: false, reason: 'the task’s project was removed' };
     const checkout = toCheckout(project);
     if (!checkout) return { merged: false, conflict: false, reason: 'only local projects can be merged for now' };
-    await this.deps.workspaces.publish(taskId, task.branch);
+    await this.deps.workspaces.publish(taskId, checkout, task.branch);
     return this.deps.workspaces.merge(taskId, checkout, task.branch, task.title);
   }
 
@@ -321,15 +324,23 @@ export class TaskWork {
       await decisions.dropPending(trx, task.id, clock.now());
     });
     try {
-      if (task.projectId && task.branch && (await workspaces.exists(task.id))) {
+      const checkout = task.branch ? await this.checkoutOf({ ...task, userId }) : undefined;
+      if (checkout && (await workspaces.exists(task.id))) {
         const internals = await this.deps.tasks.internals(db, task.id);
         const head = await workspaces.head(task.id);
-        if (internals?.baseCommit && head !== internals.baseCommit) await workspaces.publish(task.id, task.branch);
+        if (internals?.baseCommit && head !== internals.baseCommit)
+          await workspaces.publish(task.id, checkout, task.branch!);
       }
     } catch (error) {
       logger.warn({ err: error, taskId: task.id }, 'could not keep a cancelled task’s branch');
     }
     await workspaces.remove(task.id);
+  }
+
+  /** The local repository of the task's project, if it has one. */
+  private async checkoutOf(task: Pick<OwnedTask, 'userId' | 'projectId'>): Promise<ProjectCheckout | undefined> {
+    const project = task.projectId ? await this.deps.projects.find(task.userId, task.projectId) : undefined;
+    return project && toCheckout(project);
   }
 
   /** The task's owner, for callers that know only its id. */
@@ -347,18 +358,17 @@ export class TaskWork {
     if (!runtime) return { kind: 'failed', error: `the ${task.runtime} runtime is not available on this server` };
     const availability = await runtime.availability();
     if (!availability.available) return { kind: 'failed', error: `${task.runtime} cannot run: ${availability.reason}` };
-    const outcome = await this.supervised(task, log, slot, (signal, env, sandbox, cwd) =>
+    const project = task.projectId ? await this.deps.projects.find(task.userId, task.projectId) : undefined;
+    const network = networkFor(runtime.egress?.() ?? [], project?.allowNetwork ?? false);
+    const outcome = await this.supervised(task, log, slot, network, (run) =>
       runtime.run({
+        ...run,
         taskId: task.id,
         mode: input.mode,
         prompt: input.prompt,
         ...(input.sessionId ? { sessionId: input.sessionId } : {}),
         ...(task.model ? { model: task.model } : {}),
         ...(task.command ? { command: task.command } : {}),
-        cwd,
-        env,
-        sandbox,
-        signal,
         log: (entry) => log.write(entry.kind, entry.text),
       }),
     );
@@ -375,16 +385,14 @@ export class TaskWork {
     if (!command) return { kind: 'checked', passed: true, output: '' };
     const runner = new CommandRuntime({ tailLines: CHECK_OUTPUT_LINES });
     log.write('system', `Running the project's checks: ${command}`);
-    const outcome = await this.supervised(task, log, slot, (signal, env, sandbox, cwd) =>
+    const network = networkFor([], project?.allowNetwork ?? false);
+    const outcome = await this.supervised(task, log, slot, network, (run) =>
       runner.run({
+        ...run,
         taskId: task.id,
         mode: 'implement',
         prompt: '',
         command,
-        cwd,
-        env,
-        sandbox,
-        signal,
         log: (e) => log.write(e.kind, e.text),
       }),
     );
@@ -393,33 +401,32 @@ export class TaskWork {
   }
 
   /**
-   * Runs `work` with a scrubbed environment and a sandbox, under a watchdog: silence longer than
-   * stuckAfterMs flags the task stuck, longer than stuckLimitMs stops it, and no run lasts longer
-   * than stepTimeoutMs. Cancel (`stop`) aborts it; the runtime ends its process tree. The slot is
-   * freed as soon as the work ends, before its last lines and status are stored.
+   * Runs `work` with a scrubbed environment in the task's sandbox (reaching what `network` allows),
+   * under a watchdog: silence longer than stuckAfterMs flags the task stuck, longer than stuckLimitMs
+   * stops it, and no run lasts longer than stepTimeoutMs. Cancel (`stop`) aborts it; the runtime ends
+   * its process tree. The slot is freed as soon as the work ends, before its last lines and status
+   * are stored. No sandbox (bubblewrap missing, MAINLOOP_SANDBOX not `none`): the run fails saying so.
    */
   private async supervised(
     task: OwnedTask,
     log: TaskLogWriter,
     slot: RunSlot,
-    work: (
-      signal: AbortSignal,
-      env: Record<string, string>,
-      sandbox: ReturnType<typeof sandboxFor>,
-      cwd: string,
-    ) => Promise<AgentOutcome>,
+    network: EgressPolicy | undefined,
+    work: (run: Pick<AgentRequest, 'cwd' | 'stateDir' | 'env' | 'sandbox' | 'signal'>) => Promise<AgentOutcome>,
   ): Promise<AgentOutcome> {
-    const { workspaces, config, clock } = this.deps;
-    const { path: cwd, home } = workspaces.paths(task.id);
+    const { workspaces, sandboxes, config, clock } = this.deps;
+    const { path: cwd, home, gitDir, state: stateDir } = workspaces.paths(task.id);
+    let opened: OpenSandbox;
+    try {
+      await workspaces.linkGitDir(task.id);
+      opened = await sandboxes.open({ taskId: task.id, workspace: cwd, home, gitDir, network });
+    } catch (error) {
+      if (error instanceof SandboxUnavailable) return { kind: 'failed', error: error.message };
+      return { kind: 'failed', error: `could not set up the task's sandbox: ${messageOf(error)}` };
+    }
+    const { sandbox } = opened;
     const tmp = path.join(home, 'tmp');
-    await mkdir(tmp, { recursive: true });
-    // The project's repository stays readable: the clone borrows its objects, and the agent may fetch from it.
-    const project = task.projectId ? await this.deps.projects.find(task.userId, task.projectId) : undefined;
-    const repoPath = project?.repo.kind === 'local' ? project.repo.path : undefined;
-    const sandbox = sandboxFor(
-      { workspace: cwd, home, hidden: [config.dataDir], readOnly: repoPath ? [repoPath] : [] },
-      { mode: config.sandbox, bwrap: config.bwrap },
-    );
+    if (sandbox.kind === 'none') await mkdir(tmp, { recursive: true });
     const env = scrubbedEnv({ home, tmp: sandbox.kind === 'bubblewrap' ? '/tmp' : tmp });
     const { controller } = slot;
     const startedAt = clock.now().getTime();
@@ -451,13 +458,14 @@ export class TaskWork {
       Math.max(50, Math.min(5_000, Math.floor(config.stuckAfterMs / 4))),
     );
     try {
-      const outcome = await work(controller.signal, env, sandbox, cwd);
+      const outcome = await work({ cwd, stateDir, env, sandbox, signal: controller.signal });
       if (stopReason) return { ...outcome, kind: 'failed', error: stopReason };
       return outcome;
     } catch (error) {
-      return { kind: 'failed', error: `the runtime failed: ${error instanceof Error ? error.message : String(error)}` };
+      return { kind: 'failed', error: `the runtime failed: ${messageOf(error)}` };
     } finally {
       slot.release();
+      await opened.close().catch(() => {});
       clearInterval(watchdog);
       unwatch();
       if (stuckSince !== undefined) await this.update(task, { stuckSince: null }).catch(() => {});
@@ -565,6 +573,18 @@ export function addUsage(total: Usage | undefined, more: Usage): Usage {
     outputTokens: (total?.outputTokens ?? 0) + more.outputTokens,
     ...(total?.costUsd !== undefined || more.costUsd !== undefined ? { costUsd } : {}),
   };
+}
+
+/**
+ * A run's network: none, unless its runtime needs hosts (the model API) or the project allows the
+ * internet (`allowNetwork`), and then only those through the egress proxy.
+ */
+function networkFor(allowed: EgressRoute[], open: boolean): EgressPolicy | undefined {
+  return allowed.length || open ? { allowed, open } : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function minutes(ms: number): string {

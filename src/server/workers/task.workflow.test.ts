@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Question } from '../../contract/questions.js';
 import type { LogEntry, Task } from '../../contract/tasks.js';
+import { FileBarrier } from '../../../test/support/barrier.js';
 import { ScriptedRuntime, untilAborted } from '../../../test/support/scripted-runtime.js';
 import type { TestServer } from '../../../test/support/server.js';
 import { git, makeRepository, startServerWithProject, type ownerApi } from '../../../test/support/tasks.js';
@@ -16,12 +15,18 @@ let agent: ScriptedRuntime;
 let repo: string;
 let projectId: string;
 let owner: ReturnType<typeof ownerApi>;
+let barrier: FileBarrier;
 
 beforeAll(async () => {
-  ({ server, agent, owner, repo, projectId } = await startServerWithProject({ checkCommand: 'test -f ok.txt' }));
+  barrier = await FileBarrier.create();
+  ({ server, agent, owner, repo, projectId } = await startServerWithProject({
+    checkCommand: 'test -f ok.txt',
+    env: { MAINLOOP_SANDBOX_READ_ONLY: barrier.dir },
+  }));
 }, 60_000);
 afterAll(async () => {
   await server?.close();
+  await barrier?.remove();
 });
 
 describe('a command task', () => {
@@ -65,41 +70,38 @@ describe('a command task', () => {
   });
 
   it('runs at most MAINLOOP_WORKER_CONCURRENCY (4) at once; cancel frees a slot and ends one still waiting for good', async () => {
-    // Each command calls in and is held until the test lets it go.
-    const arrived = new Map<string, ServerResponse>();
-    const barrier = createServer((request, response) => void arrived.set(request.url!.slice(1), response));
-    await new Promise<void>((resolve) => barrier.listen(0, '127.0.0.1', resolve));
-    const { port } = barrier.address() as AddressInfo;
-    try {
-      const tasks: Task[] = [];
-      for (let index = 1; index <= 6; index++) {
-        tasks.push(
-          await createTask({
-            title: `Slot ${index}`,
-            prompt: 'x',
-            runtime: 'command',
-            command: `curl -sS --max-time 120 -o /dev/null http://127.0.0.1:${port}/job-${index}`,
-          }),
-        );
-      }
-      await waitUntil(() => arrived.size === 4);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      expect([...arrived.keys()].sort()).toEqual(['job-1', 'job-2', 'job-3', 'job-4']);
-      expect((await getTask(tasks[5]!.id)).status).toBe('queued');
-
-      // The sixth, still waiting for a slot, and the first, running: the first's slot goes to the fifth.
-      await api('POST', `/api/tasks/${tasks[5]!.id}/cancel`);
-      await api('POST', `/api/tasks/${tasks[0]!.id}/cancel`);
-      await waitUntil(() => arrived.has('job-5'));
-      for (const response of arrived.values()) response.end('go');
-      for (const task of tasks.slice(1, 5)) await waitForTask(task.id, (t) => t.status === 'completed');
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(arrived.has('job-6')).toBe(false);
-      for (const task of [tasks[0]!, tasks[5]!]) expect((await getTask(task.id)).status).toBe('cancelled');
-    } finally {
-      for (const response of arrived.values()) if (!response.writableEnded) response.end();
-      barrier.close();
+    // Each command says it arrived and is held at its own gate until the test opens it.
+    const tasks: Task[] = [];
+    for (let index = 1; index <= 6; index++) {
+      tasks.push(
+        await createTask({
+          title: `Slot ${index}`,
+          prompt: 'x',
+          runtime: 'command',
+          command: `echo arrived; ${barrier.wait(`job-${index}`)}`,
+        }),
+      );
     }
+    const arrived = async () => {
+      const logs = await Promise.all(tasks.map((task) => logsOf(task.id)));
+      return tasks.flatMap((task, index) =>
+        logs[index]!.some((entry) => entry.text === 'arrived') ? [`job-${index + 1}`] : [],
+      );
+    };
+    await waitUntil(async () => (await arrived()).length === 4);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await arrived()).toEqual(['job-1', 'job-2', 'job-3', 'job-4']);
+    expect((await getTask(tasks[5]!.id)).status).toBe('queued');
+
+    // The sixth, still waiting for a slot, and the first, running: the first's slot goes to the fifth.
+    await api('POST', `/api/tasks/${tasks[5]!.id}/cancel`);
+    await api('POST', `/api/tasks/${tasks[0]!.id}/cancel`);
+    await waitUntil(async () => (await arrived()).includes('job-5'));
+    for (let index = 1; index <= 6; index++) await barrier.open(`job-${index}`);
+    for (const task of tasks.slice(1, 5)) await waitForTask(task.id, (t) => t.status === 'completed');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await arrived()).not.toContain('job-6');
+    for (const task of [tasks[0]!, tasks[5]!]) expect((await getTask(task.id)).status).toBe('cancelled');
   });
 
   it('sees a scrubbed environment: none of the server’s secrets', async () => {

@@ -1,7 +1,7 @@
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DiffFile } from '../../contract/tasks.js';
-import { git, gitOut, gitScript } from './git.js';
+import { git, gitOut, gitScript, taskGit, taskGitOut, taskGitScript, type TaskRepository } from './git.js';
 
 /** The remote name a task's clone gives its project's repository. */
 const PROJECT_REMOTE = 'project';
@@ -13,6 +13,16 @@ export interface WorkspacePaths {
   path: string;
   /** the agent's own HOME (its config, caches, session files) */
   home: string;
+  /** mainloop's git directory of the task's checkout, outside it: the sandbox shows it read-only */
+  gitDir: string;
+  /** mainloop's own files about the task (a runtime's bookkeeping): the sandbox never shows it */
+  state: string;
+}
+
+/** Who owns a task's files: the user its processes run as, when that is not the server's (root). */
+export interface FileOwner {
+  uid: number;
+  gid: number;
 }
 
 export interface PreparedWorkspace {
@@ -41,96 +51,153 @@ export type MergeResult =
   | { merged: false; conflict: false; reason: string };
 
 /**
- * Each task's workspace: a git clone of its project (or a fresh repository for a task without
+ * Each task's workspace: a git checkout of its project (or of a fresh repository for a task without
  * one) under `<data dir>/workspaces/<task id>`, on the task's own branch `mainloop/<short id>-<slug>`,
  * with a HOME of its own under `<data dir>/homes/<task id>`.
  *
- * A clone (`--shared`: objects are borrowed from the project, nothing is copied) rather than a
- * worktree: the clone's `.git` is inside the workspace, so the sandbox can leave the agent write
- * access there and nowhere in the person's repository. The branch reaches the project with
+ * The checkout's git directory is not inside it but at `<data dir>/repos/<task id>.git` (the
+ * checkout's `.git` is a file naming it), and every git command mainloop runs over the checkout names
+ * both (`taskGit`): the sandbox shows that directory to the task read-only, so nothing the task
+ * writes — a `.git` of its own, a config, hooks, attributes — is ever read by mainloop's git as
+ * config (docs/decisions/0017-task-sandbox.md). It is a clone of the project (objects hard-linked,
+ * not borrowed: the sandbox does not show the project). The branch reaches the project with
  * `publish`; `merge` brings it into the project's default branch.
  */
 export class WorkspaceManager {
   private scratchTemplate: Promise<ScratchTemplate | undefined> | undefined;
 
-  constructor(private readonly options: { dataDir: string }) {}
+  /** `owner`: who the task's processes run as, when not the server's user (root): its checkout and HOME are theirs. */
+  constructor(private readonly options: { dataDir: string; owner?: FileOwner | undefined }) {}
 
   paths(taskId: string): WorkspacePaths {
     return {
       path: path.join(this.options.dataDir, 'workspaces', taskId),
       home: path.join(this.options.dataDir, 'homes', taskId),
+      gitDir: path.join(this.options.dataDir, 'repos', `${taskId}.git`),
+      state: path.join(this.options.dataDir, 'task-state', taskId),
     };
+  }
+
+  private repository(taskId: string): TaskRepository {
+    const { path: workTree, gitDir } = this.paths(taskId);
+    return { gitDir, workTree };
   }
 
   /** Creates the workspace, or finds the one a previous run of this step created. */
   async prepare(task: { id: string; title: string }, project: ProjectCheckout | undefined): Promise<PreparedWorkspace> {
-    const { path: dir, home } = this.paths(task.id);
+    const { path: dir, home, gitDir } = this.paths(task.id);
+    const repo = this.repository(task.id);
     const branch = branchName(task.id, task.title);
     await mkdir(home, { recursive: true });
-    if (await isGitRepository(dir)) {
+    await this.own(home);
+    if (await this.exists(task.id)) {
       // A crash between creating it and checkpointing the step: pick it up as it is.
       const baseBranch = project?.defaultBranch ?? 'main';
-      const baseCommit = await gitOut(dir, [
+      const baseCommit = await taskGitOut(repo, [
         'merge-base',
         'HEAD',
         project ? `${PROJECT_REMOTE}/${baseBranch}` : baseBranch,
       ]);
-      await git(dir, ['checkout', '-B', branch]);
+      await taskGit(repo, ['checkout', '-B', branch]);
+      await this.linkGitDir(task.id);
       return { branch, baseCommit, baseBranch };
     }
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(path.dirname(dir), { recursive: true });
-    // Each way is one script (one process started by the server); its last line is the base commit.
+    await Promise.all([rm(dir, { recursive: true, force: true }), rm(gitDir, { recursive: true, force: true })]);
+    await Promise.all([
+      mkdir(path.dirname(dir), { recursive: true }),
+      mkdir(path.dirname(gitDir), { recursive: true }),
+    ]);
     if (project) {
-      const cloned = await gitScript(
+      // The project is the person's repository: cloning it is git as usual. The checkout is the task's.
+      await gitScript(
         path.dirname(dir),
         'clone',
-        `set -e
-git clone --quiet --shared --no-checkout --origin "$1" --branch "$2" "$3" "$4"
-cd "$4"
-git checkout --quiet -b "$5" "$1/$2"
-git rev-parse HEAD`,
-        [PROJECT_REMOTE, project.defaultBranch, project.repoPath, dir, branch],
+        'git clone --quiet --no-checkout --template= --separate-git-dir "$1" --origin "$2" --branch "$3" "$4" "$5"',
+        [gitDir, PROJECT_REMOTE, project.defaultBranch, project.repoPath, dir],
       );
-      return { branch, baseCommit: lastLine(cloned.stdout), baseBranch: project.defaultBranch };
+      const checkedOut = await taskGitScript(
+        repo,
+        'checkout',
+        `set -e
+git checkout --quiet -b "$1" "$2/$3"
+git rev-parse HEAD
+${this.chownScript('"$4"')}`,
+        [branch, PROJECT_REMOTE, project.defaultBranch, dir],
+      );
+      await this.linkGitDir(task.id);
+      return { branch, baseCommit: lastLine(checkedOut.stdout), baseBranch: project.defaultBranch };
     }
-    const written = await this.writeScratchWorkspace(dir, branch);
+    const written = await this.writeScratchWorkspace(task.id, branch);
     if (written) return { branch, baseCommit: written, baseBranch: 'main' };
     await mkdir(dir, { recursive: true });
     const created = await gitScript(
       dir,
       'init',
       `set -e
-git init --quiet --initial-branch "$1"
-git commit --quiet --allow-empty -m 'mainloop: a scratch workspace'
-git branch main
-git rev-parse HEAD`,
-      [branch],
+git init --quiet --template= --separate-git-dir "$2" --initial-branch "$1"
+git --git-dir="$2" commit --quiet --allow-empty -m 'mainloop: a scratch workspace'
+git --git-dir="$2" branch main
+git --git-dir="$2" rev-parse HEAD`,
+      [branch, gitDir],
     );
+    await this.linkGitDir(task.id);
     return { branch, baseCommit: lastLine(created.stdout), baseBranch: 'main' };
   }
 
   /**
+   * The checkout's `.git`: a file naming mainloop's git directory, so that git in the sandbox finds
+   * it (read-only). Written again before each run: the task may have removed or replaced it, which
+   * changes nothing for mainloop, but its own git would lose its history.
+   */
+  async linkGitDir(taskId: string): Promise<void> {
+    const { path: dir, gitDir } = this.paths(taskId);
+    const link = path.join(dir, '.git');
+    const content = `gitdir: ${gitDir}\n`;
+    const current = await lstat(link).catch(() => undefined);
+    if (current?.isFile() && (await readFile(link, 'utf8').catch(() => '')) === content) return;
+    if (current) await rm(link, { recursive: true, force: true });
+    await writeFile(link, content);
+    await this.own(link);
+  }
+
+  /** Gives the task's user what mainloop made for it (when its processes run as another user). */
+  private async own(file: string): Promise<void> {
+    const { owner } = this.options;
+    if (owner) await chown(file, owner.uid, owner.gid);
+  }
+
+  /** A line of script that gives the tree at `$dir` to the task's user (symbolic links themselves, never followed). */
+  private chownScript(dir: string): string {
+    const { owner } = this.options;
+    return owner ? `chown -R -h ${owner.uid}:${owner.gid} ${dir}` : '';
+  }
+
+  /**
    * A scratch workspace written from the files of a template repository (one empty commit on
-   * `main`) that git made once in this process: no process per task, a few writes at once. It is
-   * written beside the workspace and renamed into place, so a crash leaves no half-made one.
+   * `main`) that git made once in this process: no process per task, a few writes at once. Its git
+   * directory is written beside its place and renamed into it, so a crash leaves no half-made one.
    * Undefined when the template's refs are not files (as with the reftable format): git makes
    * the workspace then.
    */
-  private async writeScratchWorkspace(dir: string, branch: string): Promise<string | undefined> {
+  private async writeScratchWorkspace(taskId: string, branch: string): Promise<string | undefined> {
     const template = await (this.scratchTemplate ??= this.makeScratchTemplate().catch(() => undefined));
     if (!template) return undefined;
-    const making = `${dir}.making`;
+    const { path: dir, gitDir } = this.paths(taskId);
+    const making = `${gitDir}.making`;
     await rm(making, { recursive: true, force: true });
     const files = [
       ...template.files,
       { path: 'HEAD', content: `ref: refs/heads/${branch}\n`, mode: 0o644 },
       { path: `refs/heads/${branch}`, content: `${template.base}\n`, mode: 0o644 },
-    ].map((file) => ({ ...file, path: path.join(making, '.git', file.path) }));
-    const dirs = new Set([...files.map((file) => path.dirname(file.path)), path.join(making, '.git', 'refs', 'tags')]);
+    ].map((file) => ({ ...file, path: path.join(making, file.path) }));
+    const dirs = new Set([...files.map((file) => path.dirname(file.path)), path.join(making, 'refs', 'tags')]);
     await Promise.all([...dirs].map((each) => mkdir(each, { recursive: true })));
     await Promise.all(files.map((file) => writeFile(file.path, file.content, { mode: file.mode })));
-    await rename(making, dir);
+    await mkdir(dir, { recursive: true });
+    await this.own(dir);
+    await this.linkGitDir(taskId);
+    // Last: the git directory is what says that the workspace exists.
+    await rename(making, gitDir);
     return template.base;
   }
 
@@ -166,12 +233,47 @@ git commit --quiet --allow-empty -m 'mainloop: a scratch workspace'`,
   }
 
   async exists(taskId: string): Promise<boolean> {
-    return isGitRepository(this.paths(taskId).path);
+    await this.adoptOldLayout(taskId);
+    return isGitDirectory(this.paths(taskId).gitDir);
+  }
+
+  /**
+   * A workspace made before the git directory moved out of it (its `.git` a directory the task
+   * could write): that directory becomes mainloop's, rid of what could run or redirect anything —
+   * hooks, attributes, worktree and common-directory links, borrowed objects — and its config
+   * written anew. Once per such workspace.
+   */
+  private async adoptOldLayout(taskId: string): Promise<void> {
+    const { path: dir, gitDir } = this.paths(taskId);
+    const old = path.join(dir, '.git');
+    if (!(await lstat(old).catch(() => undefined))?.isDirectory() || (await isGitDirectory(gitDir))) return;
+    await mkdir(path.dirname(gitDir), { recursive: true });
+    await rm(gitDir, { recursive: true, force: true });
+    await rename(old, gitDir);
+    await Promise.all(
+      ['hooks', 'info/attributes', 'commondir', 'config.worktree', 'worktrees', 'modules'].map((entry) =>
+        rm(path.join(gitDir, entry), { recursive: true, force: true }),
+      ),
+    );
+    // (mainloop pushes to and fetches from the project's path as the database has it, never a remote's URL)
+    await writeFile(path.join(gitDir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tbare = false\n');
+    // Objects it borrowed from the project (a --shared clone) become its own: the sandbox no longer shows the project.
+    const alternates = path.join(gitDir, 'objects', 'info', 'alternates');
+    if (await lstat(alternates).catch(() => undefined)) {
+      await taskGit(this.repository(taskId), ['repack', '-a', '-d', '-q']);
+      await rm(alternates, { force: true });
+    }
+    await this.linkGitDir(taskId);
   }
 
   /** Back to the last checkpoint: what a step that runs again must start from. */
   async reset(taskId: string): Promise<void> {
-    await gitScript(this.paths(taskId).path, 'reset', 'set -e\ngit reset --hard --quiet HEAD\ngit clean -fd --quiet');
+    await taskGitScript(
+      this.repository(taskId),
+      'reset',
+      `set -e\ngit reset --hard --quiet HEAD\ngit clean -fd --quiet\n${this.chownScript('"$1"')}`,
+      [this.paths(taskId).path],
+    );
   }
 
   /**
@@ -183,13 +285,13 @@ git commit --quiet --allow-empty -m 'mainloop: a scratch workspace'`,
     // key's commit was made and the step runs again) costs one git process: `same` with HEAD.
     // Else `same` when HEAD is this key's commit or nothing is left to commit once added, or the
     // new commit.
-    const result = await gitScript(
-      this.paths(taskId).path,
+    const result = await taskGitScript(
+      this.repository(taskId),
       'commit',
       `set -e
 nl='
 '
-status=$(git status --porcelain=v2 --branch)
+status=$(git status --porcelain=v2 --branch --ignore-submodules=all)
 head=\${status#*"# branch.oid "}
 head=\${head%%"$nl"*}
 case "$nl$status" in *"$nl"[!#]*) ;; *) echo "same $head"; exit 0 ;; esac
@@ -206,18 +308,18 @@ echo "new $(git rev-parse HEAD)"`,
   }
 
   async head(taskId: string): Promise<string> {
-    return gitOut(this.paths(taskId).path, ['rev-parse', 'HEAD']);
+    return taskGitOut(this.repository(taskId), ['rev-parse', 'HEAD']);
   }
 
   /** The unified diff of the task's branch against its base. */
   async diffText(taskId: string, base: string): Promise<string> {
-    return (await git(this.paths(taskId).path, ['diff', '--no-color', '--no-ext-diff', `${base}..HEAD`])).stdout;
+    return (await taskGit(this.repository(taskId), ['diff', ...DIFF_OPTIONS, `${base}..HEAD`])).stdout;
   }
 
   /** The task's change, file by file; `withPatch: false` leaves the patches out (a summary). */
   async diffFiles(taskId: string, base: string, options: { withPatch?: boolean } = {}): Promise<DiffFile[]> {
-    const dir = this.paths(taskId).path;
-    const numstat = await gitOut(dir, ['diff', '--numstat', '-z', '--no-renames', `${base}..HEAD`]);
+    const repo = this.repository(taskId);
+    const numstat = await taskGitOut(repo, ['diff', ...DIFF_OPTIONS, '--numstat', '-z', `${base}..HEAD`]);
     const files: DiffFile[] = [];
     for (const record of numstat.split('\0').filter(Boolean)) {
       const [added = '0', deleted = '0', ...rest] = record.split('\t');
@@ -225,8 +327,7 @@ echo "new $(git rev-parse HEAD)"`,
       const patch =
         options.withPatch === false
           ? ''
-          : (await git(dir, ['diff', '--no-color', '--no-ext-diff', '--no-renames', `${base}..HEAD`, '--', file]))
-              .stdout;
+          : (await taskGit(repo, ['diff', ...DIFF_OPTIONS, `${base}..HEAD`, '--', file])).stdout;
       // Binary files show "-" in numstat.
       files.push({ path: file, additions: Number(added) || 0, deletions: Number(deleted) || 0, patch });
     }
@@ -234,8 +335,14 @@ echo "new $(git rev-parse HEAD)"`,
   }
 
   /** Puts the task's branch into the project's repository (where it stays after the workspace is gone). */
-  async publish(taskId: string, branch: string): Promise<void> {
-    await git(this.paths(taskId).path, ['push', '--quiet', '--force', PROJECT_REMOTE, `HEAD:refs/heads/${branch}`]);
+  async publish(taskId: string, project: ProjectCheckout, branch: string): Promise<void> {
+    await taskGit(this.repository(taskId), [
+      'push',
+      '--quiet',
+      '--force',
+      project.repoPath,
+      `HEAD:refs/heads/${branch}`,
+    ]);
   }
 
   /**
@@ -245,20 +352,20 @@ echo "new $(git rev-parse HEAD)"`,
    * when their uncommitted changes are in the way).
    */
   async merge(taskId: string, project: ProjectCheckout, branch: string, title: string): Promise<MergeResult> {
-    const dir = this.paths(taskId).path;
+    const repo = this.repository(taskId);
     const target = project.defaultBranch;
-    await git(dir, [
+    await taskGit(repo, [
       'fetch',
       '--quiet',
-      PROJECT_REMOTE,
+      project.repoPath,
       `+refs/heads/${target}:refs/remotes/${PROJECT_REMOTE}/${target}`,
     ]);
-    const upstream = await gitOut(dir, ['rev-parse', `${PROJECT_REMOTE}/${target}`]);
-    const head = await gitOut(dir, ['rev-parse', 'HEAD']);
-    if ((await git(dir, ['merge-base', '--is-ancestor', head, upstream], { allowFailure: true })).code === 0) {
+    const upstream = await taskGitOut(repo, ['rev-parse', `${PROJECT_REMOTE}/${target}`]);
+    const head = await taskGitOut(repo, ['rev-parse', 'HEAD']);
+    if ((await taskGit(repo, ['merge-base', '--is-ancestor', head, upstream], { allowFailure: true })).code === 0) {
       return { merged: true, commit: upstream }; // merged already (a step run again)
     }
-    const tree = await git(dir, ['merge-tree', '--write-tree', '--name-only', '--no-messages', upstream, head], {
+    const tree = await taskGit(repo, ['merge-tree', '--write-tree', '--name-only', '--no-messages', upstream, head], {
       allowFailure: true,
     });
     if (tree.code === 1) {
@@ -268,7 +375,7 @@ echo "new $(git rev-parse HEAD)"`,
     if (tree.code !== 0)
       return { merged: false, conflict: false, reason: tree.stderr.trim() || 'git merge-tree failed' };
     const treeId = tree.stdout.trim().split('\n')[0]!;
-    const commit = await gitOut(dir, [
+    const commit = await taskGitOut(repo, [
       'commit-tree',
       treeId,
       '-p',
@@ -279,7 +386,7 @@ echo "new $(git rev-parse HEAD)"`,
       `Merge ${branch}: ${title}`,
     ]);
     // The commit goes to the project first (a ref of mainloop's own), then the branch moves to it.
-    await git(dir, ['push', '--quiet', '--force', PROJECT_REMOTE, `${commit}:refs/mainloop/merges/${taskId}`]);
+    await taskGit(repo, ['push', '--quiet', '--force', project.repoPath, `${commit}:refs/mainloop/merges/${taskId}`]);
     const checkout = await checkedOutAt(project.repoPath, target);
     if (checkout) {
       const dirty = await gitOut(checkout, ['status', '--porcelain', '--untracked-files=no']);
@@ -295,7 +402,7 @@ echo "new $(git rev-parse HEAD)"`,
         return { merged: false, conflict: false, reason: `could not fast-forward ${target}: ${merged.stderr.trim()}` };
       }
     } else {
-      const pushed = await git(dir, ['push', '--quiet', PROJECT_REMOTE, `${commit}:refs/heads/${target}`], {
+      const pushed = await taskGit(repo, ['push', '--quiet', project.repoPath, `${commit}:refs/heads/${target}`], {
         allowFailure: true,
       });
       if (pushed.code !== 0) {
@@ -306,11 +413,10 @@ echo "new $(git rev-parse HEAD)"`,
     return { merged: true, commit };
   }
 
-  /** Removes the checkout and the HOME; the branch stays in the project (published) or is gone with a scratch one. */
+  /** Removes the checkout, its git directory, the HOME and mainloop's state of the task; the branch stays in the project (published) or is gone with a scratch one. */
   async remove(taskId: string): Promise<void> {
-    const { path: dir, home } = this.paths(taskId);
-    await rm(dir, { recursive: true, force: true });
-    await rm(home, { recursive: true, force: true });
+    const { path: dir, home, gitDir, state } = this.paths(taskId);
+    await Promise.all([dir, home, gitDir, state].map((each) => rm(each, { recursive: true, force: true })));
   }
 }
 
@@ -334,9 +440,12 @@ export function branchName(taskId: string, title: string): string {
   return `mainloop/${short}${slug ? `-${slug}` : ''}`;
 }
 
-async function isGitRepository(dir: string): Promise<boolean> {
+/** A diff of the task's commits as git has them: no program of anyone's turns the content into text. */
+const DIFF_OPTIONS = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-renames'];
+
+async function isGitDirectory(gitDir: string): Promise<boolean> {
   try {
-    await stat(path.join(dir, '.git'));
+    await stat(path.join(gitDir, 'HEAD'));
     return true;
   } catch {
     return false;

@@ -3,6 +3,7 @@ import { sql as thread } from './0002-thread.js';
 import { sql as workers } from './0003-workers.js';
 import { sql as inbox } from './0004-inbox.js';
 import { sql as eventOutbox } from './0005-event-outbox.js';
+import { sql as projectNetwork } from './0006-project-network.js';
 
 export interface Migration {
   version: number;
@@ -17,4 +18,5 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: 'workers', sql: workers },
   { version: 4, name: 'inbox', sql: inbox },
   { version: 5, name: 'event-outbox', sql: eventOutbox },
+  { version: 6, name: 'project-network', sql: projectNetwork },
 ];

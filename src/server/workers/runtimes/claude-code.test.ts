@@ -2,14 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import {
   anthropicScenario,
   FakeAnthropicApi,
   type AnthropicMessagesRequest,
 } from '../../../../test/fakes/anthropic-api.js';
 import type { AgentLogEntry, AgentOutcome, AgentRequest } from '../runtime.js';
-import { BubblewrapSandbox, findBubblewrap, NoSandbox, type Sandbox } from '../sandbox.js';
+import { BWRAP as bwrap, openTestSandbox } from '../../../../test/support/sandbox.js';
+import { NoSandbox } from '../sandbox.js';
 import { ClaudeCodeRuntime, describeToolUse, type ClaudeCodeRuntimeOptions } from './claude-code.js';
 
 /**
@@ -19,7 +20,6 @@ import { ClaudeCodeRuntime, describeToolUse, type ClaudeCodeRuntimeOptions } fro
 
 // Generous: one CLI run takes 1–2 s, but the machine may be shared and loaded.
 const TIMEOUT = 60_000;
-const bwrap = findBubblewrap();
 
 let fake: FakeAnthropicApi;
 let root: string;
@@ -65,6 +65,7 @@ function request(overrides: Partial<AgentRequest> & { env?: Record<string, strin
     mode: 'implement',
     prompt: 'Do the task.',
     cwd: workspace,
+    stateDir: path.join(root, 'data', 'task-state', 'task-1'),
     sandbox: new NoSandbox(),
     signal: controller.signal,
     log: (entry) => log.push(entry),
@@ -415,11 +416,17 @@ describe('ClaudeCodeRuntime with the real Claude Code CLI', () => {
   );
 
   it.skipIf(!bwrap)(
-    'runs inside bubblewrap: the workspace is writable and the data directory is hidden',
+    'runs inside bubblewrap, reaching its model API through the egress proxy: the workspace is writable and the data directory is hidden',
     async () => {
       const data = path.join(root, 'data');
       await writeFile(path.join(data, 'secret.txt'), 'the database password');
-      const sandbox: Sandbox = new BubblewrapSandbox(bwrap!, { workspace, home, hidden: [data] });
+      const { sandbox, close } = await openTestSandbox({
+        dataDir: data,
+        workspace,
+        home,
+        allowed: runtime().egress(),
+      });
+      onTestFinished(close);
       fake.enqueue(
         anthropicScenario.toolCall({
           name: 'Write',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,8 @@ import type {
 } from '@anthropic-ai/claude-agent-sdk';
 import type { Usage } from '../../../contract/thread.js';
 import { KILL_GRACE_MS, killTree, spawnInSandbox, type SandboxProcess } from '../sandbox-process.js';
+import { routeOf, type EgressRoute } from '../egress-proxy.js';
+import { readTaskFile, writeTaskFile } from '../task-files.js';
 import type { AgentOutcome, AgentRequest, AgentRuntime, AskedQuestion, RuntimeAvailability } from '../runtime.js';
 import { hasOauthEntry } from '../../models/claude-credentials.js';
 
@@ -51,6 +53,10 @@ const DISALLOWED_TOOLS = [
   'ExitWorktree',
   'EnterPlanMode',
 ];
+
+const ANTHROPIC_API_URL = 'https://api.anthropic.com';
+/** Where a subscription's sign-in is refreshed (Claude Code's OAuth endpoints). */
+const CLAUDE_SIGN_IN_HOSTS = ['console.anthropic.com', 'platform.claude.com', 'claude.ai'];
 
 export interface ClaudeCodeRuntimeOptions {
   /** the model when a task names none (default: `opus`, Claude Code's newest Opus) */
@@ -110,6 +116,14 @@ export class ClaudeCodeRuntime implements AgentRuntime {
     };
   }
 
+  /** The Messages API it was given; with a subscription, also where Claude Code refreshes its sign-in. */
+  egress(): EgressRoute[] {
+    const { anthropic } = this.options;
+    const api = routeOf(anthropic?.baseUrl ?? ANTHROPIC_API_URL);
+    if (anthropic?.apiKey) return [api];
+    return [api, ...CLAUDE_SIGN_IN_HOSTS.map((host) => ({ host, port: 443 }))];
+  }
+
   async run(request: AgentRequest): Promise<AgentOutcome> {
     if (request.signal.aborted) return { kind: 'failed', error: 'stopped' };
     const home = request.env.HOME;
@@ -127,7 +141,7 @@ export class ClaudeCodeRuntime implements AgentRuntime {
     let borrowed: BorrowedCredentials | undefined;
     if (credentials.kind === 'credentials-file') {
       try {
-        borrowed = await BorrowedCredentials.copy(credentials.file, claudeConfigDir(env));
+        borrowed = await BorrowedCredentials.copy(credentials.file, claudeConfigDir(env), request);
       } catch (error) {
         return { kind: 'failed', error: `could not hand Claude Code its sign-in: ${messageOf(error)}` };
       }
@@ -202,7 +216,7 @@ class ClaudeCodeRun {
     const abortController = new AbortController();
     const forwardAbort = () => abortController.abort(request.signal.reason);
     request.signal.addEventListener('abort', forwardAbort, { once: true });
-    const ledger = new UsageLedger(this.env.HOME!);
+    const ledger = new UsageLedger(request.stateDir);
     let query: ReturnType<AgentSdk['query']> | undefined;
     try {
       const sdk = await loadAgentSdk();
@@ -277,9 +291,10 @@ class ClaudeCodeRun {
   private async planText(input: Record<string, unknown>): Promise<string> {
     if (typeof input.plan === 'string' && input.plan.trim()) return input.plan.trim();
     const file = input.planFilePath;
-    if (typeof file === 'string' && isInside(file, claudeConfigDir(this.env))) {
-      const text = await readFile(file, 'utf8').catch(() => '');
-      if (text.trim()) return text.trim();
+    if (typeof file === 'string') {
+      // The plan file is the task's: a regular file inside its Claude config, of a plan's size.
+      const text = await readTaskFile(file, { within: claudeConfigDir(this.env), maxBytes: MAX_PLAN_FILE_BYTES });
+      if (text?.trim()) return text.trim();
     }
     return this.lastText;
   }
@@ -523,28 +538,32 @@ function messageOf(error: unknown): string {
 /**
  * The person's `.credentials.json`, copied into the task's Claude config for one run. Afterwards
  * the copy is removed; if the CLI refreshed the token meanwhile (and the person's file did not
- * change), the refreshed one is written back, since the old refresh token may no longer work.
+ * change), the refreshed one is written back, since the old refresh token may no longer work. The
+ * copy is in the task's HOME, which the task writes: it is written as a new file (never through a
+ * link the task left there), and what comes back is taken only as a regular file of a credential's
+ * size holding a sign-in of the same kind (docs/decisions/0017-task-sandbox.md).
  */
 class BorrowedCredentials {
   private constructor(
     private readonly source: string,
     private readonly copy: string,
+    private readonly configDir: string,
     private readonly original: string,
   ) {}
 
-  static async copy(source: string, configDir: string): Promise<BorrowedCredentials> {
+  static async copy(source: string, configDir: string, request: AgentRequest): Promise<BorrowedCredentials> {
     const original = await readFile(source, 'utf8');
     const copy = path.join(configDir, '.credentials.json');
-    await mkdir(configDir, { recursive: true, mode: 0o700 });
-    await writeFile(copy, original, { mode: 0o600 });
-    await chmod(copy, 0o600);
-    return new BorrowedCredentials(source, copy, original);
+    await writeTaskFile(copy, original, { within: request.env.HOME!, mode: 0o600 });
+    await request.sandbox.adopt(configDir, copy);
+    return new BorrowedCredentials(source, copy, configDir, original);
   }
 
   async giveBack(): Promise<void> {
-    const after = await readFile(this.copy, 'utf8').catch(() => undefined);
+    const after = await readTaskFile(this.copy, { within: this.configDir, maxBytes: MAX_CREDENTIALS_BYTES });
     await rm(this.copy, { force: true });
-    if (!after || after === this.original || !(await hasOauthEntry(this.source))) return;
+    if (!after || after === this.original || !sameKindOfSignIn(this.original, after)) return;
+    if (!(await hasOauthEntry(this.source))) return;
     const current = await readFile(this.source, 'utf8').catch(() => undefined);
     if (current !== this.original) return; // the person's CLI refreshed it too: theirs wins
     const temporary = `${this.source}.${randomUUID()}.tmp`;
@@ -553,16 +572,42 @@ class BorrowedCredentials {
   }
 }
 
+/** The largest credentials file taken back from a task (a sign-in is a few hundred bytes). */
+const MAX_CREDENTIALS_BYTES = 64 * 1024;
+/** The largest plan file read from a task's Claude config. */
+const MAX_PLAN_FILE_BYTES = 1024 * 1024;
+
+/** Whether `after` is a refreshed sign-in of `before`'s kind: tokens, an expiry, the same scopes and subscription. */
+function sameKindOfSignIn(before: string, after: string): boolean {
+  const entry = (text: string): Record<string, unknown> | undefined => {
+    try {
+      const value = (JSON.parse(text) as { claudeAiOauth?: unknown }).claudeAiOauth;
+      return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const [old, fresh] = [entry(before), entry(after)];
+  if (!old || !fresh) return false;
+  return (
+    typeof fresh.accessToken === 'string' &&
+    typeof fresh.refreshToken === 'string' &&
+    typeof fresh.expiresAt === 'number' &&
+    JSON.stringify(fresh.scopes) === JSON.stringify(old.scopes) &&
+    fresh.subscriptionType === old.subscriptionType
+  );
+}
+
 /**
  * What a run cost. Claude Code's result carries per-run tokens (`usage`) but a session-long cost
  * (`total_cost_usd`, carried across `resume`). The ledger keeps each session's last total in the
- * task's HOME so that a run reports its own cost, not the session's.
+ * task's state directory (mainloop's, not the task's) so that a run reports its own cost, not the session's.
  */
 class UsageLedger {
   private readonly file: string;
 
-  constructor(home: string) {
-    this.file = path.join(home, '.mainloop', 'claude-code-costs.json');
+  constructor(stateDir: string) {
+    this.file = path.join(stateDir, 'claude-code-costs.json');
   }
 
   async record(result: SDKResultMessage): Promise<Usage> {

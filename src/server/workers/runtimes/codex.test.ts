@@ -2,10 +2,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { FakeResponsesApi, historyHas, responses, userTexts } from '../../../../test/fakes/codex/responses-api.js';
 import type { AgentLogEntry, AgentOutcome, AgentRequest } from '../runtime.js';
-import { BubblewrapSandbox, findBubblewrap, NoSandbox, type Sandbox } from '../sandbox.js';
+import { BWRAP, openTestSandbox } from '../../../../test/support/sandbox.js';
+import { NoSandbox, type Sandbox } from '../sandbox.js';
 import { CodexRuntime, parseQuestions, truncate, type CodexRuntimeOptions } from './codex.js';
 
 /**
@@ -18,7 +19,6 @@ const REPO = path.resolve(import.meta.dirname, '../../../..');
 const CODEX = [process.env.MAINLOOP_CODEX_PATH, path.join(REPO, 'node_modules/.bin/codex')].find(
   (candidate) => candidate && existsSync(candidate),
 );
-const BWRAP = findBubblewrap();
 const API_KEY = 'sk-test-codex-0123456789';
 // Codex will not install its sandbox helper under the system temp dir (its read-only sandbox then
 // cannot run commands), so the tasks' homes live elsewhere when they can.
@@ -123,6 +123,7 @@ describe.skipIf(!CODEX)('CodexRuntime against the real Codex CLI and a fake Resp
       mode: 'implement',
       prompt: 'Do the task.',
       cwd: paths.cwd,
+      stateDir: path.join(paths.home, '..', 'state'),
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         HOME: paths.home,
@@ -242,11 +243,17 @@ describe.skipIf(!CODEX)('CodexRuntime against the real Codex CLI and a fake Resp
   });
 
   it.skipIf(!BWRAP)(
-    'implements inside bubblewrap: the workspace is writable, the rest of the machine is not',
+    'implements inside bubblewrap, reaching its model API through the egress proxy: the workspace is writable, the rest of the machine is not there',
     async () => {
       const paths = await task();
       const outside = path.join(root, `outside-${taskCount}.txt`);
-      const sandbox = new BubblewrapSandbox(BWRAP!, { workspace: paths.cwd, home: paths.home, hidden: [] });
+      const { sandbox, close } = await openTestSandbox({
+        dataDir: paths.dir,
+        workspace: paths.cwd,
+        home: paths.home,
+        allowed: runtime().egress(),
+      });
+      onTestFinished(close);
       api.enqueue(
         responses.command(`echo inside > inside.txt; echo outside > ${outside}; echo done`),
         responses.message('Tried both.'),
@@ -254,8 +261,9 @@ describe.skipIf(!CODEX)('CodexRuntime against the real Codex CLI and a fake Resp
       const { outcome, logs } = await run(runtime(), paths, { sandbox });
       expect(outcome).toMatchObject({ kind: 'done', summary: 'Tried both.' });
       expect(await readFile(path.join(paths.cwd, 'inside.txt'), 'utf8')).toBe('inside\n');
+      // (the directory the file would go in is not in the sandbox at all)
       expect(existsSync(outside)).toBe(false);
-      expect(logs).toContainEqual({ kind: 'tool_result', text: expect.stringContaining('Read-only file system') });
+      expect(logs).toContainEqual({ kind: 'tool_result', text: expect.stringContaining('done') });
     },
   );
 

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { routeOf, type EgressRoute } from '../egress-proxy.js';
 import { spawnInSandbox } from '../sandbox-process.js';
+import { isWithin } from '../sandbox.js';
 import type {
   AgentLogEntry,
   AgentOutcome,
@@ -44,6 +46,8 @@ export const QUESTION_FENCE = 'mainloop-question';
 /** mainloop's model provider in Codex's config, used when an API key or base URL is given. */
 const PROVIDER_ID = 'mainloop';
 const OPENAI_API_URL = 'https://api.openai.com/v1';
+/** Where a ChatGPT sign-in is refreshed and used (Codex without an API key). */
+const CHATGPT_HOSTS = ['auth.openai.com', 'chatgpt.com'];
 const INSTALL_HINT = 'install it with `npm i -g @openai/codex`';
 
 /**
@@ -122,11 +126,19 @@ export class CodexRuntime implements AgentRuntime {
     };
   }
 
+  /** The Responses API it was given; with a ChatGPT sign-in, also where Codex signs in and talks. */
+  egress(): EgressRoute[] {
+    const { openai } = this.options;
+    const api = routeOf(openai?.baseUrl ?? OPENAI_API_URL);
+    if (openai?.apiKey) return [api];
+    return [api, ...CHATGPT_HOSTS.map((host) => ({ host, port: 443 }))];
+  }
+
   async run(request: AgentRequest): Promise<AgentOutcome> {
     const codexHome = this.options.codexHome ?? (request.env.HOME ? path.join(request.env.HOME, '.codex') : undefined);
     if (!codexHome) return { kind: 'failed', error: 'the codex runtime needs a HOME in the task’s environment' };
     try {
-      await mkdir(codexHome, { recursive: true });
+      await ownDirectory(codexHome, request);
     } catch (error) {
       return { kind: 'failed', error: `could not create the Codex home ${codexHome}: ${messageOf(error)}` };
     }
@@ -183,7 +195,7 @@ export class CodexRuntime implements AgentRuntime {
       };
     }
     const sessionId = stream.sessionId ?? request.sessionId;
-    const usage = stream.totals ? await this.runUsage(codexHome, sessionId, stream.totals) : undefined;
+    const usage = stream.totals ? await this.runUsage(request.stateDir, sessionId, stream.totals) : undefined;
     const base = { ...(sessionId ? { sessionId } : {}), ...(usage ? { usage } : {}) };
     if (request.signal.aborted) return { ...base, kind: 'failed', error: 'stopped' };
     if (stream.turnError) return { ...base, kind: 'failed', error: `Codex failed: ${stream.turnError}` };
@@ -236,9 +248,10 @@ export class CodexRuntime implements AgentRuntime {
   }
 
   /** This run's share of the thread's total, remembering the total for the next run. */
-  private async runUsage(codexHome: string, sessionId: string | undefined, total: Usage): Promise<Usage> {
+  private async runUsage(stateDir: string, sessionId: string | undefined, total: Usage): Promise<Usage> {
     if (!sessionId) return total;
-    const file = path.join(codexHome, 'mainloop-usage.json');
+    // In the task's state directory, mainloop's own (the Codex home is the task's to write).
+    const file = path.join(stateDir, 'codex-usage.json');
     let totals: Record<string, Usage> = {};
     try {
       totals = JSON.parse(await readFile(file, 'utf8')) as Record<string, Usage>;
@@ -248,6 +261,7 @@ export class CodexRuntime implements AgentRuntime {
     const before = totals[sessionId];
     totals[sessionId] = total;
     try {
+      await mkdir(stateDir, { recursive: true });
       await writeFile(file, JSON.stringify(totals));
     } catch {
       // the next run then counts this one's tokens again: a wrong number, not a failed run
@@ -258,6 +272,23 @@ export class CodexRuntime implements AgentRuntime {
       outputTokens: Math.max(0, total.outputTokens - before.outputTokens),
     };
   }
+}
+
+/**
+ * The Codex home in the task's HOME, a real directory (not a link the task left there), given to
+ * the user the task runs as. A shared home (`codexHome`) is the person's: made if missing, no more.
+ */
+async function ownDirectory(dir: string, request: AgentRequest): Promise<void> {
+  const home = request.env.HOME;
+  if (!home || !isWithin(dir, home)) {
+    await mkdir(dir, { recursive: true });
+    return;
+  }
+  const info = await lstat(dir).catch(() => undefined);
+  if (info?.isDirectory()) return;
+  if (info) await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await request.sandbox.adopt(dir);
 }
 
 /** What `codex exec --json` writes, line by line, turned into log entries and a result. */

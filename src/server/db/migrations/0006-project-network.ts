@@ -1,0 +1,7 @@
+/**
+ * A project may let its tasks reach the internet (docs/decisions/0017-task-sandbox.md): its command
+ * tasks and checks have no network otherwise, and its agents only their model API.
+ */
+export const sql = /* sql */ `
+alter table projects add column allow_network boolean not null default false;
+`;
