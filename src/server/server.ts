@@ -30,8 +30,8 @@ export interface StartServerOptions {
   setupLinkPrinter?: Pick<SetupLinkPrinter, 'print'>;
   /** Aborting stops start-up at its next step; what was started so far is stopped, and the start rejects. */
   signal?: AbortSignal;
-  /** replacements for parts of the services (tests): the agent runtimes, what runs a created task */
-  services?: { runtimes?: AgentRuntime[]; taskRunner?: TaskRunner };
+  /** replacements for parts of the services (tests): the agent runtimes, what runs a created task, where bubblewrap is */
+  services?: { runtimes?: AgentRuntime[]; taskRunner?: TaskRunner; bubblewrap?: string | null };
 }
 
 /** Any 64-bit number mainloop alone uses: serialises the start-up writes of instances sharing a database. */

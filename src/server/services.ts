@@ -106,6 +106,8 @@ export async function createServices(options: {
   taskRunner?: TaskRunner;
   /** the agent runtimes; default: every runtime built in, configured from `config` */
   runtimes?: AgentRuntime[];
+  /** where bubblewrap is (null: not installed); default: `bwrap` on PATH */
+  bubblewrap?: string | null;
 }): Promise<Services> {
   const { config, logger, database } = options;
   const clock = options.clock ?? new SystemClock();
@@ -200,7 +202,12 @@ export async function createServices(options: {
   const decisions = new DecisionRepository();
   const sandboxes = new Sandboxes({
     mode: config.workers.sandbox,
-    bwrap: config.workers.sandbox === 'none' ? undefined : findBubblewrap(),
+    bwrap:
+      config.workers.sandbox === 'none'
+        ? undefined
+        : options.bubblewrap === undefined
+          ? findBubblewrap()
+          : (options.bubblewrap ?? undefined),
     dataDir: config.dataDir,
     readOnly: [...config.workers.sandboxReadOnly],
     logger: logger.child({ component: 'sandbox' }),

@@ -39,6 +39,8 @@ export async function startTestServer(
     runtimes?: AgentRuntime[];
     /** what runs a created task; default: the task workflow */
     taskRunner?: TaskRunner;
+    /** where bubblewrap is (null: as if it were not installed); default: `bwrap` on PATH */
+    bubblewrap?: string | null;
   } = {},
 ): Promise<TestServer> {
   const testDatabase = await createTestDatabase();
@@ -65,6 +67,7 @@ export async function startTestServer(
     services: {
       ...(options.runtimes ? { runtimes: options.runtimes } : {}),
       ...(options.taskRunner ? { taskRunner: options.taskRunner } : {}),
+      ...(options.bubblewrap !== undefined ? { bubblewrap: options.bubblewrap } : {}),
     },
     setupLinkPrinter: {
       print(link, expiresAt) {

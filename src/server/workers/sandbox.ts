@@ -94,6 +94,8 @@ export class BubblewrapSandbox implements Sandbox {
       '--unshare-uts',
       '--unshare-net',
       '--unshare-cgroup-try',
+      // No namespaces of its own inside (each is kernel surface), and no capability at all.
+      '--disable-userns',
       '--cap-drop',
       'ALL',
       '--die-with-parent',

@@ -298,7 +298,7 @@ case "$nl$status" in *"$nl"[!#]*) ;; *) echo "same $head"; exit 0 ;; esac
 message=$(git log -1 --format=%B)
 case "$nl$message$nl" in *"$nl$1$nl"*) echo "same $head"; exit 0 ;; esac
 git add --all
-if git diff --cached --quiet; then echo "same $head"; exit 0; fi
+if git diff --cached --quiet --ignore-submodules=all; then echo "same $head"; exit 0; fi
 git commit --quiet --no-verify -m "$2" -m "$1"
 echo "new $(git rev-parse HEAD)"`,
       [`${STEP_TRAILER}: ${key}`, message],
@@ -389,7 +389,7 @@ echo "new $(git rev-parse HEAD)"`,
     await taskGit(repo, ['push', '--quiet', '--force', project.repoPath, `${commit}:refs/mainloop/merges/${taskId}`]);
     const checkout = await checkedOutAt(project.repoPath, target);
     if (checkout) {
-      const dirty = await gitOut(checkout, ['status', '--porcelain', '--untracked-files=no']);
+      const dirty = await gitOut(checkout, ['status', '--porcelain', '--untracked-files=no', '--ignore-submodules=all']);
       if (dirty) {
         return {
           merged: false,
@@ -440,8 +440,8 @@ export function branchName(taskId: string, title: string): string {
   return `mainloop/${short}${slug ? `-${slug}` : ''}`;
 }
 
-/** A diff of the task's commits as git has them: no program of anyone's turns the content into text. */
-const DIFF_OPTIONS = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-renames'];
+/** A diff of the task's commits as git has them: no program of anyone's turns the content into text, and nested repositories are entries, not looked into (nor their .gitmodules read). */
+const DIFF_OPTIONS = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--ignore-submodules=all'];
 
 async function isGitDirectory(gitDir: string): Promise<boolean> {
   try {
