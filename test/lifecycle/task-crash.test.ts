@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +18,9 @@ const TOKEN = 'task-crash-test-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
 const HEALTHY_WITHIN_MS = 90_000;
 /**
- * Where the test tells the command that the crash is over: inside the repository, which a task's
- * sandbox keeps visible (read-only), unlike the host's /tmp. Until it exists, the command sleeps
- * long enough to be killed mid-step however slow the machine; the run after the restart goes on.
+ * Where the test tells the command that the crash is over: a directory the task's sandbox shows
+ * read-only (MAINLOOP_SANDBOX_READ_ONLY). Until the marker exists, the command sleeps long enough
+ * to be killed mid-step however slow the machine; the run after the restart goes on.
  */
 const MARKERS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-artifacts/task-crash');
 
@@ -33,7 +33,7 @@ afterAll(async () => {
   for (const directory of directories) await rm(directory, { recursive: true, force: true });
 });
 
-async function startMainloop(dataDir: string): Promise<{ node: ChildNode; url: string }> {
+async function startMainloop(dataDir: string, markers: string): Promise<{ node: ChildNode; url: string }> {
   const port = await freePort();
   const node = new ChildNode('src/server/main.ts', {
     env: {
@@ -42,6 +42,7 @@ async function startMainloop(dataDir: string): Promise<{ node: ChildNode; url: s
       MAINLOOP_API_TOKEN: TOKEN,
       LOG_LEVEL: 'info',
       MAINLOOP_MODEL_PROVIDER: 'none',
+      MAINLOOP_SANDBOX_READ_ONLY: markers,
     },
     detached: true,
   });
@@ -68,7 +69,8 @@ describe('a server killed with its Postgres in the middle of a task', () => {
     await mkdir(MARKERS, { recursive: true });
     const restarted = await mkdtemp(path.join(MARKERS, 'restarted-'));
     directories.push(restarted);
-    const first = await startMainloop(dataDir);
+    await chmod(restarted, 0o755); // the task user (when root) looks inside
+    const first = await startMainloop(dataDir, restarted);
     const { task } = await call<{ task: Task }>(`${first.url}/api/tasks`, 'POST', {
       title: 'Append a line',
       prompt: 'a job',
@@ -83,7 +85,7 @@ describe('a server killed with its Postgres in the middle of a task', () => {
     await first.node.kill({ group: true });
     await writeFile(path.join(restarted, 'now'), '');
 
-    const second = await startMainloop(dataDir);
+    const second = await startMainloop(dataDir, restarted);
     const done = await poll('the task to complete', 60_000, async () => {
       second.node.assertRunning();
       const { task: current } = await call<{ task: Task }>(`${second.url}/api/tasks/${task.id}`, 'GET');
@@ -94,7 +96,7 @@ describe('a server killed with its Postgres in the middle of a task', () => {
 
     const workspace = path.join(dataDir, 'workspaces', task.id);
     expect(await readFile(path.join(workspace, 'out.txt'), 'utf8')).toBe('line\n');
-    const commits = execFileSync('git', ['log', '--format=%s%x09%b', 'main..HEAD'], {
+    const commits = execFileSync('git', ['-c', 'safe.directory=*', 'log', '--format=%s%x09%b', 'main..HEAD'], {
       cwd: workspace,
       encoding: 'utf8',
     })
@@ -103,7 +105,9 @@ describe('a server killed with its Postgres in the middle of a task', () => {
       .filter(Boolean);
     expect(commits).toHaveLength(1);
     expect(commits[0]).toContain('Append a line');
-    expect(execFileSync('git', ['status', '--porcelain'], { cwd: workspace, encoding: 'utf8' })).toBe('');
+    expect(
+      execFileSync('git', ['-c', 'safe.directory=*', 'status', '--porcelain'], { cwd: workspace, encoding: 'utf8' }),
+    ).toBe('');
 
     const { entries } = await call<{ entries: LogEntry[] }>(`${second.url}/api/tasks/${task.id}/logs`, 'GET');
     const texts = entries.map((entry) => entry.text);

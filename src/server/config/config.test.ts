@@ -5,7 +5,7 @@ describe('loadConfig', () => {
   it('reads defaults from an empty environment', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', trustProxy: false, logLevel: 'info' });
-    expect(config.workers).toMatchObject({ concurrency: 4, defaultRuntime: 'claude-code', sandbox: 'auto' });
+    expect(config.workers).toMatchObject({ concurrency: 4, defaultRuntime: 'claude-code', sandbox: 'bubblewrap' });
     expect(Object.isFrozen(config)).toBe(true);
   });
 

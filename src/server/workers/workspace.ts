@@ -389,7 +389,12 @@ echo "new $(git rev-parse HEAD)"`,
     await taskGit(repo, ['push', '--quiet', '--force', project.repoPath, `${commit}:refs/mainloop/merges/${taskId}`]);
     const checkout = await checkedOutAt(project.repoPath, target);
     if (checkout) {
-      const dirty = await gitOut(checkout, ['status', '--porcelain', '--untracked-files=no', '--ignore-submodules=all']);
+      const dirty = await gitOut(checkout, [
+        'status',
+        '--porcelain',
+        '--untracked-files=no',
+        '--ignore-submodules=all',
+      ]);
       if (dirty) {
         return {
           merged: false,
