@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
@@ -492,6 +492,47 @@ describe('ClaudeCodeRuntime with the real Claude Code CLI', () => {
       expect(await exists(path.join(home, '.claude', '.credentials.json'))).toBe(false);
       expect(await readFile(path.join(configDir, '.credentials.json'), 'utf8')).toBe(credentials);
       expect(fake.messageRequests[0]!.headers.authorization).toBe(`Bearer ${fake.apiKey}`);
+    },
+    TIMEOUT,
+  );
+  it(
+    'with a subscription’s credentials file: a link left in its place is not written through, and what comes back is taken only if it is a sign-in',
+    async () => {
+      const configDir = path.join(root, 'person', '.claude');
+      await mkdir(configDir, { recursive: true });
+      const credentials = JSON.stringify({
+        claudeAiOauth: {
+          accessToken: fake.apiKey,
+          refreshToken: 'refresh',
+          expiresAt: Date.now() + 3_600_000,
+          scopes: ['user:inference', 'user:profile'],
+          subscriptionType: 'max',
+        },
+      });
+      await writeFile(path.join(configDir, '.credentials.json'), credentials);
+      // Left by an earlier run of the task: its Claude config is a link to somewhere of the server's.
+      const elsewhere = path.join(root, 'elsewhere');
+      await mkdir(elsewhere);
+      await writeFile(path.join(elsewhere, 'keep.txt'), 'the server’s\n');
+      await symlink(elsewhere, path.join(home, '.claude'));
+      fake.enqueue(
+        anthropicScenario.toolCall({
+          name: 'Bash',
+          // The agent swaps the copy for a link to a file of the server's, to have it "given back".
+          input: {
+            command: `rm "$HOME/.claude/.credentials.json" && ln -s ${path.join(elsewhere, 'keep.txt')} "$HOME/.claude/.credentials.json"`,
+          },
+        }),
+      );
+      const subscription = new ClaudeCodeRuntime({ claudeCode: { configDir } });
+      const { request: signedIn } = request({ env: { ANTHROPIC_BASE_URL: fake.url } });
+
+      // (it signed in: its first request went out with the copy, and the agent broke its own sign-in)
+      await subscription.run(signedIn);
+      expect(fake.messageRequests[0]!.headers.authorization).toBe(`Bearer ${fake.apiKey}`);
+      // Nothing was written where the link pointed, and the person's sign-in is as it was.
+      expect(await readdir(elsewhere)).toEqual(['keep.txt']);
+      expect(await readFile(path.join(configDir, '.credentials.json'), 'utf8')).toBe(credentials);
     },
     TIMEOUT,
   );
