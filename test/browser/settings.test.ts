@@ -107,7 +107,22 @@ describe('settings page (browser)', () => {
     await context.close();
   });
 
-  it('adds a local project, says plainly what is wrong with a path, edits its check command and removes it', async () => {
+  it('says which sandbox tasks run in', async () => {
+    const context = await newContext(browser, server.url);
+    await signIn(context);
+    const page = await context.newPage();
+    await page.goto('/settings');
+    const sandbox = page.getByTestId('task-sandbox');
+    await sandbox.waitFor();
+    const expected = (await (await context.request.get('/api/providers')).json()) as {
+      sandbox: { kind: string; summary: string };
+    };
+    expect(await sandbox.getAttribute('data-kind')).toBe(expected.sandbox.kind);
+    expect(await sandbox.textContent()).toContain(expected.sandbox.summary);
+    await context.close();
+  });
+
+  it('adds a local project, says plainly what is wrong with a path, edits its check command and network, and removes it', async () => {
     const repo = await makeRepository({ branch: 'trunk' });
     const context = await newContext(browser, server.url);
     await signIn(context);
@@ -131,18 +146,26 @@ describe('settings page (browser)', () => {
     expect(text).toContain('web app');
     expect(text).toContain(`${repo} · trunk`); // the default branch, read from the repository
     expect(await page.getByTestId('project-check').textContent()).toContain('npm test');
+    expect(await page.getByTestId('project-network').textContent()).toBe('no network');
     expect(await page.getByLabel('Repository path').inputValue()).toBe('');
     await screenshot(page, 'project-added');
 
     await page.getByRole('button', { name: 'Edit web app' }).click();
     await projects.getByLabel('Check command').fill('npm run check');
+    await projects.getByLabel('Let its tasks reach the internet').check();
     await projects.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.getByTestId('project-check').textContent()).toContain('npm run check');
+    expect(await page.getByTestId('project-network').textContent()).toBe('may reach the internet');
     const stored = (await (await context.request.get('/api/projects')).json()) as {
-      projects: Array<{ name: string; checkCommand?: string; repo: { path: string } }>;
+      projects: Array<{ name: string; checkCommand?: string; repo: { path: string }; allowNetwork: boolean }>;
     };
     expect(stored.projects).toEqual([
-      expect.objectContaining({ name: 'web app', checkCommand: 'npm run check', repo: { kind: 'local', path: repo } }),
+      expect.objectContaining({
+        name: 'web app',
+        checkCommand: 'npm run check',
+        repo: { kind: 'local', path: repo },
+        allowNetwork: true,
+      }),
     ]);
 
     await page.reload();

@@ -6,7 +6,14 @@ import { taskStatusLabel } from './task-status.js';
 import { MemoryStorage } from '../state/testing.js';
 
 describe('providerNotice', () => {
-  const none = { active: null, setting: 'auto', summary: '', providers: [], runtimes: [] };
+  const none = {
+    active: null,
+    setting: 'auto',
+    summary: '',
+    providers: [],
+    runtimes: [],
+    sandbox: { kind: 'bubblewrap' as const, summary: 'Tasks run in bubblewrap.' },
+  };
 
   it('uses the server’s summary, whether a provider is active or not', () => {
     expect(

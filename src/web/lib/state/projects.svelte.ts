@@ -6,6 +6,8 @@ export interface NewProject {
   path: string;
   name: string;
   checkCommand: string;
+  /** whether its tasks may reach the internet (through mainloop's proxy) */
+  allowNetwork: boolean;
 }
 
 /**
@@ -30,6 +32,7 @@ export class ProjectsState extends SettingsListState<Project> {
         repo: { kind: 'local', path: input.path.trim() },
         ...(name ? { name } : {}),
         ...(checkCommand ? { checkCommand } : {}),
+        ...(input.allowNetwork ? { allowNetwork: true } : {}),
       });
       this.items = [...this.items, project].sort((a, b) => a.name.localeCompare(b.name));
     });
@@ -46,12 +49,13 @@ export class ProjectsState extends SettingsListState<Project> {
   }
 
   /** An empty check command removes it. Returns whether the change was saved. */
-  async save(id: string, changes: { name: string; checkCommand: string }): Promise<boolean> {
+  async save(id: string, changes: { name: string; checkCommand: string; allowNetwork: boolean }): Promise<boolean> {
     return this.run(async () => {
       const checkCommand = changes.checkCommand.trim();
       const { project } = await this.api.updateProject(id, {
         name: changes.name.trim(),
         checkCommand: checkCommand || null,
+        allowNetwork: changes.allowNetwork,
       });
       this.items = this.items.map((existing) => (existing.id === id ? project : existing));
       this.editingId = undefined;
