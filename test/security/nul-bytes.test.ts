@@ -1,20 +1,33 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LogEntry } from '../../src/contract/tasks.js';
+import type { Message } from '../../src/contract/thread.js';
+import { settledReply } from '../../src/server/thread/testing.js';
+import { anthropicScenario, FakeAnthropicApi } from '../fakes/anthropic-api.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { ownerApi } from '../support/tasks.js';
 
 /**
- * Attack (issue 13, point 6): text Postgres refuses. `\u0000` in a request answered 500 on eleven
- * routes. Now input with it is refused (400, naming the field).
+ * Attack (issue 13, point 6): text Postgres refuses. A task printing `a\0b` lost its log (22021),
+ * its step used up its retries and the task stayed `implementing` for good, `retry` answering 409;
+ * `\u0000` in a request answered 500 on eleven routes. Now input with it is refused (400, naming the
+ * field), output has it replaced, and a step that fails for good fails its task, which a retry runs
+ * again.
  */
+let fake: FakeAnthropicApi;
 let server: TestServer;
 let owner: ReturnType<typeof ownerApi>;
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { MAINLOOP_MODEL_PROVIDER: 'none' } });
+  fake = await FakeAnthropicApi.start();
+  server = await startTestServer({ env: { ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url } });
   owner = ownerApi(server);
 }, 60_000);
 afterAll(async () => {
   await server?.close();
+  await fake?.close(); // fails if the fake saw a request it was not scripted for
 });
 
 describe('input with characters Postgres refuses', () => {
@@ -48,6 +61,101 @@ describe('input with characters Postgres refuses', () => {
     },
     120_000,
   );
+});
+
+describe('model output with characters Postgres refuses', () => {
+  it('the main thread keeps a reply and a tool call holding them, the characters replaced', async () => {
+    fake.enqueue(
+      anthropicScenario.toolCall({
+        name: 'spawn_task',
+        input: { title: 'Null \u0000 title', prompt: 'Half a pair: \ud800.' },
+        text: ['Let me \u0000 start it.'],
+      }),
+      anthropicScenario.text('Proposed \u0000.'),
+    );
+    const posted = await owner.call('POST', '/api/thread/messages', { content: 'Start a task', clientId: 'nul-1' });
+    expect(posted.statusCode).toBe(202);
+    const reply = await settledReply(server, (posted.json().message as Message).id);
+    expect(reply).toMatchObject({ status: 'complete', content: 'Let me \ufffd start it.\n\nProposed \ufffd.' });
+    const proposals = (await owner.call('GET', '/api/proposals?status=pending')).json().proposals;
+    expect(proposals.map((proposal: { payload: unknown }) => proposal.payload)).toContainEqual(
+      expect.objectContaining({ title: 'Null \ufffd title', prompt: 'Half a pair: \ufffd.' }),
+    );
+  });
+});
+
+describe('tasks: output with characters Postgres refuses, and steps that fail for good', () => {
+  it('a task printing NUL keeps its log (the NUL replaced) and completes', async () => {
+    const task = await owner.createTask({
+      title: 'NUL',
+      prompt: 'x',
+      runtime: 'command',
+      command: "printf 'a\\0b\\n'",
+    });
+    await owner.waitForTask(task.id, (t) => t.status === 'completed', { failFast: true });
+    expect((await logsOf(task.id)).map((entry) => entry.text)).toContain('a\uFFFDb');
+  });
+
+  it('a task failing with NUL in its error ends failed with the reason, and a retry runs it again', async () => {
+    const task = await owner.createTask({
+      title: 'NUL failure',
+      prompt: 'x',
+      runtime: 'command',
+      command: `test -f "$HOME/go" && exit 0; printf 'a\\0b\\n'; exit 1`,
+    });
+    const failed = await owner.waitForTask(task.id, (t) => t.status === 'failed');
+    expect(failed.error).toMatch(/exited with code 1[\s\S]*a\uFFFDb/);
+    await writeFile(path.join(server.dataDir, 'homes', task.id, 'go'), '');
+    const retried = await owner.call('POST', `/api/tasks/${task.id}/retry`);
+    expect(retried.statusCode).toBe(200);
+    await owner.waitForTask(task.id, (t) => t.status === 'completed', { failFast: true });
+  });
+
+  it('a task whose failure cannot be stored still ends failed, and a retry runs it again', async () => {
+    // Postgres refusing the failure's own words (here a trigger; in the wild a byte it cannot store)
+    await refuse('insert', 'task_logs', "new.text like '%poison%'", 'this database refuses the word');
+    const task = await owner.createTask({
+      title: 'Unstorable failure',
+      prompt: 'x',
+      runtime: 'command',
+      command: 'test -f "$HOME/go" && exit 0; echo poison; exit 1',
+    });
+    const failed = await owner.waitForTask(task.id, (t) => t.status === 'failed', { timeout: 60_000 });
+    expect(failed.error).toMatch(/could not be stored[\s\S]*refuses the word/);
+    await writeFile(path.join(server.dataDir, 'homes', task.id, 'go'), '');
+    const retried = await owner.call('POST', `/api/tasks/${task.id}/retry`);
+    expect(retried.statusCode).toBe(200);
+    const done = await owner.waitForTask(task.id, (t) => t.status === 'completed', { failFast: true });
+    expect(done.attempt).toBe(2);
+  }, 90_000);
+
+  it('a task whose workflow fails outside a run (its retry cannot be taken) ends failed, and a later retry runs it', async () => {
+    // Postgres refusing, for a while, to mark a decision taken
+    await query('create table refuse_taking (since timestamptz)');
+    await refuse(
+      'update',
+      'task_decisions',
+      'new.taken_by is not null and exists (select 1 from refuse_taking)',
+      'decisions cannot be taken now',
+    );
+    const task = await owner.createTask({
+      title: 'Untakeable retry',
+      prompt: 'x',
+      runtime: 'command',
+      command: 'test -f "$HOME/go" || exit 1',
+    });
+    await owner.waitForTask(task.id, (t) => t.status === 'failed');
+    await query('insert into refuse_taking values (now())');
+    expect((await owner.call('POST', `/api/tasks/${task.id}/retry`)).statusCode).toBe(200);
+    const failed = await owner.waitForTask(task.id, (t) => t.status === 'failed' && t.attempt === 2, {
+      timeout: 60_000,
+    });
+    expect(failed.error).toMatch(/decisions cannot be taken now/);
+    await query('delete from refuse_taking');
+    await writeFile(path.join(server.dataDir, 'homes', task.id, 'go'), '');
+    expect((await owner.call('POST', `/api/tasks/${task.id}/retry`)).statusCode).toBe(200);
+    await owner.waitForTask(task.id, (t) => t.status === 'completed', { failFast: true });
+  }, 90_000);
 });
 
 type Schema = {
@@ -176,5 +284,32 @@ function safeJson(text: string): { code?: string; message: string } | undefined 
     return JSON.parse(text) as { code?: string; message: string };
   } catch {
     return undefined;
+  }
+}
+
+async function logsOf(taskId: string): Promise<LogEntry[]> {
+  return (await owner.call('GET', `/api/tasks/${taskId}/logs`)).json().entries;
+}
+
+/** Postgres refusing to write a row of `table` where `condition` holds (a trigger), with `message`. */
+async function refuse(operation: 'insert' | 'update', table: string, condition: string, message: string) {
+  const name = `refuse_${operation}_${table}`;
+  await query(`
+    create function ${name}() returns trigger language plpgsql as $$
+    begin
+      if ${condition} then raise exception '${message}'; end if;
+      return new;
+    end $$;
+    create trigger ${name} before ${operation} on ${table} for each row execute function ${name}();`);
+}
+
+/** SQL on the server's own database, as the test cluster's superuser. */
+async function query(sql: string): Promise<void> {
+  const database = new pg.Client({ connectionString: server.testDatabase.url });
+  await database.connect();
+  try {
+    await database.query(sql);
+  } finally {
+    await database.end();
   }
 }

@@ -3,6 +3,7 @@ import type { LogKind } from '../../contract/tasks.js';
 import type { Db } from '../db/database.js';
 import type { EventService } from '../events/index.js';
 import type { Clock } from '../lib/clock.js';
+import { storable } from '../lib/storable-text.js';
 import type { TaskLogRepository } from './task-log.repository.js';
 
 /** The longest line kept in a task's log; longer ones are cut with a note. */
@@ -63,11 +64,12 @@ export class TaskLogWriter {
    */
   write(kind: LogKind, text: string, options: { quiet?: boolean } = {}): Promise<void> | undefined {
     if (!options.quiet) for (const watcher of this.watchers) watcher();
+    // Cut before it is made storable: a cut may leave half of a surrogate pair.
     const cut =
       text.length > MAX_LOG_LINE
         ? `${text.slice(0, MAX_LOG_LINE)} … (${text.length - MAX_LOG_LINE} more characters)`
         : text;
-    const line = { kind, text: cut, at: this.deps.clock.now() };
+    const line = { kind, text: storable(cut), at: this.deps.clock.now() };
     if (this.written < HEAD_LINES) {
       this.written++;
       return this.queue(line);
