@@ -18,6 +18,7 @@ import { registerErrorHandling } from './error-handler.js';
 import type { Principal } from './request-context.js';
 import { lazyChildLogger, RequestLog } from './request-log.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import { refuseUnstorableInput } from './storable-input.js';
 import { serializerCompiler } from './serializer.js';
 import { serveWebApp } from './web-app.js';
 
@@ -89,6 +90,7 @@ export async function prepareHttpApp(options: Omit<HttpAppOptions, 'routes'>): P
   await app.register(cookie);
   await app.register(rateLimit, { global: false });
   registerErrorHandling(app);
+  refuseUnstorableInput(app);
 
   await app.register(swagger, {
     openapi: {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Usage } from '../../contract/thread.js';
 import type { Db } from '../db/database.js';
 import type { EventService } from '../events/index.js';
+import { storable } from '../lib/storable-text.js';
 import {
   ModelError,
   type ModelClient,
@@ -250,12 +251,13 @@ export class TurnService {
         abortSignal: controller.signal,
         maxOutputTokens: this.deps.maxOutputTokens,
       })) {
+        // What the model wrote is stored (and streamed) as it is, but for what Postgres refuses.
         if (event.type === 'text-delta') {
-          const piece = text ? event.text : separator + event.text;
+          const piece = storable(text ? event.text : separator + event.text);
           text += piece;
           deltas.push(piece);
         } else if (event.type === 'tool-call') {
-          toolCalls.push({ id: event.id, name: event.name, input: event.input });
+          toolCalls.push({ id: event.id, name: event.name, input: storable(event.input) });
         } else {
           finish = {
             usage: {
@@ -263,7 +265,7 @@ export class TurnService {
               outputTokens: event.usage.outputTokens,
               ...(event.costUsd !== undefined ? { costUsd: event.costUsd } : {}),
             },
-            model: event.model,
+            model: storable(event.model),
             stopReason: event.stopReason,
           };
         }
@@ -291,7 +293,7 @@ export class TurnService {
         outcome: 'failed',
         kind: error instanceof ModelError ? error.kind : 'unknown',
         text,
-        error: error instanceof ModelError ? error.message : `Could not get an answer: ${String(error)}`,
+        error: storable(error instanceof ModelError ? error.message : `Could not get an answer: ${String(error)}`),
       };
     } finally {
       this.inFlight.delete(controller);

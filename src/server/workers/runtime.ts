@@ -58,8 +58,11 @@ export interface AgentRequest {
   sandbox: Sandbox;
   /** aborted on cancel or on the step's time limit: end the whole process tree, then resolve */
   signal: AbortSignal;
-  /** one line of what the agent does, in order: stored, streamed as `task.log` */
-  log(entry: AgentLogEntry): void;
+  /**
+   * One line of what the agent does, in order: stored, streamed as `task.log`. A promise when the
+   * log is behind: who reads a process's output waits for it before reading on (see readLines).
+   */
+  log(entry: AgentLogEntry): void | Promise<void>;
 }
 
 export interface AgentLogEntry {

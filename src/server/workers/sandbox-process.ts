@@ -53,14 +53,22 @@ export function killTree(child: SandboxProcess, graceMs = KILL_GRACE_MS): void {
  * A process started by the sandbox helper, as the runtimes use a ChildProcess (and as the Agent
  * SDK's SpawnedProcess): its streams, `exit` and `error` events, `kill`. `pid` is known once the
  * helper has started it; `ended` settles at its exit or when it could not start.
+ *
+ * Its output comes with backpressure, as a pipe's would: the helper sends at most OUTPUT_WINDOW
+ * bytes of a stream that were not yet acknowledged, and stops reading the process's pipe until
+ * they are; a chunk is acknowledged once its reader took it (the stream's buffer is below its
+ * high-water mark). A process writing faster than its reader reads waits, and the server holds
+ * at most a window and a buffer of it.
  */
 export class SandboxProcess extends EventEmitter {
   pid: number | undefined;
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
   killed = false;
-  readonly stdout = new Readable({ read() {} });
-  readonly stderr = new Readable({ read() {} });
+  /** What the helper sent of each stream that its reader has not taken yet: acknowledged once it has. */
+  private readonly owed = { stdout: 0, stderr: 0 };
+  readonly stdout = this.output('stdout');
+  readonly stderr = this.output('stderr');
   readonly stdin: Writable | null;
   readonly ended: Promise<void>;
   /** @internal settles once it has ended and both its streams have (nothing more comes from the helper) */
@@ -106,9 +114,15 @@ export class SandboxProcess extends EventEmitter {
         this.pid = event.pid;
         return;
       case 'stdout':
-      case 'stderr':
-        if (this.streamEnds.has(this[event.type])) this[event.type].push(Buffer.from(event.data));
+      case 'stderr': {
+        const stream = this[event.type];
+        const data = Buffer.from(event.data.buffer, event.data.byteOffset, event.data.byteLength);
+        // Pushed to a stream nobody reads any more, it is dropped: it must not hold the process back.
+        const taken = !this.streamEnds.has(stream) || stream.destroyed || stream.push(data);
+        if (taken) this.acknowledge(event.type, data.length);
+        else this.owed[event.type] += data.length;
         return;
+      }
       case 'stdout-end':
       case 'stderr-end':
         this.closeStream(event.type === 'stdout-end' ? this.stdout : this.stderr);
@@ -137,6 +151,21 @@ export class SandboxProcess extends EventEmitter {
     else this.end();
   }
 
+  private output(name: 'stdout' | 'stderr'): Readable {
+    return new Readable({
+      // The reader wants more: what it took meanwhile may come.
+      read: () => {
+        const bytes = this.owed[name];
+        this.owed[name] = 0;
+        this.acknowledge(name, bytes);
+      },
+    });
+  }
+
+  private acknowledge(name: 'stdout' | 'stderr', bytes: number): void {
+    if (bytes > 0) this.helper.command(this, { type: 'ack', stream: name, bytes });
+  }
+
   private closeStream(stream: Readable): void {
     const ended = this.streamEnds.get(stream);
     if (!ended) return;
@@ -158,17 +187,28 @@ type SandboxCommand =
   | { type: 'stdin'; data: Buffer }
   | { type: 'stdin-end' }
   | { type: 'signal'; signal: NodeJS.Signals }
+  | { type: 'ack'; stream: 'stdout' | 'stderr'; bytes: number }
   | { type: 'kill-tree'; graceMs: number };
 
 /**
+ * How many bytes of one stream of a process the helper sends before the server acknowledges
+ * them: a process that floods waits for the server (see SandboxProcess).
+ */
+const OUTPUT_WINDOW = 1024 * 1024;
+
+/**
  * The sandbox helper: spawns each process detached (a process group of its own), streams its
- * output and exit back, forwards stdin and signals, and kills a tree as killTree says (SIGTERM to
- * the group, SIGKILL after the grace period, and to what is left in the group once the leader
- * exited). When the server is gone (its IPC channel closes) every group it started is killed.
+ * output (at most OUTPUT_WINDOW unacknowledged bytes per stream) and exit back, forwards stdin and
+ * signals, and kills a tree as killTree says (SIGTERM to the group, SIGKILL after the grace
+ * period, and to what is left in the group once the leader exited). When the server is gone (its
+ * IPC channel closes) every group it started is killed.
  */
 const HELPER_SOURCE = `
 const { spawn } = require('node:child_process');
+const OUTPUT_WINDOW = ${OUTPUT_WINDOW};
 const children = new Map();
+// The output streams of each process until they end (a process may exit before its output does).
+const outputs = new Map();
 const reply = (message) => { if (process.connected) process.send(message); };
 const signalGroup = (pid, signal) => { try { process.kill(-pid, signal); } catch {} };
 process.on('message', (message) => {
@@ -186,9 +226,20 @@ process.on('message', (message) => {
     children.set(id, child);
     if (child.pid !== undefined) reply({ id, type: 'spawned', pid: child.pid });
     child.stdin?.on('error', () => {});
+    const streams = { stdout: child.stdout, stderr: child.stderr, open: 2 };
+    outputs.set(id, streams);
     for (const name of ['stdout', 'stderr']) {
-      child[name].on('data', (data) => reply({ id, type: name, data }));
-      child[name].on('end', () => reply({ id, type: name + '-end' }));
+      const stream = child[name];
+      stream.unacknowledged = 0;
+      stream.on('data', (data) => {
+        reply({ id, type: name, data });
+        stream.unacknowledged += data.length;
+        if (stream.unacknowledged >= OUTPUT_WINDOW) stream.pause();
+      });
+      stream.on('end', () => reply({ id, type: name + '-end' }));
+      stream.once('close', () => {
+        if (--streams.open === 0) outputs.delete(id);
+      });
     }
     child.once('error', (error) => {
       if (child.pid === undefined) children.delete(id);
@@ -200,6 +251,13 @@ process.on('message', (message) => {
       if (child.killing) setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 50);
       reply({ id, type: 'exit', code, signal });
     });
+    return;
+  }
+  if (message.type === 'ack') {
+    const stream = outputs.get(id)?.[message.stream];
+    if (!stream) return;
+    stream.unacknowledged -= message.bytes;
+    if (stream.isPaused() && stream.unacknowledged < OUTPUT_WINDOW) stream.resume();
     return;
   }
   const child = children.get(id);

@@ -9,6 +9,7 @@ import type { Db } from '../db/database.js';
 import type { EventService } from '../events/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Ids } from '../lib/ids.js';
+import { storable } from '../lib/storable-text.js';
 import type { ProjectService } from '../projects/index.js';
 import type { TaskChanges, TaskInternals, TaskRepository } from '../tasks/task.repository.js';
 import type { TaskService } from '../tasks/task.service.js';
@@ -187,8 +188,10 @@ export class TaskWork {
       });
       stored.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
       try {
-        if (input.kind === 'check') return await this.check(task, log, slot);
-        return await this.agent(task, input, log, slot);
+        const result =
+          input.kind === 'check' ? await this.check(task, log, slot) : await this.agent(task, input, log, slot);
+        // What the agent said (a plan, questions, a summary, an error), stored but for what Postgres refuses
+        return storable(result);
       } finally {
         await log.close();
         await stored;
@@ -294,12 +297,20 @@ export class TaskWork {
     );
   }
 
+  /**
+   * The task shows `failed` with the reason (an agent's words, or an error's, made storable) and
+   * waits for a retry only: a decision still waiting (one whose taking failed) is dropped, or the
+   * person's retry would be refused as a second decision.
+   */
   async fail(taskId: string, error: string): Promise<void> {
+    const { db, decisions, clock } = this.deps;
     const task = await this.task(taskId);
+    const reason = storable(error);
+    await decisions.dropPending(db, taskId, clock.now());
     await this.changeWithNote(
       task,
-      { status: 'failed', error, needsInput: false, stuckSince: null },
-      `Failed: ${error}`,
+      { status: 'failed', error: reason, needsInput: false, stuckSince: null },
+      `Failed: ${reason}`,
     );
   }
 

@@ -78,15 +78,57 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
     { name: 'task.phase' },
   );
 
+  /** The oldest decision of these kinds for the task, taken for the wait `waitKey`; waits for one. */
+  const awaitDecision = async (taskId: string, kinds: DecisionKind[], waitKey: string): Promise<Decision> => {
+    for (;;) {
+      const taken = await DBOS.runStep(() => work.takeDecision(taskId, kinds, waitKey), {
+        name: 'take-decision',
+        ...STEP_RETRIES,
+      });
+      if (taken) return taken;
+      await DBOS.recv(WAKE_TOPIC, WAIT_SECONDS);
+    }
+  };
+
+  /** The task shows `failed` with the reason; when that cannot be stored, with why it could not. */
+  const recordFailure = async (taskId: string, reason: string): Promise<void> => {
+    try {
+      await DBOS.runStep(() => work.fail(taskId, reason), { name: 'fail', ...STEP_RETRIES });
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const instead = `the task failed, and its reason could not be stored: ${reasonOf(error)}`;
+      await DBOS.runStep(() => work.fail(taskId, instead), { name: 'fail', ...STEP_RETRIES });
+    }
+  };
+
   /**
    * The task's workflow; `phasesOnQueue` false: each phase is a step of its own (see
    * `task.command` below) instead of a child workflow on the queue.
+   *
+   * An error that no step turned into a failure of the task (a decision that could not be taken, a
+   * failure that could not be stored, a bug) fails the task too, rather than leave it in its last
+   * status for good; its retry runs the task again from its start, in a new round (its keys apart).
    */
   const runTask =
     (phasesOnQueue: boolean) =>
     async (taskId: string, given?: TaskSetup): Promise<void> => {
+      for (let round = 0; ; round++) {
+        try {
+          return await runRound(phasesOnQueue)(taskId, given, round);
+        } catch (error) {
+          if (isCancellation(error)) throw error;
+          await recordFailure(taskId, reasonOf(error));
+          await awaitDecision(taskId, ['retry'], `failed-${round + 1}`);
+        }
+      }
+    };
+
+  /** One round of the task's workflow: all of it, unless an error ends it (see runTask). */
+  const runRound =
+    (phasesOnQueue: boolean) =>
+    async (taskId: string, given: TaskSetup | undefined, round: number): Promise<void> => {
       let counter = 0;
-      const key = (what: string) => `${what}-${++counter}`;
+      const key = (what: string) => `${round ? `${round}.` : ''}${what}-${++counter}`;
       let sessionId: string | undefined;
       let freshAfterFailure = false;
       /** what the agent last said it did: the review shows it */
@@ -137,21 +179,11 @@ export function registerTaskWorkflow(options: TaskWorkflowOptions): TaskWorkflow
         }
       };
 
-      const decision = async (kinds: DecisionKind[]): Promise<Decision> => {
-        const waitKey = key('decision');
-        for (;;) {
-          const taken = await DBOS.runStep(() => work.takeDecision(taskId, kinds, waitKey), {
-            name: 'take-decision',
-            ...STEP_RETRIES,
-          });
-          if (taken) return taken;
-          await DBOS.recv(WAKE_TOPIC, WAIT_SECONDS);
-        }
-      };
+      const decision = (kinds: DecisionKind[]): Promise<Decision> => awaitDecision(taskId, kinds, key('decision'));
 
       /** A failure: the task shows it and waits for the person's retry (or cancel). */
       async function failAndAwaitRetry(error: string): Promise<void> {
-        await DBOS.runStep(() => work.fail(taskId, error), { name: 'fail', ...STEP_RETRIES });
+        await recordFailure(taskId, error);
         await decision(['retry']);
         freshAfterFailure = true;
       }

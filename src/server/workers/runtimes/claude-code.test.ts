@@ -68,7 +68,7 @@ function request(overrides: Partial<AgentRequest> & { env?: Record<string, strin
     stateDir: path.join(root, 'data', 'task-state', 'task-1'),
     sandbox: new NoSandbox(),
     signal: controller.signal,
-    log: (entry) => log.push(entry),
+    log: (entry) => void log.push(entry),
     ...overrides,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', HOME: home, ...overrides.env },
   };
@@ -454,6 +454,28 @@ describe('ClaudeCodeRuntime with the real Claude Code CLI', () => {
       const listing = await readFile(path.join(workspace, 'listing.txt'), 'utf8');
       expect(listing).not.toContain('secret.txt');
       expect(await readFile(path.join(workspace, 'leaked.txt'), 'utf8')).toMatch(/No such file/);
+      expect(await processesOfTask()).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'fails with a clear reason when the CLI writes a line longer than any message, holding none of it; its stderr lines are cut',
+    async () => {
+      // A CLI gone wrong: a megabyte on one line of stderr, then 40 MB on one line of its JSON stream.
+      const cli = path.join(root, 'flooding-claude');
+      await writeFile(
+        cli,
+        "#!/bin/sh\nhead -c 1000000 /dev/zero | tr '\\0' e >&2; echo >&2\nhead -c 40000000 /dev/zero | tr '\\0' a\nsleep 60\n",
+        { mode: 0o755 },
+      );
+      const { request: flooded, log } = request();
+
+      const outcome = await runtime({ pathToClaudeCodeExecutable: cli }).run(flooded);
+
+      expect(outcome.kind === 'failed' && outcome.error).toMatch(/^Claude Code wrote a line longer than 32 MB/);
+      const [stderr] = linesOf(log, 'stderr');
+      expect(stderr).toMatch(/^e+ … \[995,904 more bytes cut\]$/);
       expect(await processesOfTask()).toEqual([]);
     },
     TIMEOUT,

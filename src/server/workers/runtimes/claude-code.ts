@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import type {
   CanUseTool,
   Options,
@@ -14,6 +14,7 @@ import type {
   SpawnOptions,
 } from '@anthropic-ai/claude-agent-sdk';
 import type { Usage } from '../../../contract/thread.js';
+import { logOutput, protocolStream } from '../output-lines.js';
 import { KILL_GRACE_MS, killTree, spawnInSandbox, type SandboxProcess } from '../sandbox-process.js';
 import { routeOf, type EgressRoute } from '../egress-proxy.js';
 import { readTaskFile, writeTaskFile } from '../task-files.js';
@@ -202,6 +203,8 @@ class ClaudeCodeRun {
   private readonly stderrTail: string[] = [];
   private readonly stderrDone: Array<Promise<void>> = [];
   private apiError: SDKAssistantMessageError | undefined;
+  /** set when the CLI wrote a line too long to be one of its messages: the run ends with it */
+  private overlong: string | undefined;
 
   constructor(
     private readonly request: AgentRequest,
@@ -225,10 +228,11 @@ class ClaudeCodeRun {
         this.accept(message);
         if (message.type === 'result') return await this.finish(message, ledger);
       }
-      return this.failed(`Claude Code stopped without a result${this.stderrSuffix()}`);
+      return this.failed(this.overlong ?? `Claude Code stopped without a result${this.stderrSuffix()}`);
     } catch (error) {
       if (request.signal.aborted) return { kind: 'failed', error: 'stopped', sessionId: this.sessionId };
       if (this.suspension) return this.suspension;
+      if (this.overlong) return this.failed(this.overlong);
       return this.failed(describeCliFailure(error, this.stderrSuffix()));
     } finally {
       request.signal.removeEventListener('abort', forwardAbort);
@@ -311,18 +315,23 @@ class ClaudeCodeRun {
       stdin: true,
     });
     this.children.push(child);
-    if (child.stderr) {
-      const lines = createInterface({ input: child.stderr, crlfDelay: Infinity });
-      lines.on('line', (text) => {
-        if (!text.trim()) return;
-        this.request.log({ kind: 'stderr', text });
-        this.stderrTail.push(text);
-        if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
-      });
-      this.stderrDone.push(new Promise((resolve) => lines.once('close', resolve)));
-    }
-    // stdin and stdout are pipes (spawnInSandbox with `stdin: true`), as SpawnedProcess needs
-    return child as SpawnedProcess;
+    this.stderrDone.push(
+      logOutput(child.stderr, {
+        kind: 'stderr',
+        log: this.request.log,
+        tail: this.stderrTail,
+        tailLines: STDERR_TAIL_LINES,
+        skipBlank: true,
+      }),
+    );
+    // The SDK reads whole lines of stdout (readline): one longer than any message ends the run
+    // before the SDK holds it.
+    const stdout = protocolStream(child.stdout, (what) => {
+      this.overlong = `Claude Code wrote ${what}, which is none of its messages: stopped`;
+      killTree(child);
+    });
+    // stdin is a pipe (spawnInSandbox with `stdin: true`), as SpawnedProcess needs
+    return withStdout(child, stdout);
   }
 
   /** Every process of the run has exited before the run resolves: the CLI normally ends by itself. */
@@ -416,6 +425,27 @@ class ClaudeCodeRun {
     const tail = this.stderrTail.join('\n').trim();
     return tail ? `: ${truncate(tail, 1000)}` : '';
   }
+}
+
+/** `child` as the SDK sees it, reading `stdout` instead of the child's own. */
+function withStdout(child: SandboxProcess, stdout: Readable): SpawnedProcess {
+  return {
+    stdin: child.stdin!,
+    stdout,
+    get killed() {
+      return child.killed;
+    },
+    get exitCode() {
+      return child.exitCode;
+    },
+    get signalCode() {
+      return child.signalCode;
+    },
+    kill: (signal) => child.kill(signal),
+    on: child.on.bind(child),
+    once: child.once.bind(child),
+    off: child.off.bind(child),
+  };
 }
 
 /** deny + interrupt: the tool does not run and Claude Code ends its turn (the CLI exits). */

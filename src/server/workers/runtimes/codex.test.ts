@@ -79,6 +79,38 @@ describe('CodexRuntime.availability without a working CLI', () => {
   });
 });
 
+describe('CodexRuntime with a CLI gone wrong', () => {
+  it('fails with a clear reason at a line longer than any event, holding none of it; its stderr lines are cut', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mainloop-codex-flood-'));
+    try {
+      const cli = path.join(dir, 'flooding-codex');
+      await writeFile(
+        cli,
+        "#!/bin/sh\nhead -c 1000000 /dev/zero | tr '\\0' e >&2; echo >&2\nhead -c 40000000 /dev/zero | tr '\\0' a\nsleep 60\n",
+        { mode: 0o755 },
+      );
+      const logs: AgentLogEntry[] = [];
+      const outcome = await new CodexRuntime({ executable: cli, openai: { apiKey: API_KEY } }).run({
+        taskId: 'task-1',
+        mode: 'implement',
+        prompt: 'Do the task.',
+        cwd: dir,
+        stateDir: path.join(dir, 'state'),
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
+        sandbox: new NoSandbox(),
+        signal: new AbortController().signal,
+        log: (entry) => void logs.push(entry),
+      });
+      expect(outcome).toMatchObject({ kind: 'failed', error: expect.stringMatching(/line longer than 32 MB/) });
+      expect(logs.filter((entry) => entry.kind === 'stderr').map((entry) => entry.text)).toEqual([
+        expect.stringMatching(/^e+ … \[995,904 more bytes cut\]$/),
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.skipIf(!CODEX)('CodexRuntime against the real Codex CLI and a fake Responses API', () => {
   let api: FakeResponsesApi;
   let root: string;
@@ -133,7 +165,7 @@ describe.skipIf(!CODEX)('CodexRuntime against the real Codex CLI and a fake Resp
       },
       sandbox: new NoSandbox(),
       signal: new AbortController().signal,
-      log: (entry) => logs.push(entry),
+      log: (entry) => void logs.push(entry),
       ...request,
     });
     return { outcome, logs };

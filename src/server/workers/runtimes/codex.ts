@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { routeOf, type EgressRoute } from '../egress-proxy.js';
-import { spawnInSandbox } from '../sandbox-process.js';
+import { logOutput, MAX_PROTOCOL_LINE_BYTES, protocolStream, readLines } from '../output-lines.js';
+import { killTree, spawnInSandbox } from '../sandbox-process.js';
 import { isWithin } from '../sandbox.js';
 import type {
   AgentLogEntry,
@@ -163,25 +163,27 @@ export class CodexRuntime implements AgentRuntime {
 
     const stream = new EventStream(request);
     const stderrTail: string[] = [];
-    const follow = (input: NodeJS.ReadableStream | null, onLine: (line: string) => void) =>
-      new Promise<void>((resolve) => {
-        if (!input) return resolve();
-        const lines = createInterface({ input, crlfDelay: Infinity });
-        lines.on('line', onLine);
-        lines.on('close', resolve);
-      });
+    /** set when the CLI wrote a line too long to be one of its events: the run ends with it */
+    let overlong: string | undefined;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
       child.once('error', (error) => resolve({ code: null, signal: null, error }));
       child.once('exit', (code, signal) => resolve({ code, signal }));
     });
     const [result] = await Promise.all([
       exited,
-      follow(child.stdout, (line) => stream.line(line)),
-      follow(child.stderr, (line) => {
-        if (!line.trim()) return;
-        request.log({ kind: 'stderr', text: line });
-        stderrTail.push(line);
-        if (stderrTail.length > ERROR_TAIL_LINES) stderrTail.shift();
+      readLines(
+        protocolStream(child.stdout, (what) => {
+          overlong = `the Codex CLI wrote ${what}, which is none of its events: stopped`;
+          killTree(child);
+        }),
+        { maxLineBytes: MAX_PROTOCOL_LINE_BYTES, onLine: (line) => stream.line(line.text) },
+      ),
+      logOutput(child.stderr, {
+        kind: 'stderr',
+        log: request.log,
+        tail: stderrTail,
+        tailLines: ERROR_TAIL_LINES,
+        skipBlank: true,
       }),
     ]);
 
@@ -198,6 +200,7 @@ export class CodexRuntime implements AgentRuntime {
     const usage = stream.totals ? await this.runUsage(request.stateDir, sessionId, stream.totals) : undefined;
     const base = { ...(sessionId ? { sessionId } : {}), ...(usage ? { usage } : {}) };
     if (request.signal.aborted) return { ...base, kind: 'failed', error: 'stopped' };
+    if (overlong) return { ...base, kind: 'failed', error: overlong };
     if (stream.turnError) return { ...base, kind: 'failed', error: `Codex failed: ${stream.turnError}` };
     if (result.code !== 0) {
       const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;

@@ -1,4 +1,5 @@
-import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { logOutput } from '../output-lines.js';
 import { spawnInSandbox } from '../sandbox-process.js';
 import type { AgentOutcome, AgentRequest, AgentRuntime, RuntimeAvailability } from '../runtime.js';
 
@@ -6,8 +7,9 @@ import type { AgentOutcome, AgentRequest, AgentRuntime, RuntimeAvailability } fr
 const ERROR_TAIL_LINES = 20;
 
 /**
- * `command`: a shell command in the workspace. stdout and stderr are the log, line by line;
- * exit 0 is success. No plan phase, no questions, no session: a run again runs it again.
+ * `command`: a shell command in the workspace. stdout and stderr are the log, line by line (each
+ * cut at MAX_OUTPUT_LINE_BYTES; the log keeps the first and last lines of a long output); exit 0 is
+ * success. No plan phase, no questions, no session: a run again runs it again.
  */
 export class CommandRuntime implements AgentRuntime {
   readonly name = 'command';
@@ -28,17 +30,9 @@ export class CommandRuntime implements AgentRuntime {
       signal: request.signal,
     });
     const tail: string[] = [];
-    const follow = (stream: NodeJS.ReadableStream | null, kind: 'stdout' | 'stderr') =>
-      new Promise<void>((resolve) => {
-        if (!stream) return resolve();
-        const lines = createInterface({ input: stream, crlfDelay: Infinity });
-        lines.on('line', (text) => {
-          request.log({ kind, text });
-          tail.push(text);
-          if (tail.length > (this.options.tailLines ?? ERROR_TAIL_LINES)) tail.shift();
-        });
-        lines.on('close', resolve);
-      });
+    const tailLines = this.options.tailLines ?? ERROR_TAIL_LINES;
+    const follow = (stream: Readable, kind: 'stdout' | 'stderr') =>
+      logOutput(stream, { kind, log: request.log, tail, tailLines });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
       child.once('error', (error) => resolve({ code: null, signal: null, error }));
       child.once('exit', (code, signal) => resolve({ code, signal }));
