@@ -9,8 +9,9 @@ import { startTestServer, type TestServer } from './server.js';
 
 /** Helpers for tests of tasks and workers: a project repository, the API, waiting for a task's state. */
 
+/** git as the test's user; a task's workspace belongs to the task user when the tests run as root: safe.directory. */
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8' });
+  return execFileSync('git', ['-c', 'safe.directory=*', ...args], { cwd, encoding: 'utf8' });
 }
 
 /** A git repository with one commit (README.md) on `branch`, in a temporary directory. */
