@@ -1,5 +1,5 @@
 // The egress relay: run by Node as the first process inside a sandbox that has network
-// (sandbox.ts, docs/decisions/0017-task-sandbox.md). The sandbox's network namespace has only a
+// (sandbox.ts, docs/decisions/0019-task-sandbox.md). The sandbox's network namespace has only a
 // loopback; this relay listens there and carries each connection to mainloop's egress proxy,
 // whose Unix socket the sandbox shows, then runs the command and ends with it.
 //

@@ -25,7 +25,7 @@ const GIT_OPTIONS = [
 ];
 
 /**
- * What a git call over a task's work tree adds (docs/decisions/0017-task-sandbox.md). The task's git
+ * What a git call over a task's work tree adds (docs/decisions/0019-task-sandbox.md). The task's git
  * directory is mainloop's and out of the task's reach, so its config is mainloop's; these switch off,
  * whatever any config says, everything in git that runs a program or follows the work tree
  * elsewhere: the file-system monitor, hooks, pagers and editors, attribute and exclude files of the

@@ -6,7 +6,7 @@ import type { EgressRoute } from './egress-proxy.js';
 import type { FileOwner } from './workspace.js';
 
 /**
- * Where a task's processes run (docs/decisions/0017-task-sandbox.md). With bubblewrap, a process
+ * Where a task's processes run (docs/decisions/0019-task-sandbox.md). With bubblewrap, a process
  * sees only what the task needs: the system's programs and libraries (/usr, /etc, the toolchains
  * and the agent CLIs, read-only), its workspace and its HOME (writable), its git directory
  * (read-only), a private /tmp, /proc of its own processes and a minimal /dev — no other home, no

@@ -45,7 +45,7 @@ export interface RunSpec {
 }
 
 /**
- * The sandbox in force for every task of this server (MAINLOOP_SANDBOX), docs/decisions/0017:
+ * The sandbox in force for every task of this server (MAINLOOP_SANDBOX), docs/decisions/0019-task-sandbox.md:
  * bubblewrap, required unless the person said `none`. Without a working bubblewrap no task runs:
  * each fails with a sentence that says how to install it (tasks are never run unconfined
  * silently). What is in force is said at start-up, in GET /api/providers and on the settings page.

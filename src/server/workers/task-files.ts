@@ -8,7 +8,7 @@ import { isWithin } from './sandbox.js';
  * there between the server's visits — a symbolic link to /etc/shadow in place of a file, a FIFO, a
  * file of 10 GB, a directory replaced by a link elsewhere — so the server never follows a link out,
  * never reads more than it asked for, and never writes through a path it did not check
- * (docs/decisions/0017-task-sandbox.md). No process of the task's runs while the server does this
+ * (docs/decisions/0019-task-sandbox.md). No process of the task's runs while the server does this
  * (between runs, or before a run's sandbox starts), so what is checked stays as checked.
  */
 

@@ -59,7 +59,7 @@ export type MergeResult =
  * checkout's `.git` is a file naming it), and every git command mainloop runs over the checkout names
  * both (`taskGit`): the sandbox shows that directory to the task read-only, so nothing the task
  * writes — a `.git` of its own, a config, hooks, attributes — is ever read by mainloop's git as
- * config (docs/decisions/0017-task-sandbox.md). It is a clone of the project (objects hard-linked,
+ * config (docs/decisions/0019-task-sandbox.md). It is a clone of the project (objects hard-linked,
  * not borrowed: the sandbox does not show the project). The branch reaches the project with
  * `publish`; `merge` brings it into the project's default branch.
  */

@@ -571,7 +571,7 @@ function messageOf(error: unknown): string {
  * change), the refreshed one is written back, since the old refresh token may no longer work. The
  * copy is in the task's HOME, which the task writes: it is written as a new file (never through a
  * link the task left there), and what comes back is taken only as a regular file of a credential's
- * size holding a sign-in of the same kind (docs/decisions/0017-task-sandbox.md).
+ * size holding a sign-in of the same kind (docs/decisions/0019-task-sandbox.md).
  */
 class BorrowedCredentials {
   private constructor(
