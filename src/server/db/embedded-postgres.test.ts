@@ -1,15 +1,84 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordingLogger } from '../../../test/support/logs.js';
 import { isStartupRefused } from '../errors.js';
-import { letPostgresReachBinaries, type RunAs } from './embedded-postgres.js';
+import { EmbeddedPostgres, letPostgresReachBinaries, type RunAs } from './embedded-postgres.js';
 
 const directories: string[] = [];
 afterAll(async () => {
   for (const directory of directories) await rm(directory, { recursive: true, force: true });
+});
+
+describe('an embedded Postgres that dies while the server runs', () => {
+  const { lines, logger } = recordingLogger();
+  let postgres: EmbeddedPostgres;
+  let dataDir: string;
+  let url: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'mainloop-pg-restart-'));
+    directories.push(dataDir);
+    postgres = new EmbeddedPostgres({ dataDir, logger, restartDelayMs: { first: 50, longest: 400 } });
+    url = await postgres.start();
+  });
+  afterAll(() => postgres?.stop());
+
+  const postmaster = () =>
+    Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const answers = async () => {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      return (await client.query<{ one: number }>('select 1 as one')).rows[0]?.one === 1;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  };
+  const restarts = () => lines.filter((line) => line.msg === 'embedded postgres is running again').length;
+  /** Kills the running postmaster and waits until another one is ready and answers at the same URL. */
+  const killAndAwaitRestart = async () => {
+    const killed = postmaster();
+    const before = restarts();
+    process.kill(killed, 'SIGKILL');
+    await expect
+      .poll(async () => restarts() > before && postmaster() !== killed && (await answers()), { timeout: 30_000 })
+      .toBe(true);
+  };
+
+  it('starts it again on the same port, saying so at warn level with its last lines', async () => {
+    expect(await answers()).toBe(true);
+    await killAndAwaitRestart();
+    expect(lines.find((line) => line.msg === 'embedded postgres exited unexpectedly')).toMatchObject({
+      level: 40,
+      signal: 'SIGKILL',
+      exits: 1,
+      lastLog: expect.arrayContaining([expect.stringContaining('database system is ready to accept connections')]),
+    });
+    expect(lines.find((line) => line.msg === 'embedded postgres is running again')).toMatchObject({
+      level: 30,
+      exits: 1,
+    });
+  });
+
+  it('says at error level that it keeps dying, and goes on starting it', async () => {
+    await killAndAwaitRestart();
+    await killAndAwaitRestart();
+    expect(lines.filter((line) => line.msg === 'embedded postgres exited unexpectedly')).toHaveLength(2);
+    expect(lines.find((line) => String(line.msg).startsWith('embedded postgres keeps exiting'))).toMatchObject({
+      level: 50,
+      exits: 3,
+      restartInMs: 200,
+    });
+    expect(await answers()).toBe(true);
+  });
 });
 
 /** The postgres system user, as root on a machine that has one (mainloop creates it at its first start as root). */
