@@ -102,6 +102,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       logger,
       applicationVersion: config.version,
       executorId: config.executorId,
+      connectTimeoutMs: config.databaseTimeouts.connectMs,
     });
     cleanups.push(() => durableRuntime.close());
     const services = await core.createServices({
