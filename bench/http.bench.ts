@@ -10,7 +10,8 @@
  * sending its next request as soon as the previous answer arrived. After 2 s of warm-up each,
  * three rounds of 3 s alternate between the servers; each one's best round counts (the machine's
  * other load only ever slows a round down). Target: ≥ 0.6×. `/api/health` of the same app is
- * reported beside it: the HTTP stack's own cost, without authentication or a database query.
+ * reported beside it: the HTTP stack's own cost, without authentication, and with one database
+ * query a second whatever the rate (DatabaseHealth asks at most that often).
  *
  *   npx tsx bench/http.bench.ts          (or `npm run bench` for every benchmark)
  */

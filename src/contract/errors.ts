@@ -13,6 +13,8 @@ export const ErrorCode = z.enum([
   'CONFLICT',
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',
+  /** the database is down, restarting, too slow or out of disk: 503 with Retry-After */
+  'DATABASE_UNAVAILABLE',
   'INTERNAL',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

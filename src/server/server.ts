@@ -93,13 +93,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     mark('coreLoaded');
     continueUnlessAborted();
 
-    const database = core.openDatabase(databaseUrl); // connects at first use
+    const database = core.openDatabase(databaseUrl, { timeouts: config.databaseTimeouts }); // connects at first use
     cleanups.push(() => database.close());
+    const databaseHealth = new core.DatabaseHealth({ pool: database.pool, logger });
+    cleanups.push(async () => databaseHealth.close());
     const durableRuntime = core.prepareDurableRuntime({
       databaseUrl,
       logger,
       applicationVersion: config.version,
       executorId: config.executorId,
+      connectTimeoutMs: config.databaseTimeouts.connectMs,
     });
     cleanups.push(() => durableRuntime.close());
     const services = await core.createServices({
@@ -117,6 +120,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           config,
           logger,
           authenticate: (request) => services.auth.authenticate(request),
+          databaseHealth,
           webRoot: options.webRoot === false ? undefined : (options.webRoot ?? WEB_ROOT),
         })
         .then(async (prepared) => {
@@ -140,6 +144,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await warming;
     if (applied.length) logger.info({ applied }, 'database migrated');
     mark('migrated');
+    databaseHealth.watch(); // it answered: from now on, health asks it
     await locking;
     continueUnlessAborted();
 

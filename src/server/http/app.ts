@@ -11,8 +11,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { Health } from '../../contract/health.js';
+import { Health, HealthUnavailable } from '../../contract/health.js';
 import type { Config } from '../config/index.js';
+import type { DatabaseHealth } from '../db/database-health.js';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../db/outage.js';
 import { DomainError } from '../errors.js';
 import { registerErrorHandling } from './error-handler.js';
 import type { Principal } from './request-context.js';
@@ -42,6 +44,8 @@ export interface HttpAppOptions {
   routes: RoutePlugin[];
   /** Where the built web app is; omitted in API-only tests. */
   webRoot?: string;
+  /** Whether the database answers, for `GET /api/health`; omitted: the health route does not ask. */
+  databaseHealth?: Pick<DatabaseHealth, 'check'>;
 }
 
 /** An HTTP app with its plugins loaded and no routes under /api yet. */
@@ -137,9 +141,24 @@ export async function prepareHttpApp(options: Omit<HttpAppOptions, 'routes'>): P
             '/health',
             {
               config: { public: true },
-              schema: { tags: ['meta'], summary: 'Liveness and version', security: [], response: { 200: Health } },
+              schema: {
+                tags: ['meta'],
+                summary: 'Health and version',
+                description:
+                  '200 when the server and its database answer; 503 (with Retry-After) while the database is down.',
+                security: [],
+                response: { 200: Health, 503: HealthUnavailable },
+              },
             },
-            async () => ({ status: 'ok' as const, version: config.version }),
+            async (_request, reply) => {
+              if ((await options.databaseHealth?.check()) === 'down') {
+                return reply
+                  .status(503)
+                  .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+                  .send({ status: 'unavailable' as const, version: config.version, database: 'down' as const });
+              }
+              return { status: 'ok' as const, version: config.version };
+            },
           );
           zodApi.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
           for (const plugin of routes) await plugin(zodApi);

@@ -35,6 +35,26 @@ beforeAll(async () => {
         api.get('/missing', async () => {
           throw new DomainError('NOT_FOUND', 'task 12 was not found');
         });
+        // What pg throws when the database is gone, too slow or out of disk.
+        api.get('/refused', async () => {
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+        });
+        api.get('/shutting-down', async () => {
+          throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+        });
+        api.get('/pool-timeout', async () => {
+          throw new Error('timeout exceeded when trying to connect');
+        });
+        api.get('/disk-full', async () => {
+          throw Object.assign(new Error('could not extend file "base/5/16384": No space left on device'), {
+            code: '53100',
+          });
+        });
+        api.get('/duplicate', async () => {
+          throw Object.assign(new Error('duplicate key value violates unique constraint "tasks_pkey"'), {
+            code: '23505',
+          });
+        });
       },
     ],
   });
@@ -97,6 +117,44 @@ describe('error handling', () => {
     expect(body.message).toContain(requestId);
     const logged = lines.find((line) => line.msg === 'unhandled error');
     expect(logged).toMatchObject({ requestId, level: 50 });
+  });
+
+  it.each([
+    ['/api/refused', /unreachable/],
+    ['/api/shutting-down', /unreachable/],
+    ['/api/pool-timeout', /did not answer in time/],
+  ])('answers a database that cannot serve (%s) with 503 and Retry-After, not 500', async (url, message) => {
+    const response = await app.inject({ method: 'GET', url, headers: auth });
+    expect(response.statusCode).toBe(503);
+    expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    expect(response.json()).toEqual({ code: 'DATABASE_UNAVAILABLE', message: expect.stringMatching(message) });
+    expect(JSON.stringify(response.json())).not.toMatch(/ECONNREFUSED|5432|administrator/);
+  });
+
+  it('answers a full disk with 503 saying so, and logs its reason at error level', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/disk-full', headers: auth });
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toMatchObject({
+      code: 'DATABASE_UNAVAILABLE',
+      message: expect.stringMatching(/disk is full/),
+    });
+    const logged = lines.find((line) => String(line.msg).includes('disk is full'));
+    expect(logged).toMatchObject({ level: 50, err: { message: expect.stringContaining('No space left on device') } });
+  });
+
+  it('logs an outage once, however many requests meet it', async () => {
+    for (let request = 0; request < 5; request++) {
+      await app.inject({ method: 'GET', url: '/api/refused', headers: auth });
+    }
+    const told = lines.filter((line) => String(line.msg).includes('unreachable'));
+    expect(told).toEqual([expect.objectContaining({ level: 40, requestId: expect.any(String) })]);
+  });
+
+  it('answers a refused statement that is no outage as a plain 500', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/duplicate', headers: auth });
+    expect(response.statusCode).toBe(500);
+    expect(response.json().code).toBe('INTERNAL');
+    expect(response.headers['retry-after']).toBeUndefined();
   });
 
   it('answers 401 without credentials before validating input', async () => {

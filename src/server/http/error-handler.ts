@@ -1,7 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import type { ErrorCode } from '../../contract/errors.js';
+import { DATABASE_RETRY_AFTER_SECONDS, databaseOutage } from '../db/outage.js';
 import { DomainError } from '../errors.js';
+import { LogThrottle } from '../lib/log-throttle.js';
 
 const STATUS: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -15,19 +17,33 @@ const STATUS: Record<ErrorCode, number> = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  DATABASE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
 /**
  * The one place errors become HTTP answers: domain errors by their code, bad input as 400
- * naming what was wrong, anything unknown as a plain 500 logged with the request id.
+ * naming what was wrong, a database that cannot serve anyone now (down, restarting, too slow,
+ * out of disk) as 503 with `Retry-After`, anything unknown as a plain 500 logged with the request id.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
+  // An outage fails every request alike: its reason is logged once a minute, not once per request.
+  const outages = new LogThrottle();
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof DomainError) {
+      const status = STATUS[error.code];
+      if (status === 503) reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      return reply.status(status).send({ code: error.code, message: error.message, details: error.details });
+    }
+    const outage = databaseOutage(error);
+    if (outage) {
+      const level = outage.kind === 'disk_full' ? 'error' : 'warn';
+      const fields = { err: error, requestId: request.id };
+      outages.log(request.log, level, outage.kind, fields, `a request failed: ${outage.message}`);
       return reply
-        .status(STATUS[error.code])
-        .send({ code: error.code, message: error.message, details: error.details });
+        .status(503)
+        .header('retry-after', String(outage.retryAfterSeconds))
+        .send({ code: 'DATABASE_UNAVAILABLE', message: outage.message });
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const issues = error.validation.map((issue) => ({

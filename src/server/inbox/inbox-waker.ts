@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { LogThrottle } from '../lib/log-throttle.js';
 import type { InboxService } from './inbox.service.js';
 
 const INTERVAL_MS = 15_000;
@@ -11,6 +12,7 @@ const INTERVAL_MS = 15_000;
 export class InboxWaker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private readonly failures = new LogThrottle();
 
   constructor(private readonly deps: { inbox: Pick<InboxService, 'wakeDue'>; logger: Logger; intervalMs?: number }) {}
 
@@ -30,7 +32,10 @@ export class InboxWaker {
     this.running ??= this.deps.inbox
       .wakeDue()
       .then(() => undefined)
-      .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not wake snoozed inbox items'))
+      // Every round fails alike while the database is gone: said once a minute.
+      .catch((error: unknown) =>
+        this.failures.log(this.deps.logger, 'warn', 'wake', { err: error }, 'could not wake snoozed inbox items'),
+      )
       .finally(() => {
         this.running = undefined;
       });

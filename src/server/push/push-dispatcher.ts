@@ -3,6 +3,7 @@ import type { InboxItem } from '../../contract/inbox.js';
 import type { PushPayload } from '../../contract/push.js';
 import type { Db, Trx } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
+import { LogThrottle } from '../lib/log-throttle.js';
 import type { NotificationPreferences } from '../settings/index.js';
 import { decide, digestDue, digestPayload, itemPayload, messageText, webPushUrgency } from './notification-policy.js';
 import type { ChannelMessage, OutboundChannels } from './outbound-channels.js';
@@ -61,6 +62,7 @@ export class PushDispatcher {
   private readonly nudgeTimers = new Set<NodeJS.Timeout>();
   private sweeping: Promise<void> | undefined;
   private sweepAgain = false;
+  private readonly failures = new LogThrottle();
   private readonly inFlight = new Set<Promise<void>>();
   private baseUrl: string | undefined;
   private started = false;
@@ -110,7 +112,10 @@ export class PushDispatcher {
     this.sweeping = (async () => {
       do {
         this.sweepAgain = false;
-        await this.sweep().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'push sweep failed'));
+        // Every sweep fails alike while the database is gone: said once a minute.
+        await this.sweep().catch((error: unknown) =>
+          this.failures.log(this.deps.logger, 'warn', 'sweep', { err: error }, 'push sweep failed'),
+        );
       } while (this.sweepAgain && this.started);
     })().finally(() => {
       this.sweeping = undefined;

@@ -11,6 +11,7 @@ import type { Db, Trx } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
 import type { EventService } from '../events/index.js';
 import type { Clock } from '../lib/clock.js';
+import { within } from '../lib/deadline.js';
 import type { TaskRepository } from '../tasks/task.repository.js';
 import type { TaskService } from '../tasks/task.service.js';
 import type { OpenQuestion } from '../thread/seams.js';
@@ -41,6 +42,8 @@ const LOG_PAGE = 500;
 const QUESTION_LIST_LIMIT = 500;
 /** How many task workflows start at the same time (see WorkerService.enqueue). */
 const STARTS_AT_ONCE = 2;
+/** The longest a cancel waits for DBOS to record it (see WorkerService.cancel). */
+const CANCEL_WAIT_MS = 5_000;
 
 /**
  * What the person does to a running task: approve or revise its plan, answer its questions,
@@ -78,11 +81,24 @@ export class WorkerService {
     }
   }
 
+  /**
+   * Stops the task's workflow and its run. DBOS keeps trying while its database is unreachable: the
+   * cancel waits for it at most CANCEL_WAIT_MS, and it goes on in the background past that (the task
+   * is stored as cancelled already; its run is stopped here in any case).
+   */
   async cancel(task: Task): Promise<void> {
-    await this.requireWorkflow()
+    const { logger } = this.deps;
+    const cancelling = this.requireWorkflow()
       .cancel(task.id)
-      .catch((error: unknown) =>
-        this.deps.logger.warn({ err: error, taskId: task.id }, 'could not cancel a task’s workflow'),
+      .catch((error: unknown) => logger.warn({ err: error, taskId: task.id }, 'could not cancel a task’s workflow'));
+    const late = await within(cancelling, CANCEL_WAIT_MS, () => new Error('late')).then(
+      () => false,
+      () => true,
+    );
+    if (late)
+      logger.warn(
+        { taskId: task.id },
+        'a task’s workflow is not cancelled yet: it will be once DBOS reaches its database',
       );
     await this.deps.work.cleanUpCancelled(task);
   }

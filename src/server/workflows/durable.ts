@@ -1,7 +1,9 @@
 import { DBOS, type ContextualMetadata, type DLogger, type StackTrace } from '@dbos-inc/dbos-sdk';
+import { dbRetryConfig } from '@dbos-inc/dbos-sdk/internal/utils';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { openConnections } from '../db/database.js';
+import { LogThrottle, messageKind } from '../lib/log-throttle.js';
 
 export interface DurableRuntime {
   /** Stops dispatching and running workflows here (those in flight stay PENDING and resume at the next launch). */
@@ -27,6 +29,8 @@ export interface DurableRuntimeOptions {
   executorId?: string;
   /** Connections DBOS may use at once (default 10). */
   poolSize?: number;
+  /** how long getting a connection may take (default 5 s): MAINLOOP_DB_CONNECT_TIMEOUT_MS */
+  connectTimeoutMs?: number;
 }
 
 /** DBOS's system tables live beside mainloop's own, in this schema of the same database. */
@@ -35,6 +39,13 @@ export const DURABLE_SCHEMA = 'dbos';
 const LAUNCH_LOCK = 0x6d6c2d64626f73n; // "ml-dbos"
 /** What DBOS sets itself on each connection it opens; set here at connect time instead (see below). */
 const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+/**
+ * DBOS retries its database calls for as long as the database is gone (its workflows pause rather
+ * than fail), waiting twice as long after each failure, up to a minute by default: after an outage
+ * of a minute or more, its work would resume up to a minute and a half after the database came
+ * back. Capped here so that it resumes within seconds; a retry costs one connection attempt.
+ */
+const DBOS_LONGEST_RETRY_WAIT_SECONDS = 4;
 
 /**
  * DBOS on mainloop's own Postgres, in its own schema (`dbos`), so one database (embedded or
@@ -70,9 +81,14 @@ export function prepareDurableRuntime(options: DurableRuntimeOptions): PreparedD
     max: options.poolSize ?? 10,
     options: `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`,
     application_name: 'mainloop-dbos',
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    keepAlive: true,
   });
+  // Every idle connection fails at once when the database goes: said once a minute.
+  const failures = new LogThrottle();
   pool.on('error', (error) => {
-    if (!pool.ending) logger.warn({ err: error }, 'durable runtime: an idle database connection failed');
+    if (pool.ending) return;
+    failures.log(logger, 'warn', 'idle', { err: error }, 'durable runtime: an idle database connection failed');
   });
   // Launching takes several connections one after another (migrations, LISTEN, its self-test):
   // opening them together first saves a few round trips of start-up.
@@ -88,6 +104,7 @@ export function prepareDurableRuntime(options: DurableRuntimeOptions): PreparedD
       if (launched) throw new Error('the durable runtime was launched already');
       launched = true;
       const dbosLogger = new PinoDbosLogger(logger.child({ component: 'dbos' }));
+      dbRetryConfig.maxBackoffSec = DBOS_LONGEST_RETRY_WAIT_SECONDS;
       DBOS.setConfig({
         name: 'mainloop',
         systemDatabaseUrl: options.databaseUrl,
@@ -151,13 +168,18 @@ async function withLaunchLock<T>(pool: pg.Pool, action: () => Promise<T>): Promi
 
 /**
  * DBOS's log lines, through our pino logger. Its chatty launch messages (version, executor id,
- * "DBOS launched!") become debug; recovering workflows stays info; warnings and errors stay.
+ * "DBOS launched!") become debug; recovering workflows stays info; errors stay; warnings stay, each
+ * kind at most once a minute (with how many like it were held back): with its database gone, DBOS
+ * warns from each of its loops every time round, ten lines a second.
  */
 export class PinoDbosLogger implements DLogger {
   /** Once set, DBOS's warnings (connections it is still closing, mostly) are expected: debug. */
   shuttingDown = false;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly throttle = new LogThrottle(),
+  ) {}
 
   info(entry: unknown, metadata?: ContextualMetadata): void {
     const message = String(entry);
@@ -170,8 +192,9 @@ export class PinoDbosLogger implements DLogger {
   }
 
   warn(entry: unknown, metadata?: ContextualMetadata): void {
-    if (this.shuttingDown) this.logger.debug(fields(metadata), String(entry));
-    else this.logger.warn(fields(metadata), String(entry));
+    const message = String(entry);
+    if (this.shuttingDown) this.logger.debug(fields(metadata), message);
+    else this.throttle.log(this.logger, 'warn', messageKind(message), fields(metadata), message);
   }
 
   error(entry: unknown, metadata?: ContextualMetadata & StackTrace): void {

@@ -1,7 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../../src/server/db/embedded-postgres.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -157,5 +160,86 @@ export function postmasterPidFile(dataDir: string): number | undefined {
     return Number.isInteger(pid) ? pid : undefined;
   } catch {
     return undefined;
+  }
+}
+
+export interface BuiltServer {
+  node: ChildNode;
+  url: string;
+  dataDir: string;
+  /** Kills it (its process group, when detached) and any Postgres left on its data directory, and removes that. */
+  stop(): Promise<void>;
+}
+
+/**
+ * What `npm start` runs, the esbuild bundle (dist/server/main.js: `npm test` has built it; run alone,
+ * this rebuilds it when stale), on a fresh data directory with MAINLOOP_API_TOKEN `token`, once
+ * `/api/health` answers 200.
+ */
+export async function startBuiltServer(options: {
+  token: string;
+  /** in a process group of its own: `stop` kills the group (Postgres and task processes too) */
+  detached?: boolean;
+  healthyWithinMs?: number;
+}): Promise<BuiltServer> {
+  await buildServer();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mainloop-built-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const node = new ChildNode('dist/server/main.js', {
+    env: {
+      MAINLOOP_DATA_DIR: dataDir,
+      PORT: String(port),
+      MAINLOOP_API_TOKEN: options.token,
+      MAINLOOP_MODEL_PROVIDER: 'none',
+      LOG_LEVEL: 'info',
+    },
+    detached: options.detached,
+  });
+  const stop = async () => {
+    await node.kill({ group: node.detached }).catch(() => {});
+    for (const pid of postmastersFor(dataDir)) process.kill(pid, 'SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await poll(`${url} to be healthy`, options.healthyWithinMs ?? 60_000, async () => {
+      node.assertRunning();
+      return (await fetch(`${url}/api/health`)).ok ? true : undefined;
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { node, url, dataDir, stop };
+}
+
+/**
+ * `node scripts/build.mjs --server` (which does nothing when the bundle is fresh), one test file at a
+ * time: two builds at once would each remove the other's output. A lock left by a killed run is
+ * taken over after a while.
+ */
+async function buildServer(): Promise<void> {
+  const lock = path.join(ROOT, 'dist', '.server-build.lock');
+  mkdirSync(path.dirname(lock), { recursive: true });
+  await poll(
+    'the server build lock',
+    300_000,
+    () => {
+      try {
+        closeSync(openSync(lock, 'wx'));
+        return true;
+      } catch {
+        const heldFor = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+        if (heldFor > 180_000) rmSync(lock, { force: true });
+        return undefined;
+      }
+    },
+    100,
+  );
+  try {
+    const build = spawnSync(process.execPath, ['scripts/build.mjs', '--server'], { cwd: ROOT, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`the server build failed:\n${build.stderr}`);
+  } finally {
+    rmSync(lock, { force: true });
   }
 }
