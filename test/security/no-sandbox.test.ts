@@ -17,22 +17,10 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function runCommand(current: TestServer, command: string) {
-  const owner = ownerApi(current);
-  const task = await owner.createTask({ title: 'Run', prompt: 'x', runtime: 'command', command });
-  return owner.waitForTask(task.id, (t) => t.status === 'completed' || t.status === 'failed', { timeout: 60_000 });
-}
-
-async function sandboxStatus(current: TestServer) {
-  const response = await ownerApi(current).call('GET', '/api/providers');
-  expect(response.statusCode).toBe(200);
-  return response.json().sandbox as { kind: string; summary: string; install?: string };
-}
-
 describe('without bubblewrap', () => {
   it('refuses to run a task, saying how to install bubblewrap; nothing runs unconfined', async () => {
     server = await startTestServer({ env: { MAINLOOP_MODEL_PROVIDER: 'none' }, bubblewrap: null });
-    const status = await sandboxStatus(server);
+    const status = await ownerApi(server).sandbox();
     expect(status.kind).toBe('unavailable');
     expect(status.summary).toMatch(/bubblewrap \(bwrap\) is not installed/);
     expect(status.summary).toMatch(/apt-get install bubblewrap/);
@@ -40,7 +28,7 @@ describe('without bubblewrap', () => {
     expect(status.install).toMatch(/apt-get install bubblewrap/);
 
     const marker = path.join(server.dataDir, 'ran-unconfined');
-    const failed = await runCommand(server, `touch ${marker}`);
+    const failed = await ownerApi(server).runCommand(`touch ${marker}`);
     expect(failed.status).toBe('failed');
     expect(failed.error).toBe(status.summary);
     expect(existsSync(marker)).toBe(false);

@@ -60,26 +60,16 @@ afterAll(async () => {
   if (otherUsersSecret) await rm(path.dirname(path.dirname(otherUsersSecret)), { recursive: true, force: true });
 });
 
-/** Runs `command` as a task (with a project, when given) and answers its whole log. */
-async function runTask(command: string, projectId?: string): Promise<string> {
-  return (await runTaskWithId(command, projectId)).log;
+/** Runs `command` as a task (with a project, when given): its id and its whole log. */
+async function runTaskWithId(command: string, projectId?: string): Promise<{ id: string; log: string }> {
+  const done = await owner.runCommand(command, projectId ? { projectId } : {});
+  const log = await owner.logText(done.id);
+  expect(done.status, log).not.toBe('failed');
+  return { id: done.id, log };
 }
 
-async function runTaskWithId(command: string, projectId?: string): Promise<{ id: string; log: string }> {
-  const task = await owner.createTask({
-    title: 'Probe',
-    prompt: 'x',
-    runtime: 'command',
-    command,
-    ...(projectId ? { projectId } : {}),
-  });
-  const done = await owner.waitForTask(task.id, (t) => ['completed', 'failed', 'awaiting_review'].includes(t.status), {
-    timeout: 60_000,
-  });
-  const logs = await owner.call('GET', `/api/tasks/${task.id}/logs?limit=1000`);
-  const text = (logs.json().entries as Array<{ text: string }>).map((entry) => entry.text).join('\n');
-  expect(done.status, text).not.toBe('failed');
-  return { id: task.id, log: text };
+async function runTask(command: string, projectId?: string): Promise<string> {
+  return (await runTaskWithId(command, projectId)).log;
 }
 
 /** A line of script that tries to connect to `host:port` (or a Unix socket path) and prints `<label>=<result>`. */

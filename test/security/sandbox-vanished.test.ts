@@ -16,18 +16,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function runCommand(current: TestServer, command: string) {
-  const owner = ownerApi(current);
-  const task = await owner.createTask({ title: 'Run', prompt: 'x', runtime: 'command', command });
-  return owner.waitForTask(task.id, (t) => t.status === 'completed' || t.status === 'failed', { timeout: 60_000 });
-}
-
-async function sandboxStatus(current: TestServer) {
-  const response = await ownerApi(current).call('GET', '/api/providers');
-  expect(response.statusCode).toBe(200);
-  return response.json().sandbox as { kind: string; summary: string; install?: string };
-}
-
 describe.skipIf(!BWRAP)('with bubblewrap', () => {
   it('says it is in force, and fails a task with a plain sentence once bubblewrap vanished', async () => {
     const bin = await mkdtemp(path.join(os.tmpdir(), 'mainloop-bwrap-'));
@@ -37,12 +25,12 @@ describe.skipIf(!BWRAP)('with bubblewrap', () => {
     await chmod(bwrap, 0o755);
     try {
       server = await startTestServer({ env: { MAINLOOP_MODEL_PROVIDER: 'none' }, bubblewrap: bwrap });
-      const status = await sandboxStatus(server);
+      const status = await ownerApi(server).sandbox();
       expect(status.kind).toBe('bubblewrap');
       expect(status.summary).toMatch(/^Tasks run in bubblewrap/);
-      expect((await runCommand(server, 'echo first')).status).toBe('completed');
+      expect((await ownerApi(server).runCommand('echo first')).status).toBe('completed');
       await rm(bwrap);
-      const failed = await runCommand(server, 'echo second');
+      const failed = await ownerApi(server).runCommand('echo second');
       expect(failed.status).toBe('failed');
       expect(failed.error).toMatch(/^No sandbox: bubblewrap \(.*bwrap\) is no longer installed\. Install bubblewrap/);
       expect(failed.error).not.toMatch(/ENOENT/);

@@ -37,6 +37,22 @@ export function ownerApi(server: TestServer) {
       if (response.statusCode !== 201) throw new Error(`POST /api/tasks: ${response.statusCode} ${response.body}`);
       return response.json().task;
     },
+    /** A `command` task (on a project, when given), waited for until it ends or asks for review. */
+    async runCommand(command: string, options: { projectId?: string } = {}): Promise<Task> {
+      const task = await this.createTask({ title: 'Run', prompt: 'x', runtime: 'command', command, ...options });
+      return this.waitForTask(task.id, (t) => ['completed', 'failed', 'awaiting_review'].includes(t.status), {
+        timeout: 60_000,
+      });
+    },
+    /** A task's whole log, one line per entry. */
+    async logText(id: string): Promise<string> {
+      const response = await call('GET', `/api/tasks/${id}/logs?limit=1000`);
+      return (response.json().entries as Array<{ text: string }>).map((entry) => entry.text).join('\n');
+    },
+    /** The sandbox in force, as GET /api/providers says. */
+    async sandbox(): Promise<{ kind: string; summary: string; install?: string }> {
+      return (await call('GET', '/api/providers')).json().sandbox;
+    },
     async task(id: string): Promise<Task> {
       return (await call('GET', `/api/tasks/${id}`)).json().task;
     },

@@ -53,6 +53,23 @@ async function initRepository(dir: string) {
   git('commit', '-qm', 'Initial commit');
 }
 
+/** The person's Claude Code sign-in, as `claude` /login leaves it: `<config dir>/.credentials.json`. */
+async function personSignedIn(): Promise<{ configDir: string; credentials: string }> {
+  const configDir = path.join(root, 'person', '.claude');
+  await mkdir(configDir, { recursive: true });
+  const credentials = JSON.stringify({
+    claudeAiOauth: {
+      accessToken: fake.apiKey,
+      refreshToken: 'refresh',
+      expiresAt: Date.now() + 3_600_000,
+      scopes: ['user:inference', 'user:profile'],
+      subscriptionType: 'max',
+    },
+  });
+  await writeFile(path.join(configDir, '.credentials.json'), credentials);
+  return { configDir, credentials };
+}
+
 function runtime(options: ClaudeCodeRuntimeOptions = {}) {
   return new ClaudeCodeRuntime({ anthropic: { apiKey: fake.apiKey, baseUrl: fake.url }, ...options });
 }
@@ -484,18 +501,7 @@ describe('ClaudeCodeRuntime with the real Claude Code CLI', () => {
   it(
     'with a subscription’s credentials file: copies it in for the run and removes it after',
     async () => {
-      const configDir = path.join(root, 'person', '.claude');
-      await mkdir(configDir, { recursive: true });
-      const credentials = JSON.stringify({
-        claudeAiOauth: {
-          accessToken: fake.apiKey,
-          refreshToken: 'refresh',
-          expiresAt: Date.now() + 3_600_000,
-          scopes: ['user:inference', 'user:profile'],
-          subscriptionType: 'max',
-        },
-      });
-      await writeFile(path.join(configDir, '.credentials.json'), credentials);
+      const { configDir, credentials } = await personSignedIn();
       fake.enqueue(
         anthropicScenario.toolCall({
           name: 'Bash',
@@ -520,18 +526,7 @@ describe('ClaudeCodeRuntime with the real Claude Code CLI', () => {
   it(
     'with a subscription’s credentials file: a link left in its place is not written through, and what comes back is taken only if it is a sign-in',
     async () => {
-      const configDir = path.join(root, 'person', '.claude');
-      await mkdir(configDir, { recursive: true });
-      const credentials = JSON.stringify({
-        claudeAiOauth: {
-          accessToken: fake.apiKey,
-          refreshToken: 'refresh',
-          expiresAt: Date.now() + 3_600_000,
-          scopes: ['user:inference', 'user:profile'],
-          subscriptionType: 'max',
-        },
-      });
-      await writeFile(path.join(configDir, '.credentials.json'), credentials);
+      const { configDir, credentials } = await personSignedIn();
       // Left by an earlier run of the task: its Claude config is a link to somewhere of the server's.
       const elsewhere = path.join(root, 'elsewhere');
       await mkdir(elsewhere);
