@@ -53,6 +53,8 @@ export interface RunSpec {
 export class Sandboxes {
   /** who tasks run as when the server runs as root: the task user (see task-user.ts) */
   readonly taskUser: FileOwner | undefined;
+  /** why a root server has no task user (no task runs then: never as root) */
+  private readonly noTaskUser: string | undefined;
   private checked: Promise<SandboxStatus> | undefined;
   private runs = 0;
 
@@ -70,7 +72,12 @@ export class Sandboxes {
     },
   ) {
     const root = options.root ?? process.getuid?.() === 0;
-    this.taskUser = root && options.mode === 'bubblewrap' && options.bwrap ? ensureTaskUser(options.logger) : undefined;
+    if (!root || options.mode !== 'bubblewrap' || !options.bwrap) return;
+    try {
+      this.taskUser = ensureTaskUser(options.logger);
+    } catch (error) {
+      this.noTaskUser = (error as Error).message;
+    }
   }
 
   /** What is in force, checked once by running bubblewrap (at start-up, in the background). */
@@ -129,6 +136,16 @@ export class Sandboxes {
         install: INSTALL_BUBBLEWRAP,
       };
     }
+    if (this.noTaskUser) {
+      return {
+        kind: 'unavailable',
+        summary:
+          `No sandbox: mainloop runs as root and never runs tasks as root, but ${this.noTaskUser}. ` +
+          `Create it (useradd --system --user-group ${TASK_USER}) and restart, or set MAINLOOP_SANDBOX=none to run tasks unconfined.`,
+      };
+    }
+    // Sockets of runs that a crash left behind.
+    await rm(path.join(dataDir, 'run'), { recursive: true, force: true });
     const probe = path.join(dataDir, 'sandbox-probe');
     try {
       await mkdir(probe, { recursive: true });
