@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/server/config/index.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import type { SetupLinkPrinter } from '../../src/server/auth/index.js';
@@ -39,6 +39,8 @@ export async function startTestServer(
     runtimes?: AgentRuntime[];
     /** what runs a created task; default: the task workflow */
     taskRunner?: TaskRunner;
+    /** where the server logs; default: pino at TEST_LOG_LEVEL, or silent */
+    logger?: Logger;
   } = {},
 ): Promise<TestServer> {
   const testDatabase = await createTestDatabase();
@@ -56,7 +58,7 @@ export async function startTestServer(
     },
     options.config,
   );
-  const logger = pino({ level: config.logLevel });
+  const logger = options.logger ?? pino({ level: config.logLevel });
   let setupLink: string | undefined;
   const server = await startServer({
     config,

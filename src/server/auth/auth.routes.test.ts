@@ -90,7 +90,7 @@ describe('POST /api/auth/login', () => {
     expect(malformed.json().code).toBe('BAD_REQUEST');
   });
 
-  it('answers 429 RATE_LIMITED after 10 attempts a minute from one address, while other addresses still get in', async () => {
+  it('answers 429 RATE_LIMITED after 10 attempts a minute at one username from one address, while other addresses still get in', async () => {
     const address = freshAddress();
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 11; attempt++) {

@@ -19,6 +19,7 @@ import type { Principal } from './request-context.js';
 import { lazyChildLogger, RequestLog } from './request-log.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { serializerCompiler } from './serializer.js';
+import { warnOfUntrustedProxy } from './untrusted-proxy.js';
 import { serveWebApp } from './web-app.js';
 
 export type App = FastifyInstance;
@@ -86,6 +87,7 @@ export async function prepareHttpApp(options: Omit<HttpAppOptions, 'routes'>): P
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerSecurityHeaders(app);
+  if (!config.trustProxy) warnOfUntrustedProxy(app);
   await app.register(cookie);
   await app.register(rateLimit, { global: false });
   registerErrorHandling(app);
