@@ -85,7 +85,7 @@ async function esbuildServer(esbuild, outdir) {
     platform: 'node',
     target: 'node20',
     external: SERVER_EXTERNALS,
-    plugins: [withoutUndiciProbe, quickListenSelfTest, ownDirectory],
+    plugins: [ownDirectory],
     sourcemap: true,
     logLevel: 'warning',
   };
@@ -189,53 +189,6 @@ const ownDirectory = {
         loader: 'js',
         resolveDir: path.dirname(args.path),
       };
-    });
-  },
-};
-
-/**
- * pg asks whether it runs on Cloudflare Workers when it loads: on Node 20, which has no
- * `navigator`, by constructing a `Response`, and that loads Node's fetch implementation (undici),
- * tens of milliseconds of start-up for nothing (Node 21+ answers from `navigator.userAgent`).
- * The bundle runs on Node only, so that probe answers no. If pg changes the code, the build says
- * so and bundles it unchanged.
- */
-const withoutUndiciProbe = {
-  name: 'without-undici-probe',
-  setup(build) {
-    build.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const probe = "typeof Response === 'function'";
-      if (!source.includes(probe)) {
-        log(`pg/lib/stream.js no longer probes for Cloudflare with a Response: bundled as it is`);
-        return undefined;
-      }
-      return { contents: source.replace(probe, 'false /* Node, never Cloudflare Workers */'), loader: 'js' };
-    });
-  },
-};
-
-/**
- * DBOS checks at launch that LISTEN works (a transaction-mode pooler silently breaks it): it sends
- * itself a NOTIFY and then looks for it every 100 ms, up to 30 times. The notification arrives a
- * millisecond or so after the NOTIFY, yet the first look comes after 100 ms, all of it on the path
- * to `/api/health`. The bundle looks every 5 ms instead, still for up to 3 s, with the same warning
- * if nothing came. If DBOS changes the code, the build says so and bundles it unchanged.
- */
-const quickListenSelfTest = {
-  name: 'quick-listen-self-test',
-  setup(build) {
-    build.onLoad({ filter: /[\\/]@dbos-inc[\\/]dbos-sdk[\\/]dist[\\/]src[\\/]system_database\.js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const loop =
-        'for (let i = 0; i < 30 && !selfTestReceived && !setup.error && !this.#notificationsStopped; i++) {\n' +
-        '                    await new Promise((r) => setTimeout(r, 100));';
-      if (!source.includes(loop)) {
-        log(`@dbos-inc/dbos-sdk's LISTEN self-test changed: bundled as it is (it may cost start-up 100 ms)`);
-        return undefined;
-      }
-      const quick = loop.replace('i < 30', 'i < 600').replace('setTimeout(r, 100)', 'setTimeout(r, 5)');
-      return { contents: source.replace(loop, quick), loader: 'js' };
     });
   },
 };
