@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PasswordHasher, UserRepository } from '../../src/server/auth/index.js';
 import { captureLogs } from '../support/logs.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { setOwnerCredentials, startTestServer, type TestServer } from '../support/server.js';
 
 /**
  * Attack: behind a reverse proxy that mainloop does not trust (MAINLOOP_TRUST_PROXY unset), every
@@ -15,14 +14,7 @@ let server: TestServer;
 
 beforeAll(async () => {
   server = await startTestServer({ logger: logs.logger });
-  const users = new UserRepository();
-  const record = await users.findOwner(server.database.db);
-  await users.setCredentials(
-    server.database.db,
-    record!.id,
-    owner.username,
-    await new PasswordHasher().hash(owner.password),
-  );
+  await setOwnerCredentials(server, owner);
 });
 afterAll(async () => {
   await server?.close();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/server/config/index.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
-import type { SetupLinkPrinter } from '../../src/server/auth/index.js';
+import { PasswordHasher, UserRepository, type SetupLinkPrinter } from '../../src/server/auth/index.js';
 import type { TaskRunner } from '../../src/server/tasks/index.js';
 import type { AgentRuntime } from '../../src/server/workers/runtime.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -90,4 +90,16 @@ export async function startTestServer(
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Gives the owner a username and password, as set-up would, for tests that sign in with them. */
+export async function setOwnerCredentials(
+  server: TestServer,
+  credentials: { username: string; password: string },
+): Promise<void> {
+  const users = new UserRepository();
+  const owner = await users.findOwner(server.database.db);
+  if (!owner) throw new Error('the test server has no owner');
+  const hash = await new PasswordHasher().hash(credentials.password);
+  await users.setCredentials(server.database.db, owner.id, credentials.username, hash);
 }
