@@ -66,20 +66,29 @@ function serviceWorker(): Plugin {
       const hash = createHash('sha256');
       for (const fileName of precache) hash.update(fileName).update('\0').update(files.get(fileName)!);
       const template = await readFile(path.join(webRoot, 'sw/service-worker.js'), 'utf8');
-      const source = fill(template, {
-        'const VERSION = __VERSION__;': `const VERSION = ${JSON.stringify(hash.digest('hex').slice(0, 16))};`,
-        'const PRECACHE = __PRECACHE__;': `const PRECACHE = ${JSON.stringify(precache.map((fileName) => `/${fileName}`))};`,
-      });
+      const source = serviceWorkerSource(
+        template,
+        hash.digest('hex').slice(0, 16),
+        precache.map((fileName) => `/${fileName}`),
+      );
       await writeFile(path.join(outDir, 'sw.js'), source);
     },
   };
 }
 
-function fill(template: string, replacements: Record<string, string>): string {
+/**
+ * src/web/sw/service-worker.js with its version and precache list filled in; a placeholder the
+ * template lost fails the build (tested in test/build/build-transforms.test.ts).
+ */
+export function serviceWorkerSource(template: string, version: string, precache: string[]): string {
+  const placeholders: Array<[string, string]> = [
+    ['const VERSION = __VERSION__;', `const VERSION = ${JSON.stringify(version)};`],
+    ['const PRECACHE = __PRECACHE__;', `const PRECACHE = ${JSON.stringify(precache)};`],
+  ];
   let result = template;
-  for (const [placeholder, value] of Object.entries(replacements)) {
+  for (const [placeholder, value] of placeholders) {
     if (!result.includes(placeholder)) throw new Error(`service-worker.js lost its placeholder: ${placeholder}`);
-    result = result.replace(placeholder, value);
+    result = result.replace(placeholder, () => value);
   }
   return result;
 }

@@ -4,12 +4,25 @@
 import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import {
+  assertNoImportCall,
+  bundledCoreLoader,
+  externalImportsThroughHost,
+  ownDirectory,
+} from './build-transforms.mjs';
 import { ensureDependencies, log, newestMtime, root, run } from './lib.mjs';
 
 const SERVER_DIR = path.join(root, 'dist/server');
 const SERVER_OUT = path.join(SERVER_DIR, 'main.js');
 const WEB_OUT = path.join(root, 'dist/web/index.html');
-const SERVER_INPUTS = ['src/server', 'src/contract', 'package.json', 'package-lock.json', 'scripts/build.mjs'];
+const SERVER_INPUTS = [
+  'src/server',
+  'src/contract',
+  'package.json',
+  'package-lock.json',
+  'scripts/build.mjs',
+  'scripts/build-transforms.mjs',
+];
 const WEB_INPUTS = ['src/web', 'src/contract', 'vite.config.ts', 'package-lock.json'];
 
 /**
@@ -85,7 +98,7 @@ async function esbuildServer(esbuild, outdir) {
     platform: 'node',
     target: 'node20',
     external: SERVER_EXTERNALS,
-    plugins: [withoutUndiciProbe, quickListenSelfTest, ownDirectory],
+    plugins: [ownDirectory(SERVER_DIR)],
     sourcemap: true,
     logLevel: 'warning',
   };
@@ -107,13 +120,11 @@ async function esbuildServer(esbuild, outdir) {
         'const __mainloopBundleDir = __dirname;',
       ].join(' '),
     },
-    plugins: [...shared.plugins, externalImportsThroughHost],
+    plugins: [...shared.plugins, externalImportsThroughHost(SERVER_EXTERNALS)],
     metafile: true,
   });
   const coreFile = Object.keys(core.metafile.outputs).find((file) => file.endsWith('.cjs'));
-  const leftover = /\bimport\(\s*["'`]/.exec(readFileSync(coreFile, 'utf8'));
-  if (leftover)
-    throw new Error(`${coreFile} still calls import() (index ${leftover.index}): see externalImportsThroughHost`);
+  assertNoImportCall(readFileSync(coreFile, 'utf8'), coreFile);
   await esbuild.build({
     ...shared,
     entryPoints: { main: path.join(root, 'src/server/main.ts') },
@@ -123,7 +134,8 @@ async function esbuildServer(esbuild, outdir) {
     format: 'esm',
     define: { MAINLOOP_CORE_FILE: JSON.stringify(path.basename(coreFile)) },
     // Bundled CommonJS calls require() for Node's built-in modules (ESM has no require), and
-    // packages that read their own files find them through __dirname (see ownDirectory).
+    // packages that read their own files find them through __dirname (see ownDirectory in
+    // build-transforms.mjs).
     banner: {
       js: [
         "import { createRequire as __mainloopCreateRequire } from 'node:module';",
@@ -133,112 +145,9 @@ async function esbuildServer(esbuild, outdir) {
         'const __mainloopBundleDir = __mainloopDirname(__mainloopFileURLToPath(import.meta.url));',
       ].join(' '),
     },
-    plugins: [...shared.plugins, bundledCoreLoader],
+    plugins: [...shared.plugins, bundledCoreLoader()],
   });
 }
-
-/** In the bundle, server.ts loads the prebuilt core through core-loader.bundle.ts. */
-const bundledCoreLoader = {
-  name: 'bundled-core-loader',
-  setup(build) {
-    build.onResolve({ filter: /^\.\/core-loader\.js$/ }, (args) => ({
-      path: path.join(path.dirname(args.importer), 'core-loader.bundle.ts'),
-    }));
-  },
-};
-
-/**
- * The core runs as a script (for V8's code cache), and a script's `import()` needs a hook from its
- * host: `core-loader.bundle.ts` passes `__mainloopImport`, an `import()` of main.js's. Our modules'
- * imports of the packages left in node_modules (the only ones esbuild does not inline) call it.
- */
-const externalImportsThroughHost = {
-  name: 'external-imports-through-host',
-  setup(build) {
-    const names = SERVER_EXTERNALS.filter((name) => !name.includes('*')).map((name) => name.replace(/[/.-]/g, '\\$&'));
-    const external = new RegExp(`(?<!typeof\\s*)\\bimport\\((['"])(${names.join('|')})\\1\\)`, 'g');
-    build.onLoad({ filter: /[\\/]src[\\/]server[\\/].*\.ts$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      if (!external.test(source)) return undefined;
-      external.lastIndex = 0;
-      return { contents: source.replace(external, '__mainloopImport($1$2$1)'), loader: 'ts' };
-    });
-  },
-};
-
-/**
- * A bundled CommonJS module that reads files shipped in its own package (Swagger UI's assets, a
- * package.json, pino's worker) does so through __dirname and __filename, which ESM lacks. Each
- * such module gets them back, pointing at where it is installed: the path from the bundle to it
- * is fixed (every output file is in dist/server), so the bundle stays movable with its checkout.
- */
-const ownDirectory = {
-  name: 'own-directory',
-  setup(build) {
-    build.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      if (!/\b__(dirname|filename)\b/.test(source)) return undefined;
-      const relative = (file) => JSON.stringify(path.relative(SERVER_DIR, file).split(path.sep).join('/'));
-      const declaration =
-        `var __dirname = __mainloopJoin(__mainloopBundleDir, ${relative(path.dirname(args.path))}), ` +
-        `__filename = __mainloopJoin(__mainloopBundleDir, ${relative(args.path)});`;
-      // After a 'use strict' directive (and any comments before it), which must stay first.
-      const prologue = /^(?:\s|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)*(['"])use strict\1;?/.exec(source)?.[0] ?? '';
-      return {
-        contents: `${prologue};${declaration}${source.slice(prologue.length)}`,
-        loader: 'js',
-        resolveDir: path.dirname(args.path),
-      };
-    });
-  },
-};
-
-/**
- * pg asks whether it runs on Cloudflare Workers when it loads: on Node 20, which has no
- * `navigator`, by constructing a `Response`, and that loads Node's fetch implementation (undici),
- * tens of milliseconds of start-up for nothing (Node 21+ answers from `navigator.userAgent`).
- * The bundle runs on Node only, so that probe answers no. If pg changes the code, the build says
- * so and bundles it unchanged.
- */
-const withoutUndiciProbe = {
-  name: 'without-undici-probe',
-  setup(build) {
-    build.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const probe = "typeof Response === 'function'";
-      if (!source.includes(probe)) {
-        log(`pg/lib/stream.js no longer probes for Cloudflare with a Response: bundled as it is`);
-        return undefined;
-      }
-      return { contents: source.replace(probe, 'false /* Node, never Cloudflare Workers */'), loader: 'js' };
-    });
-  },
-};
-
-/**
- * DBOS checks at launch that LISTEN works (a transaction-mode pooler silently breaks it): it sends
- * itself a NOTIFY and then looks for it every 100 ms, up to 30 times. The notification arrives a
- * millisecond or so after the NOTIFY, yet the first look comes after 100 ms, all of it on the path
- * to `/api/health`. The bundle looks every 5 ms instead, still for up to 3 s, with the same warning
- * if nothing came. If DBOS changes the code, the build says so and bundles it unchanged.
- */
-const quickListenSelfTest = {
-  name: 'quick-listen-self-test',
-  setup(build) {
-    build.onLoad({ filter: /[\\/]@dbos-inc[\\/]dbos-sdk[\\/]dist[\\/]src[\\/]system_database\.js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const loop =
-        'for (let i = 0; i < 30 && !selfTestReceived && !setup.error && !this.#notificationsStopped; i++) {\n' +
-        '                    await new Promise((r) => setTimeout(r, 100));';
-      if (!source.includes(loop)) {
-        log(`@dbos-inc/dbos-sdk's LISTEN self-test changed: bundled as it is (it may cost start-up 100 ms)`);
-        return undefined;
-      }
-      const quick = loop.replace('i < 30', 'i < 600').replace('setTimeout(r, 100)', 'setTimeout(r, 5)');
-      return { contents: source.replace(loop, quick), loader: 'js' };
-    });
-  },
-};
 
 function isStale(output, inputs) {
   return !existsSync(output) || statSync(output).mtimeMs < newestMtime(inputs);

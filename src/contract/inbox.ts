@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { linkKind } from './links.js';
 import { Question } from './questions.js';
 import { Task } from './tasks.js';
 
@@ -116,6 +117,9 @@ export type InboxHistoryQuery = z.infer<typeof InboxHistoryQuery>;
 export const InboxHistoryResponse = z.object({ items: z.array(InboxItem), hasMore: z.boolean() });
 export type InboxHistoryResponse = z.infer<typeof InboxHistoryResponse>;
 
+const LINK_RULE =
+  'url must be an http(s) URL or a path in mainloop such as /tasks/42, without backslashes, spaces or control characters';
+
 /** POST /api/inbox/items: any script or service puts something in front of the person. */
 export const CreateInboxItemRequest = z
   .object({
@@ -125,7 +129,7 @@ export const CreateInboxItemRequest = z
     url: z
       .string()
       .max(2_000)
-      .refine(isWebOrAppUrl, 'url must be an http(s) URL or a path in mainloop such as /tasks/42')
+      .refine((value) => linkKind(value) !== undefined, LINK_RULE)
       .optional(),
     source: z.string().trim().min(1).max(100).optional(),
     /** the same key again updates the same (not yet done) item instead of adding one */
@@ -144,13 +148,3 @@ export const SnoozeRequest = z.object({
   until: z.iso.datetime({ offset: true, message: 'until must be an ISO-8601 time such as 2026-11-27T08:00:00Z' }),
 });
 export type SnoozeRequest = z.infer<typeof SnoozeRequest>;
-
-function isWebOrAppUrl(value: string): boolean {
-  if (value.startsWith('/') && !value.startsWith('//')) return true;
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}

@@ -1,17 +1,18 @@
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 
-/** A pino logger whose lines are kept, parsed, for assertions (`level` 30 info, 40 warn, 50 error). */
-export function recordingLogger(level: pino.LevelWithSilent = 'debug'): {
-  lines: Array<Record<string, unknown>>;
+/** A pino logger whose lines a test can read, parsed: `{level, msg, …}` (level as pino's number: 30 info, 40 warn, 50 error). */
+export function captureLogs(level: pino.LevelWithSilent = 'info'): {
   logger: Logger;
+  lines: Array<Record<string, unknown>>;
 } {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      for (const line of String(chunk).split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
-  return { lines, logger: pino({ level }, sink) };
+  return { logger: pino({ level }, sink), lines };
 }

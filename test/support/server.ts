@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/server/config/index.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
-import type { SetupLinkPrinter } from '../../src/server/auth/index.js';
+import { PasswordHasher, UserRepository, type SetupLinkPrinter } from '../../src/server/auth/index.js';
 import type { TaskRunner } from '../../src/server/tasks/index.js';
 import type { AgentRuntime } from '../../src/server/workers/runtime.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -41,6 +41,8 @@ export async function startTestServer(
     taskRunner?: TaskRunner;
     /** where bubblewrap is (null: as if it were not installed); default: `bwrap` on PATH */
     bubblewrap?: string | null;
+    /** where the server logs; default: pino at TEST_LOG_LEVEL, or silent */
+    logger?: Logger;
   } = {},
 ): Promise<TestServer> {
   const testDatabase = await createTestDatabase();
@@ -58,7 +60,7 @@ export async function startTestServer(
     },
     options.config,
   );
-  const logger = pino({ level: config.logLevel });
+  const logger = options.logger ?? pino({ level: config.logLevel });
   let setupLink: string | undefined;
   const server = await startServer({
     config,
@@ -91,4 +93,16 @@ export async function startTestServer(
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Gives the owner a username and password, as set-up would, for tests that sign in with them. */
+export async function setOwnerCredentials(
+  server: TestServer,
+  credentials: { username: string; password: string },
+): Promise<void> {
+  const users = new UserRepository();
+  const owner = await users.findOwner(server.database.db);
+  if (!owner) throw new Error('the test server has no owner');
+  const hash = await new PasswordHasher().hash(credentials.password);
+  await users.setCredentials(server.database.db, owner.id, credentials.username, hash);
 }

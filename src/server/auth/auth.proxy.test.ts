@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../../test/support/server.js';
+import { setOwnerCredentials, startTestServer, type TestServer } from '../../../test/support/server.js';
 import { SESSION_COOKIE } from './credentials.js';
-import { PasswordHasher } from './password-hasher.js';
-import { UserRepository } from './user.repository.js';
 
 /** Behind a TLS-terminating proxy (MAINLOOP_TRUST_PROXY=true): the cookie is Secure, origins are the public ones. */
 let server: TestServer;
@@ -15,14 +13,7 @@ const behindProxy = {
 
 beforeAll(async () => {
   server = await startTestServer({ env: { MAINLOOP_TRUST_PROXY: 'true' } });
-  const users = new UserRepository();
-  const owner = await users.findOwner(server.database.db);
-  await users.setCredentials(
-    server.database.db,
-    owner!.id,
-    credentials.username,
-    await new PasswordHasher().hash(credentials.password),
-  );
+  await setOwnerCredentials(server, credentials);
 });
 afterAll(async () => {
   await server?.close();

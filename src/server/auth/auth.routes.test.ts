@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../../test/support/server.js';
+import { setOwnerCredentials, startTestServer, type TestServer } from '../../../test/support/server.js';
 import { hashSecret } from '../lib/ids.js';
 import { SESSION_COOKIE } from './credentials.js';
-import { PasswordHasher } from './password-hasher.js';
-import { UserRepository } from './user.repository.js';
 
 let server: TestServer;
 const HOST = 'mainloop.test:3000';
@@ -15,14 +13,7 @@ const freshAddress = () => `10.0.0.${++addressCounter}`;
 
 beforeAll(async () => {
   server = await startTestServer();
-  const users = new UserRepository();
-  const owner = await users.findOwner(server.database.db);
-  await users.setCredentials(
-    server.database.db,
-    owner!.id,
-    credentials.username,
-    await new PasswordHasher().hash(credentials.password),
-  );
+  await setOwnerCredentials(server, credentials);
 });
 afterAll(async () => {
   await server?.close();
@@ -90,7 +81,7 @@ describe('POST /api/auth/login', () => {
     expect(malformed.json().code).toBe('BAD_REQUEST');
   });
 
-  it('answers 429 RATE_LIMITED after 10 attempts a minute from one address, while other addresses still get in', async () => {
+  it('answers 429 RATE_LIMITED after 10 attempts a minute at one username from one address, while other addresses still get in', async () => {
     const address = freshAddress();
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 11; attempt++) {

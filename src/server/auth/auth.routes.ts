@@ -1,20 +1,11 @@
 import type { FastifyReply } from 'fastify';
-import type { RateLimitOptions } from '@fastify/rate-limit';
 import { z } from 'zod';
 import { LoginRequest, SessionInfo, SetupRequest, SignedInResponse } from '../../contract/auth.js';
-import { DomainError } from '../errors.js';
 import type { RoutePlugin } from '../http/app.js';
 import type { AuthService, NewSession } from './auth.service.js';
 import { readCredentials, SESSION_COOKIE } from './credentials.js';
 import type { SetupService } from './setup.service.js';
-
-/** Password guessing: per client address and route (login, set-up), in this instance's memory. */
-export const SIGN_IN_RATE_LIMIT: RateLimitOptions = {
-  max: 10,
-  timeWindow: '1 minute',
-  errorResponseBuilder: (_request, context) =>
-    new DomainError('RATE_LIMITED', `too many sign-in attempts: try again in ${context.after}`, { retryable: true }),
-};
+import { signInLimit } from './sign-in-limit.js';
 
 /** httpOnly (no script reads it), SameSite=Lax, Secure whenever the request came over https. */
 const COOKIE_OPTIONS = { httpOnly: true, sameSite: 'lax', path: '/', secure: 'auto' } as const;
@@ -23,10 +14,12 @@ const COOKIE_OPTIONS = { httpOnly: true, sameSite: 'lax', path: '/', secure: 'au
 export function authRoutes(services: { auth: AuthService; setup: SetupService }): RoutePlugin {
   const { auth, setup } = services;
   return (api) => {
+    const limitSignIn = signInLimit(api);
     api.post(
       '/auth/setup',
       {
-        config: { public: true, rateLimit: SIGN_IN_RATE_LIMIT },
+        config: { public: true },
+        preHandler: limitSignIn,
         schema: {
           tags: ['auth'],
           summary: 'Finish set-up with the one-time link: choose the owner’s username and password, and sign in',
@@ -47,7 +40,8 @@ export function authRoutes(services: { auth: AuthService; setup: SetupService })
     api.post(
       '/auth/login',
       {
-        config: { public: true, rateLimit: SIGN_IN_RATE_LIMIT },
+        config: { public: true },
+        preHandler: limitSignIn,
         schema: {
           tags: ['auth'],
           summary: 'Sign in with username and password (sets the session cookie)',

@@ -8,5 +8,5 @@ export { UserRepository } from './user.repository.js';
 export { ApiTokenRepository } from './api-token.repository.js';
 export { SessionRepository } from './session.repository.js';
 export { SetupTokenRepository } from './setup-token.repository.js';
-export { authRoutes, SIGN_IN_RATE_LIMIT } from './auth.routes.js';
+export { authRoutes } from './auth.routes.js';
 export { apiTokenRoutes } from './api-token.routes.js';

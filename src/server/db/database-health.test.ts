@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import { recordingLogger } from '../../../test/support/logs.js';
+import { captureLogs } from '../../../test/support/logs.js';
 import { loadConfig } from '../config/index.js';
 import { createHttpApp, type App } from '../http/app.js';
 import { DatabaseHealth } from './database-health.js';
@@ -60,7 +60,7 @@ class Proxy {
   }
 }
 
-const { lines, logger } = recordingLogger('info');
+const { lines, logger } = captureLogs('info');
 
 let testDatabase: TestDatabase;
 let proxy: Proxy;

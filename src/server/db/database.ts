@@ -1,6 +1,5 @@
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
-import './pg-scram.js';
 import type { Tables } from './schema.js';
 
 // bigint columns (event ids, counters) stay strings; timestamps become Dates.

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordingLogger } from '../../../test/support/logs.js';
+import { captureLogs } from '../../../test/support/logs.js';
 import { isStartupRefused } from '../errors.js';
 import { EmbeddedPostgres, letPostgresReachBinaries, type RunAs } from './embedded-postgres.js';
 
@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 describe('an embedded Postgres that dies while the server runs', () => {
-  const { lines, logger } = recordingLogger();
+  const { lines, logger } = captureLogs('debug');
   let postgres: EmbeddedPostgres;
   let dataDir: string;
   let url: string;
@@ -115,7 +115,7 @@ describe.skipIf(!ids)('as root, the Postgres binaries in a checkout under a clos
       spawnSync(path.join(binDir, 'postgres'), ['--version'], { uid: ids!.uid, gid: ids!.gid, encoding: 'utf8' });
     expect(runAsPostgres().error).toMatchObject({ code: 'EACCES' }); // what `npm start` met: spawn …/initdb EACCES
 
-    const { lines, logger } = recordingLogger();
+    const { lines, logger } = captureLogs('debug');
     await letPostgresReachBinaries(binDir, ids!, logger);
 
     expect(runAsPostgres().stdout).toMatch(/^postgres \(PostgreSQL\) \d+/);
@@ -134,7 +134,7 @@ describe.skipIf(!ids)('as root, the Postgres binaries in a checkout under a clos
     for (const folder of ['bin', 'lib', 'share']) await mkdir(path.join(native, folder), { recursive: true });
     for (const binary of ['postgres', 'initdb']) await writeFile(path.join(native, 'bin', binary), '', { mode: 0o700 });
 
-    const refusal = await letPostgresReachBinaries(path.join(native, 'bin'), ids!, recordingLogger().logger).then(
+    const refusal = await letPostgresReachBinaries(path.join(native, 'bin'), ids!, captureLogs('debug').logger).then(
       () => undefined,
       (error: unknown) => error,
     );

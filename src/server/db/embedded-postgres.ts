@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -38,12 +38,6 @@ const LAST_LINES = 20;
 const LAST_LINES_WAIT_MS = 250;
 /** Postgres's log lines that reach mainloop's log at error level (the others at debug). */
 const SERIOUS = /\bPANIC:|No space left on device/;
-/**
- * PBKDF2 rounds of the superuser's SCRAM verifier (Postgres's default is 4096). Both ends compute
- * them on every connection, and start-up opens about ten. The rounds slow down guessing a weak
- * password from a stolen verifier; this password is 24 random bytes, kept beside the cluster.
- */
-const SCRAM_ITERATIONS = 16;
 
 /**
  * Postgres run by mainloop itself, from the binaries that ship inside the
@@ -68,7 +62,7 @@ export class EmbeddedPostgres {
   private readonly passwordFile: string;
   private recentLog: string[] = [];
   /** what starting Postgres again takes; set once the first start is ready, from when exits are restarted */
-  private supervised: { spawn: () => ChildProcess; url: string; password: string } | undefined;
+  private supervised: { spawn: () => ChildProcess; url: string } | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   /** exits in a row without a stable run between them */
   private exits = 0;
@@ -115,10 +109,10 @@ export class EmbeddedPostgres {
     spawnPostgres();
 
     const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
-    const ready = this.waitUntilReady(url, password).then(() => {
+    const ready = this.waitUntilReady(url).then(() => {
       logger.info({ port, dataDir: this.clusterDir }, 'embedded postgres is ready');
       this.readySince = Date.now();
-      this.supervised = { spawn: spawnPostgres, url, password };
+      this.supervised = { spawn: spawnPostgres, url };
     });
     return { url, ready };
   }
@@ -209,7 +203,7 @@ export class EmbeddedPostgres {
     if (this.stopped) return;
     const child = supervised.spawn();
     try {
-      await this.waitUntilReady(supervised.url, supervised.password);
+      await this.waitUntilReady(supervised.url);
       this.readySince = Date.now();
       this.options.logger.info({ exits: this.exits }, 'embedded postgres is running again');
     } catch {
@@ -292,10 +286,9 @@ export class EmbeddedPostgres {
   /**
    * Like `pg_ctl -w`: wait for Postgres to mark itself ready in postmaster.pid (cheap to poll,
    * unlike connecting, which forks a backend each time), then connect once to create the
-   * `mainloop` database if it is missing (and to cheapen the password's verifier, see
-   * SCRAM_ITERATIONS).
+   * `mainloop` database if it is missing.
    */
-  private async waitUntilReady(url: string, password: string): Promise<void> {
+  private async waitUntilReady(url: string): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     const child = this.child!;
     const pidFile = path.join(this.clusterDir, 'postmaster.pid');
@@ -308,7 +301,7 @@ export class EmbeddedPostgres {
     }
     for (;;) {
       try {
-        await ensureDatabase(url, url.replace(/\/mainloop$/, '/postgres'), password);
+        await ensureDatabase(url, url.replace(/\/mainloop$/, '/postgres'));
         return;
       } catch (error) {
         if (!running()) {
@@ -484,13 +477,13 @@ function run(command: string, args: string[], runAs: RunAs | undefined): Promise
 
 /**
  * Connects to the `mainloop` database once, creating it (through the `postgres` database) when it
- * is missing, and cheapens the password's verifier if it is not yet (see SCRAM_ITERATIONS). That
- * first connection after a start also rebuilds the database's relation cache file (Postgres
- * removes it at start-up), alone, before start-up opens its other connections at once.
+ * is missing. That first connection after a start also rebuilds the database's relation cache
+ * file (Postgres removes it at start-up), alone, before start-up opens its other connections at
+ * once.
  */
-async function ensureDatabase(url: string, adminUrl: string, password: string): Promise<void> {
+async function ensureDatabase(url: string, adminUrl: string): Promise<void> {
   // Imported here, after Postgres was spawned: this module is on the path to spawning it (see server.ts).
-  const [{ default: pg }] = await Promise.all([import('pg'), import('./pg-scram.js')]);
+  const { default: pg } = await import('pg');
   const connect = async (connectionString: string) => {
     const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
     client.on('error', () => {}); // a dropped connection fails the query below instead
@@ -515,27 +508,7 @@ async function ensureDatabase(url: string, adminUrl: string, password: string): 
       if ((creating as { code?: string }).code !== '42P04') throw creating;
     }
   }
-  try {
-    const { rows } = await client.query<{ verifier: string | null }>(
-      'select rolpassword as verifier from pg_authid where rolname = current_user',
-    );
-    if (!rows[0]?.verifier?.startsWith(`SCRAM-SHA-256$${SCRAM_ITERATIONS}:`)) {
-      // The verifier, not the password: a failed statement is logged by Postgres with its text.
-      await client.query(`alter role "${SUPERUSER}" password '${scramVerifier(password, SCRAM_ITERATIONS)}'`);
-    }
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** A SCRAM-SHA-256 password verifier as Postgres stores it (RFC 5803; the password is ASCII, so SASLprep keeps it). */
-export function scramVerifier(password: string, iterations: number, salt = randomBytes(16)): string {
-  const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
-  const hmac = (key: Buffer, text: string) => createHmac('sha256', key).update(text).digest();
-  const storedKey = createHash('sha256').update(hmac(salted, 'Client Key')).digest();
-  const serverKey = hmac(salted, 'Server Key');
-  const base64 = (bytes: Buffer) => bytes.toString('base64');
-  return `SCRAM-SHA-256$${iterations}:${base64(salt)}$${base64(storedKey)}:${base64(serverKey)}`;
+  await client.end().catch(() => {});
 }
 
 function readPid(file: string): number | undefined {

@@ -22,6 +22,7 @@ import { lazyChildLogger, RequestLog } from './request-log.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { refuseUnstorableInput } from './storable-input.js';
 import { serializerCompiler } from './serializer.js';
+import { warnOfUntrustedProxy } from './untrusted-proxy.js';
 import { serveWebApp } from './web-app.js';
 
 export type App = FastifyInstance;
@@ -91,6 +92,7 @@ export async function prepareHttpApp(options: Omit<HttpAppOptions, 'routes'>): P
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerSecurityHeaders(app);
+  if (!config.trustProxy) warnOfUntrustedProxy(app);
   await app.register(cookie);
   await app.register(rateLimit, { global: false });
   registerErrorHandling(app);
@@ -109,7 +111,7 @@ export async function prepareHttpApp(options: Omit<HttpAppOptions, 'routes'>): P
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: false });
+  await registerPublic(app, (docs) => docs.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: false }));
 
   // Public routes say so in the OpenAPI document too (no security requirement).
   app.addHook('onRoute', (route) => {
@@ -117,8 +119,9 @@ export async function prepareHttpApp(options: Omit<HttpAppOptions, 'routes'>): P
   });
 
   app.decorateRequest('principal', null);
+  // Decided on the route the router matched, never on the raw URL: the router decodes the path
+  // (`/%61pi/providers` is /api/providers), so any test of the URL's text can be spelled around.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (!request.url.startsWith('/api/') || request.url.startsWith('/api/docs')) return done();
     const route = request.routeOptions;
     if (route.config?.public || !route.url) return done(); // public, or unknown: let it answer 404
     options.authenticate(request).then((principal) => {
@@ -127,7 +130,8 @@ export async function prepareHttpApp(options: Omit<HttpAppOptions, 'routes'>): P
     }, done);
   });
 
-  if (options.webRoot) await serveWebApp(app, options.webRoot);
+  const { webRoot } = options;
+  if (webRoot) await registerPublic(app, (web) => serveWebApp(web, webRoot));
 
   let mounted = false;
   return {
@@ -173,4 +177,14 @@ export async function prepareHttpApp(options: Omit<HttpAppOptions, 'routes'>): P
     },
     close: () => app.close(),
   };
+}
+
+/** Registers routes that answer without credentials (the docs, the web app), each marked public. */
+async function registerPublic(app: FastifyInstance, register: (scope: FastifyInstance) => unknown): Promise<void> {
+  await app.register(async (scope) => {
+    scope.addHook('onRoute', (route) => {
+      route.config = { ...route.config, public: true };
+    });
+    await register(scope);
+  });
 }

@@ -1,25 +1,17 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureLogs } from '../../../test/support/logs.js';
 import { z } from 'zod';
 import { loadConfig } from '../config/index.js';
 import { DomainError } from '../errors.js';
 import { createHttpApp, type App } from './app.js';
 
-const lines: Array<Record<string, unknown>> = [];
-const sink = new Writable({
-  write(chunk, _encoding, done) {
-    for (const line of String(chunk).split('\n').filter(Boolean))
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-    done();
-  },
-});
+const { logger, lines } = captureLogs('info');
 
 let app: App;
 beforeAll(async () => {
   app = await createHttpApp({
     config: loadConfig({ MAINLOOP_BODY_LIMIT_BYTES: '1024' }),
-    logger: pino({ level: 'info' }, sink),
+    logger,
     authenticate: async (request) =>
       request.headers.authorization === 'Bearer good' ? { userId: 'u1', isOwner: true, via: 'token' } : null,
     routes: [

@@ -15,7 +15,7 @@ declare module 'fastify' {
     principal: Principal | null;
   }
   interface FastifyContextConfig {
-    /** routes that answer without credentials (health, docs, /api/auth/*) */
+    /** routes that answer without credentials (health, the docs, /api/auth/*, the web app); the auth guard asks the matched route */
     public?: boolean;
   }
 }

@@ -1,23 +1,15 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { captureLogs } from '../../../test/support/logs.js';
 import { loadConfig } from '../config/index.js';
 import { createHttpApp, prepareHttpApp, type App } from './app.js';
 
-const lines: Array<Record<string, unknown>> = [];
-const sink = new Writable({
-  write(chunk, _encoding, done) {
-    for (const line of String(chunk).split('\n').filter(Boolean))
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-    done();
-  },
-});
+const { logger, lines } = captureLogs('info');
 
 let app: App;
 beforeAll(async () => {
   app = await createHttpApp({
     config: loadConfig({}),
-    logger: pino({ level: 'info' }, sink),
+    logger,
     authenticate: async (request) =>
       request.headers.authorization === 'Bearer good' ? { userId: 'u1', isOwner: true, via: 'token' } : null,
     routes: [
@@ -71,7 +63,7 @@ describe('request logging', () => {
   it('does not log the warm-up request start-up answers in-process, and logs the next ones', async () => {
     const prepared = await prepareHttpApp({
       config: loadConfig({}),
-      logger: pino({ level: 'info' }, sink),
+      logger,
       authenticate: async () => null,
     });
     try {

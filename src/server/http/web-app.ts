@@ -22,9 +22,12 @@ export async function serveWebApp(app: FastifyInstance, webRoot: string): Promis
       }
     },
   });
-  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
-    const urlPath = request.url.split('?')[0] ?? '/';
-    if (urlPath.startsWith('/api/') || path.extname(urlPath)) {
+  app.get<{ Params: { '*': string } }>('/*', { schema: { hide: true } }, async (request, reply) => {
+    // The path as the router decoded it, its `.`, `..` and doubled slashes resolved as a browser
+    // or a proxy would: `//api/x`, `/%2e/api/x` and `/API/x` are not pages of the app either.
+    const pagePath = path.posix.normalize(`/${request.params['*']}`);
+    if (/^\/api(\/|;|$)/i.test(pagePath) || path.extname(pagePath)) {
+      const urlPath = request.url.split('?')[0] ?? '/';
       return reply.status(404).send({ code: 'NOT_FOUND', message: `no such file ${urlPath}` });
     }
     return reply.header('cache-control', 'no-cache').sendFile('index.html');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Task } from '../../contract/tasks.js';
-import { recordingLogger } from '../../../test/support/logs.js';
+import { captureLogs } from '../../../test/support/logs.js';
 import type { TaskWorkflow } from './task.workflow.js';
 import { WorkerService, type WorkerServiceDeps } from './worker.service.js';
 
@@ -11,7 +11,7 @@ afterEach(() => {
 describe('cancelling a task while DBOS cannot reach its database', () => {
   it('stops the run and answers after a bounded wait instead of waiting for DBOS', async () => {
     vi.useFakeTimers();
-    const { lines, logger } = recordingLogger();
+    const { lines, logger } = captureLogs('debug');
     const cleanedUp: string[] = [];
     // Only what cancel uses: DBOS's cancel retries for as long as its database is gone.
     const service = new WorkerService({

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dbRetryConfig } from '@dbos-inc/dbos-sdk/internal/utils';
 import { describe, expect, it } from 'vitest';
-import { recordingLogger } from '../../../test/support/logs.js';
+import { captureLogs } from '../../../test/support/logs.js';
 import { PinoDbosLogger } from './durable.js';
 
 describe('DBOS with its database gone', () => {
   it('logs each kind of warning from its loops once, not at every turn', () => {
-    const { lines, logger } = recordingLogger();
+    const { lines, logger } = captureLogs('debug');
     const dbos = new PinoDbosLogger(logger);
     // What DBOS 5.3 says, four times a second per loop, while its database is down.
     for (let turn = 0; turn < 40; turn++) {

@@ -1,4 +1,5 @@
 import type { InboxItem, InboxResponse, Task } from '../../../contract/index.js';
+import { linkKind } from '../../../contract/links.js';
 import type { StorageLike } from '../state/outbox.js';
 import type { InboxAction } from './actions.js';
 
@@ -88,20 +89,14 @@ export function pageTitle(count: number, base = 'mainloop'): string {
   return count > 0 ? `(${count}) ${base}` : base;
 }
 
-/** Where an item's link goes: a page of the app, or an http(s) page in a new tab; anything else is no link. */
+/**
+ * Where an item's link goes: a page of the app, or an http(s) page in a new tab. The server took
+ * only such links (contract/links.ts); one stored before it checked them is no link.
+ */
 export function linkFor(url: string | undefined): { href: string; external: boolean } | undefined {
-  if (!url) return undefined;
-  const trimmed = url.trim();
-  if (trimmed.startsWith('/') && !trimmed.startsWith('//') && !trimmed.startsWith('/\\')) {
-    return { href: trimmed, external: false };
-  }
-  try {
-    const parsed = new URL(trimmed);
-    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return { href: parsed.href, external: true };
-  } catch {
-    // not a URL
-  }
-  return undefined;
+  if (url === undefined) return undefined;
+  const kind = linkKind(url);
+  return kind ? { href: url, external: kind === 'web' } : undefined;
 }
 
 /** The item's own link, else its task's page. */

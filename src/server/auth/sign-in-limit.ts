@@ -1,0 +1,32 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DomainError } from '../errors.js';
+
+/**
+ * Password guessing, limited twice, in this instance's memory, per client address as Fastify sees
+ * it (the proxy's own address behind a proxy that MAINLOOP_TRUST_PROXY does not trust):
+ * - per username and address, 10 attempts a minute: guessing at one account. Keyed by the
+ *   username too, so that an attacker who shares the owner's address (everyone does behind such a
+ *   proxy) exhausts the names they try, not the owner's;
+ * - per address, 60 attempts a minute: trying many usernames. Only attempts the first limit let
+ *   through count here, so hammering one name does not use up everyone's allowance.
+ * Runs before the handler, once the body (the username) is parsed and valid.
+ */
+export function signInLimit(app: FastifyInstance): (request: FastifyRequest) => Promise<void> {
+  const perAccount = app.createRateLimit({
+    max: 10,
+    timeWindow: '1 minute',
+    // The body is parsed and valid here: both routes' schemas require a username.
+    keyGenerator: (request) => `${request.ip} ${(request.body as { username: string }).username}`,
+  });
+  const perAddress = app.createRateLimit({ max: 60, timeWindow: '1 minute' });
+  return async (request) => {
+    for (const limit of [perAccount, perAddress]) {
+      const state = await limit(request);
+      if (!state.isAllowed && state.isExceeded) {
+        throw new DomainError('RATE_LIMITED', `too many sign-in attempts: try again in ${state.ttlInSeconds} seconds`, {
+          retryable: true,
+        });
+      }
+    }
+  };
+}
