@@ -1,4 +1,4 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { StartupRefused } from '../errors.js';
 import { LogThrottle, messageKind } from '../lib/log-throttle.js';
+import { ensureSystemUser, letUserPass } from '../lib/system-user.js';
 
 interface Binaries {
   postgres: string;
@@ -349,14 +350,7 @@ async function loadBinaries(): Promise<Binaries> {
  * checkout under `/root` (mode 0700) it can reach neither. See `letPostgresReach`.
  */
 async function ensurePostgresUser(dataDir: string, binaries: Binaries, logger: Logger): Promise<RunAs> {
-  let ids = lookupUser('postgres');
-  if (!ids) {
-    logger.info('running as root: creating the "postgres" system user to run the embedded database');
-    execFileSync('groupadd', ['--system', 'postgres'], { stdio: 'ignore' });
-    execFileSync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', 'postgres'], { stdio: 'ignore' });
-    ids = lookupUser('postgres');
-    if (!ids) throw new Error('could not create the "postgres" system user that the embedded database runs as');
-  }
+  const ids = ensureSystemUser('postgres', logger, 'the embedded database');
   await letPostgresReach(path.dirname(path.resolve(dataDir)), ids, logger, 'the data directory');
   await letPostgresReachBinaries(path.dirname(binaries.postgres), ids, logger);
   // The data directory itself: readable to root only, passable by postgres.
@@ -371,24 +365,13 @@ async function ensurePostgresUser(dataDir: string, binaries: Binaries, logger: L
  * mode cannot change (a read-only mount) stops the start with what to do.
  */
 export async function letPostgresReach(directory: string, ids: RunAs, logger: Logger, what: string): Promise<void> {
-  for (let current = path.resolve(directory); ; current = path.dirname(current)) {
-    const stat = await fs.stat(current);
-    if ((stat.mode & 0o001) === 0 && stat.uid !== ids.uid) {
-      logger.warn(
-        { directory: current },
-        `running as root: letting the postgres user pass through this directory (o+x) to reach ${what}`,
-      );
-      try {
-        await fs.chmod(current, stat.mode | 0o001);
-      } catch (error) {
-        throw new StartupRefused(
-          `the "postgres" user that runs the embedded database as root cannot enter ${current} to reach ${what}, ` +
-            `and mainloop could not let it (${(error as NodeJS.ErrnoException).code ?? String(error)}): ` +
-            `run "chmod o+x ${current}", or install mainloop and MAINLOOP_DATA_DIR outside it, or set DATABASE_URL`,
-        );
-      }
-    }
-    if (current === path.dirname(current)) return;
+  const refused = await letUserPass(directory, { ...ids, name: 'postgres' }, logger, what);
+  if (refused) {
+    throw new StartupRefused(
+      `the "postgres" user that runs the embedded database as root cannot enter ${refused.directory} to reach ${what}, ` +
+        `and mainloop could not let it (${refused.code}): ` +
+        `run "chmod o+x ${refused.directory}", or install mainloop and MAINLOOP_DATA_DIR outside it, or set DATABASE_URL`,
+    );
   }
 }
 
@@ -415,25 +398,6 @@ export async function letPostgresReachBinaries(binDir: string, ids: RunAs, logge
           `run "chmod -R o+rX ${native}" (or reinstall with umask 022), or set DATABASE_URL to use a Postgres server`,
       );
     }
-  }
-}
-
-function lookupUser(name: string): RunAs | undefined {
-  try {
-    // /etc/passwd first: it saves starting two processes on every start.
-    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const [user, , uid, gid] = line.split(':');
-      if (user === name && uid && gid) return { uid: Number(uid), gid: Number(gid) };
-    }
-  } catch {
-    // no /etc/passwd: ask id(1)
-  }
-  try {
-    const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
-    return { uid, gid };
-  } catch {
-    return undefined;
   }
 }
 

@@ -13,8 +13,14 @@ import {
   type Sandbox,
   type SandboxSpec,
 } from './sandbox.js';
-import { ensureTaskUser, letPass, TASK_USER } from './task-user.js';
+import { ensureSystemUser, letUserPass } from '../lib/system-user.js';
 import type { FileOwner } from './workspace.js';
+
+/**
+ * The system user a root server runs its tasks as (never root itself: a root process without
+ * capabilities still owns every root-owned file), created when missing.
+ */
+export const TASK_USER = 'mainloop-task';
 
 /** How to get bubblewrap, for a person. */
 export const INSTALL_BUBBLEWRAP =
@@ -74,7 +80,7 @@ export class Sandboxes {
     const root = options.root ?? process.getuid?.() === 0;
     if (!root || options.mode !== 'bubblewrap' || !options.bwrap) return;
     try {
-      this.taskUser = ensureTaskUser(options.logger);
+      this.taskUser = ensureSystemUser(TASK_USER, options.logger, 'tasks');
     } catch (error) {
       this.noTaskUser = (error as Error).message;
     }
@@ -158,7 +164,13 @@ export class Sandboxes {
           { ...probeSpec(probe), network: { kind: 'proxied', socket, mirrors: [], proxyPort: SANDBOX_PROXY_PORT } },
           { readOnly },
         );
-        for (const source of bindSources(binds)) await letPass(source, this.taskUser, logger);
+        for (const source of bindSources(binds)) {
+          const refused = await letUserPass(source, { ...this.taskUser, name: TASK_USER }, logger, 'what tasks see');
+          if (refused)
+            throw new Error(
+              `${TASK_USER} cannot enter ${refused.directory} (${refused.code}): run "chmod o+x ${refused.directory}"`,
+            );
+        }
       }
       const sandbox = new BubblewrapSandbox(bwrap, probeSpec(probe), { user: this.taskUser, readOnly });
       const child = spawnInSandbox(sandbox, '/bin/sh', ['-c', 'exit 0'], {
