@@ -19,6 +19,7 @@ export async function openTestSandbox(options: {
   gitDir?: string;
   allowed?: EgressRoute[];
   open?: boolean;
+  readOnlyWorkspace?: boolean;
 }): Promise<OpenSandbox & { sandboxes: Sandboxes }> {
   if (!BWRAP) throw new Error('bubblewrap is not installed');
   const sandboxes = new Sandboxes({
@@ -34,6 +35,7 @@ export async function openTestSandbox(options: {
   const opened = await sandboxes.open({
     taskId: 'test',
     workspace: options.workspace,
+    readOnlyWorkspace: !!options.readOnlyWorkspace,
     home: options.home,
     ...(options.gitDir ? { gitDir: options.gitDir } : {}),
     network: allowed.length || open ? { allowed, open } : undefined,

@@ -27,8 +27,9 @@ export interface Sandbox {
 
 /** What one run may see and reach. */
 export interface SandboxSpec {
-  /** the task's workspace: writable, the working directory */
+  /** the task's workspace: the working directory, writable unless `readOnlyWorkspace` (a plan run) */
   workspace: string;
+  readOnlyWorkspace?: boolean;
   /** the task's HOME: writable */
   home: string;
   /** the workspace's git directory (mainloop's): read-only */
@@ -83,7 +84,7 @@ export class BubblewrapSandbox implements Sandbox {
   }
 
   wrap(command: string, args: string[]) {
-    const { workspace, home, gitDir, network } = this.spec;
+    const { workspace, home, gitDir, network, readOnlyWorkspace } = this.spec;
     const readOnly = readOnlyRoots(this.options.readOnly ?? []);
     // A hidden path under a read-only one (a data directory inside the installation) is covered again.
     const hidden = (this.options.hidden ?? []).filter((dir) => readOnly.some((root) => isWithin(dir, root)));
@@ -116,7 +117,12 @@ export class BubblewrapSandbox implements Sandbox {
       ...systemMounts(),
       ...readOnly.flatMap((dir) => ['--ro-bind', dir, dir]),
       ...hidden.flatMap((dir) => ['--tmpfs', dir]),
-      ...[workspace, home].flatMap((dir) => ['--bind', dir, dir]),
+      readOnlyWorkspace ? '--ro-bind' : '--bind',
+      workspace,
+      workspace,
+      '--bind',
+      home,
+      home,
       ...(gitDir ? ['--ro-bind', gitDir, gitDir] : []),
     ];
     if (network.kind === 'none') {

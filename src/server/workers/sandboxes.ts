@@ -45,6 +45,8 @@ export interface OpenSandbox {
 export interface RunSpec {
   taskId: string;
   workspace: string;
+  /** a plan run: it may read its workspace, not change it */
+  readOnlyWorkspace?: boolean;
   home: string;
   gitDir?: string;
   network: EgressPolicy | undefined;
@@ -118,7 +120,13 @@ export class Sandboxes {
     }
     const sandbox = new BubblewrapSandbox(
       bwrap,
-      { workspace: spec.workspace, home: spec.home, ...(spec.gitDir ? { gitDir: spec.gitDir } : {}), network },
+      {
+        workspace: spec.workspace,
+        readOnlyWorkspace: !!spec.readOnlyWorkspace,
+        home: spec.home,
+        ...(spec.gitDir ? { gitDir: spec.gitDir } : {}),
+        network,
+      },
       { user: this.taskUser, readOnly, hidden: [dataDir] },
     );
     return { sandbox, close: async () => proxy?.close() };

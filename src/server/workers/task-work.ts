@@ -370,8 +370,11 @@ export class TaskWork {
     const availability = await runtime.availability();
     if (!availability.available) return { kind: 'failed', error: `${task.runtime} cannot run: ${availability.reason}` };
     const project = task.projectId ? await this.deps.projects.find(task.userId, task.projectId) : undefined;
-    const network = networkFor(runtime.egress?.() ?? [], project?.allowNetwork ?? false);
-    const outcome = await this.supervised(task, log, slot, network, (run) =>
+    const access = {
+      network: networkFor(runtime.egress?.() ?? [], project?.allowNetwork ?? false),
+      readOnlyWorkspace: input.mode === 'plan',
+    };
+    const outcome = await this.supervised(task, log, slot, access, (run) =>
       runtime.run({
         ...run,
         taskId: task.id,
@@ -396,8 +399,8 @@ export class TaskWork {
     if (!command) return { kind: 'checked', passed: true, output: '' };
     const runner = new CommandRuntime({ tailLines: CHECK_OUTPUT_LINES });
     log.write('system', `Running the project's checks: ${command}`);
-    const network = networkFor([], project?.allowNetwork ?? false);
-    const outcome = await this.supervised(task, log, slot, network, (run) =>
+    const access = { network: networkFor([], project?.allowNetwork ?? false) };
+    const outcome = await this.supervised(task, log, slot, access, (run) =>
       runner.run({
         ...run,
         taskId: task.id,
@@ -412,7 +415,8 @@ export class TaskWork {
   }
 
   /**
-   * Runs `work` with a scrubbed environment in the task's sandbox (reaching what `network` allows),
+   * Runs `work` with a scrubbed environment in the task's sandbox (reaching what `access.network`
+   * allows; a plan run sees its workspace read-only),
    * under a watchdog: silence longer than stuckAfterMs flags the task stuck, longer than stuckLimitMs
    * stops it, and no run lasts longer than stepTimeoutMs. Cancel (`stop`) aborts it; the runtime ends
    * its process tree. The slot is freed as soon as the work ends, before its last lines and status
@@ -422,7 +426,7 @@ export class TaskWork {
     task: OwnedTask,
     log: TaskLogWriter,
     slot: RunSlot,
-    network: EgressPolicy | undefined,
+    access: { network: EgressPolicy | undefined; readOnlyWorkspace?: boolean },
     work: (run: Pick<AgentRequest, 'cwd' | 'stateDir' | 'env' | 'sandbox' | 'signal'>) => Promise<AgentOutcome>,
   ): Promise<AgentOutcome> {
     const { workspaces, sandboxes, config, clock } = this.deps;
@@ -430,7 +434,7 @@ export class TaskWork {
     let opened: OpenSandbox;
     try {
       await workspaces.linkGitDir(task.id);
-      opened = await sandboxes.open({ taskId: task.id, workspace: cwd, home, gitDir, network });
+      opened = await sandboxes.open({ taskId: task.id, workspace: cwd, home, gitDir, ...access });
     } catch (error) {
       if (error instanceof SandboxUnavailable) return { kind: 'failed', error: error.message };
       return { kind: 'failed', error: `could not set up the task's sandbox: ${messageOf(error)}` };

@@ -200,6 +200,27 @@ describe.skipIf(!CODEX)('CodexRuntime against the real Codex CLI and a fake Resp
     expect(prompt.endsWith('Add a greeting.')).toBe(true);
   });
 
+  it.skipIf(!BWRAP)('plans read-only inside bubblewrap too: commands run, a write is refused', async () => {
+    const paths = await task();
+    const { sandbox, close } = await openTestSandbox({
+      dataDir: paths.dir,
+      workspace: paths.cwd,
+      home: paths.home,
+      allowed: runtime().egress(),
+      readOnlyWorkspace: true,
+    });
+    onTestFinished(close);
+    api.enqueue(
+      responses.command('cat README.md'),
+      responses.command('echo sneaky > edit.txt'),
+      responses.message('## Plan\n1. Add a greeting.'),
+    );
+    const { outcome, logs } = await run(runtime(), paths, { mode: 'plan', prompt: 'Add a greeting.', sandbox });
+    expect(outcome).toMatchObject({ kind: 'plan', plan: '## Plan\n1. Add a greeting.' });
+    expect(logs).toContainEqual({ kind: 'tool_result', text: expect.stringContaining('A demo project.') });
+    expect(existsSync(path.join(paths.cwd, 'edit.txt'))).toBe(false);
+  });
+
   it('asks with a fenced block, then resumes the same session with the answer', async () => {
     const paths = await task();
     const codex = runtime();

@@ -60,7 +60,7 @@ const INSTALL_HINT = 'install it with `npm i -g @openai/codex`';
  * `agent_message` is the plan, the summary, or carries questions.
  *
  * Usage: `turn.completed` reports the thread's total so far, not the run's; the totals are kept in
- * `mainloop-usage.json` in the Codex home, and a run reports the difference. No cost: Codex does
+ * the task's state directory (mainloop's), and a run reports the difference. No cost: Codex does
  * not report prices.
  *
  * Questions: `codex exec` has no way to ask (its `request_user_input` tool is refused outside its
@@ -76,13 +76,12 @@ const INSTALL_HINT = 'install it with `npm i -g @openai/codex`';
  * the person, as one open question with its text), and the next run resumes the session with a
  * prompt that carries the answers.
  *
- * Sandbox: `plan` runs with `--sandbox read-only`: Codex's own sandbox (bubblewrap/seccomp) lets
- * its commands read but not write, also inside mainloop's bubblewrap. `implement` inside
- * mainloop's bubblewrap runs with `--dangerously-bypass-approvals-and-sandbox`: mainloop's sandbox
- * already confines writes to the workspace and the task's home, and Codex's own would be a second,
- * nested one that may not start there and would cut the network off (package installs, tests).
- * Without mainloop's sandbox, `implement` uses Codex's `--sandbox workspace-write` with network
- * access on, the closest equivalent.
+ * Sandbox: inside mainloop's bubblewrap Codex runs with `--dangerously-bypass-approvals-and-sandbox`:
+ * mainloop's sandbox already confines it (a `plan` run sees its workspace read-only, an `implement`
+ * run may write there and in its home), and Codex's own sandbox, a nested bubblewrap, cannot start
+ * there (mainloop's allows no namespaces inside). Without mainloop's sandbox, `plan` runs with
+ * Codex's `--sandbox read-only` and `implement` with `--sandbox workspace-write` and network access
+ * on, the closest equivalents.
  *
  * Credentials: only what the options name is added to the task's environment (OPENAI_API_KEY) and
  * CODEX_HOME (by default `$HOME/.codex` of the task's own HOME, created on first use, where the
@@ -229,8 +228,8 @@ export class CodexRuntime implements AgentRuntime {
   /** `exec [options] [resume <id>] -`: options before `resume`, which takes only a few itself. */
   private arguments(request: AgentRequest): string[] {
     const args = ['exec', '--json', '--skip-git-repo-check', '-C', request.cwd, '-c', 'approval_policy="never"'];
-    if (request.mode === 'plan') args.push('--sandbox', 'read-only');
-    else if (request.sandbox.kind === 'bubblewrap') args.push('--dangerously-bypass-approvals-and-sandbox');
+    if (request.sandbox.kind === 'bubblewrap') args.push('--dangerously-bypass-approvals-and-sandbox');
+    else if (request.mode === 'plan') args.push('--sandbox', 'read-only');
     else args.push('--sandbox', 'workspace-write', '-c', 'sandbox_workspace_write.network_access=true');
     const model = request.model ?? this.options.defaultModel;
     if (model) args.push('-m', model);
