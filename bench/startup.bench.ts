@@ -8,7 +8,9 @@
  *           until it accepts a connection
  *
  * Runs alternate between the two so that drift in the machine's load hits both alike; the
- * medians are compared. Target: ≤ 2× the floor.
+ * medians are compared. Target: ≤ 5× the floor — a guard against regressions, set by the project's
+ * owner (issues 14 and 19) once ≤ 2× proved out of reach: Node itself takes 100–150 ms to reach a
+ * script's first line here, and the server opens about ten Postgres connections at ~25 ms each.
  *
  * `node dist/server/main.js` is what `npm start` runs once it has checked the installation and the
  * build; npm's own start alone (about half a second on a small machine) is more than the target
@@ -33,7 +35,7 @@ import type { BenchResult } from './lib/result.js';
 const RUNS = 5;
 const NPM_RUNS = 3;
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const TARGET_RATIO = 2;
+const TARGET_RATIO = 5;
 const TOKEN = 'bench-startup-token-0123456789abcdef';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST_ENTRY = path.join(ROOT, 'dist/server/main.js');
