@@ -48,14 +48,20 @@ export const SERVER_EXTERNALS = [
   'winston-transport',
 ];
 
-export async function build({ force = false, web = true } = {}) {
+/**
+ * `quiet` (what `npm start` asks): only errors. The bundle-size budget's warning and the bundler's
+ * timing notes are for whoever changes the code (`npm run build`, `npm test`), not for a person
+ * starting mainloop.
+ */
+export async function build({ force = false, web = true, quiet = false } = {}) {
   if (force || isStale(SERVER_OUT, SERVER_INPUTS)) {
     log('building the server…');
-    await buildServer();
+    await buildServer(quiet);
   }
   if (web && (force || isStale(WEB_OUT, WEB_INPUTS))) {
     log('building the web app…');
-    run(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn']);
+    const vite = path.join(root, 'node_modules/vite/bin/vite.js');
+    run(process.execPath, [vite, 'build', '--logLevel', quiet ? 'error' : 'warn']);
   }
 }
 
@@ -67,12 +73,12 @@ export async function build({ force = false, web = true } = {}) {
  * leaves the last good one in place. A server still running from the old output can no longer load
  * the chunks it had not loaded yet (a few, imported on first use): restart it after a build.
  */
-async function buildServer() {
+async function buildServer(quiet) {
   const esbuild = await import('esbuild');
   const staging = `${SERVER_DIR}.next`;
   rmSync(staging, { recursive: true, force: true });
   try {
-    await esbuildServer(esbuild, staging);
+    await esbuildServer(esbuild, staging, quiet);
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     throw error;
@@ -91,7 +97,7 @@ async function buildServer() {
  * holds what spawning Postgres needs, and the few modules loaded on first use only (the AI SDK's
  * providers stay in the core; `pg` for creating the database is a chunk of its own).
  */
-async function esbuildServer(esbuild, outdir) {
+async function esbuildServer(esbuild, outdir, quiet = false) {
   const shared = {
     outdir,
     bundle: true,
@@ -100,7 +106,7 @@ async function esbuildServer(esbuild, outdir) {
     external: SERVER_EXTERNALS,
     plugins: [ownDirectory(SERVER_DIR)],
     sourcemap: true,
-    logLevel: 'warning',
+    logLevel: quiet ? 'error' : 'warning',
   };
   const core = await esbuild.build({
     ...shared,

@@ -6,5 +6,5 @@ import { ensureDependencies, root } from './lib.mjs';
 
 ensureDependencies();
 const { build } = await import('./build.mjs');
-await build();
+await build({ quiet: true });
 await import(pathToFileURL(path.join(root, 'dist/server/main.js')).href);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { loadConfig, ConfigError, type Config } from './config/index.js';
 import { isStartupRefused } from './errors.js';
-import { createLogger } from './logger.js';
+import { createLogger, isReadable } from './logger.js';
 import { startServer, type RunningServer } from './server.js';
 
 const SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -39,13 +39,30 @@ async function main(): Promise<void> {
 
   const server = await lifecycle.starting(startServer({ config, logger, signal: lifecycle.signal }));
   if (!server) return; // a signal or a crash came first; the shutdown is under way
-  logger.info(
-    { url: server.url, dataDir: config.databaseUrl ? undefined : config.dataDir },
-    `mainloop is running at ${server.url}`,
-  );
-  process.stdout.write(
-    `\n  mainloop ${config.version} is running at ${config.publicUrl ?? server.url}\n  data: ${config.databaseUrl ? 'DATABASE_URL' : config.dataDir}\n\n`,
-  );
+  await sayWhatRuns(config, server, logger);
+}
+
+/**
+ * Start-up ends with one summary of what runs: a block for a person on a terminal, else one log
+ * line with the same parts as fields.
+ */
+async function sayWhatRuns(config: Config, server: RunningServer, logger: Logger): Promise<void> {
+  const url = config.publicUrl ?? server.url;
+  const parts = await server.services.describe().catch(() => undefined);
+  const summary = {
+    url,
+    data: config.dataDir,
+    database: server.databaseLabel,
+    ...(parts ? { model: parts.model, runtimes: parts.runtimes, sandbox: parts.sandbox.short, push: parts.push } : {}),
+  };
+  if (!isReadable(config)) {
+    logger.info(summary, `mainloop ${config.version} is running at ${url}`);
+    return;
+  }
+  const rows = Object.entries(summary)
+    .filter(([key]) => key !== 'url')
+    .map(([key, value]) => `    ${key.padEnd(9)}${value}`);
+  process.stdout.write(`\n  mainloop ${config.version} is running at ${url}\n\n${rows.join('\n')}\n\n`);
 }
 
 class Lifecycle {
@@ -60,7 +77,8 @@ class Lifecycle {
   }
 
   handleSignalsAndCrashes(): void {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    // SIGHUP: the terminal it ran in was closed.
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
       process.on(signal, () => {
         this.logger.info({ signal }, 'shutting down');
         void this.stop(0);

@@ -16,6 +16,8 @@ export interface RunningServer {
   url: string;
   app: FastifyInstance;
   database: Database;
+  /** where the database is, for a person (no password): the embedded Postgres's port and folder, or DATABASE_URL's host */
+  databaseLabel: string;
   services: Services;
   /** Graceful: HTTP drained, DBOS stopped, Postgres stopped. Safe to call twice. */
   close(): Promise<void>;
@@ -176,7 +178,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     logger.debug({ msSinceProcessStart: timing, compiledCode }, 'start-up timing');
 
     let closing: Promise<void> | undefined;
-    return { url, app: app.value, database, services, close: () => (closing ??= cleanUp()) };
+    const databaseLabel = config.databaseUrl
+      ? `DATABASE_URL: ${describeDatabaseUrl(config.databaseUrl)}`
+      : `embedded Postgres on ${describeDatabaseUrl(databaseUrl)} (${path.join(config.dataDir, 'postgres')})`;
+    return { url, app: app.value, database, databaseLabel, services, close: () => (closing ??= cleanUp()) };
   } catch (error) {
     await Promise.all(background);
     await cleanUp();
@@ -208,4 +213,14 @@ function findDist(): string {
   return here.includes(`${path.sep}dist${path.sep}`) || here.endsWith(`${path.sep}dist${path.sep}server`)
     ? '../web'
     : '../../dist/web';
+}
+
+/** host:port/database of a Postgres URL, without who connects or how. */
+function describeDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname}`;
+  } catch {
+    return 'a Postgres server';
+  }
 }

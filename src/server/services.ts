@@ -88,7 +88,24 @@ export interface Services {
   beforeListen(): Promise<void>;
   /** runs once the server listens: the set-up link, the recovery sweep */
   afterListen(info: { url: string }): Promise<void>;
+  /** what runs, for the line start-up ends with: the model, the runtimes, the sandbox, push */
+  describe(): Promise<RunningParts>;
   stop(): Promise<void>;
+}
+
+/** What start-up says is running, part by part: each a short phrase for a person. */
+export interface RunningParts {
+  model: string;
+  runtimes: string;
+  sandbox: { kind: 'bubblewrap' | 'none' | 'unavailable'; summary: string; short: string };
+  push: string;
+}
+
+function shortSandbox(status: { kind: 'bubblewrap' | 'none' | 'unavailable'; summary: string }): string {
+  if (status.kind === 'bubblewrap')
+    return `bubblewrap${process.getuid?.() === 0 ? ', tasks run as mainloop-task' : ''}`;
+  if (status.kind === 'none') return 'none: tasks run unconfined (MAINLOOP_SANDBOX=none)';
+  return status.summary;
 }
 
 /** Builds every service with its dependencies, explicitly: no locator, no globals. */
@@ -322,16 +339,31 @@ export async function createServices(options: {
       await setup.offerSetupLink({ baseUrl: url, ownerId });
       // DBOS has launched (and resumed the turns it could): finish or start what it could not.
       await turnRecovery.run();
-      // Checked in the background (a bubblewrap run): said once, plainly, and again for each task it stops.
+      // Checked in the background (a bubblewrap run); without it, said as a warning too, and again for each task it stops.
       void sandboxes.status().then((status) => {
-        const log = status.kind === 'bubblewrap' ? logger.info.bind(logger) : logger.warn.bind(logger);
-        log({ sandbox: status.kind }, status.summary);
+        if (status.kind !== 'bubblewrap') logger.warn({ sandbox: status.kind }, status.summary);
       });
       await registerWorkerQueue(config.workers.concurrency);
       await workers.recover();
       inboxWaker.start();
       push.start({ baseUrl: url });
       eventRetention.start();
+    },
+    async describe() {
+      const [described, sandbox] = await Promise.all([runtimes.describe(), sandboxes.status()]);
+      const { providers } = model;
+      const unavailable = described.some((runtime) => !runtime.available);
+      return {
+        model:
+          providers.active === 'none'
+            ? 'none: the chat keeps what you write but cannot answer (Settings → Model and workers says what to set)'
+            : `${providers.active}${providers.model ? ` · ${providers.model}` : ''}`,
+        runtimes:
+          described.map((runtime) => `${runtime.name} ${runtime.available ? 'ready' : 'unavailable'}`).join(', ') +
+          (unavailable ? ' (Settings → Model and workers says why)' : ''),
+        sandbox: { kind: sandbox.kind, summary: sandbox.summary, short: shortSandbox(sandbox) },
+        push: push.describe(),
+      };
     },
     async stop() {
       turns.stop();

@@ -47,6 +47,7 @@ function parseEnv(env: Record<string, string>) {
     MAINLOOP_BODY_LIMIT_BYTES: read.integer('MAINLOOP_BODY_LIMIT_BYTES', { min: 1, default: 1_048_576 }),
     MAINLOOP_TRUST_PROXY: ['true', '1'].includes(read.oneOf('MAINLOOP_TRUST_PROXY', ['true', 'false', '1', '0']) ?? ''),
     LOG_LEVEL: read.oneOf('LOG_LEVEL', LOG_LEVELS) ?? 'info',
+    LOG_FORMAT: read.oneOf('LOG_FORMAT', ['json', 'pretty']),
     // The main thread's model (src/server/models)
     MAINLOOP_MODEL_PROVIDER:
       read.oneOf(
@@ -243,6 +244,8 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly trustProxy: boolean;
   readonly logLevel: LogLevel;
+  /** LOG_FORMAT: `json` (a JSON object a line) or `pretty` (lines for a person); unset: pretty on a terminal, JSON otherwise */
+  readonly logFormat: 'json' | 'pretty' | undefined;
   /** the main thread's model provider and its settings */
   readonly models: ModelsConfig;
   readonly workers: WorkersConfig;
@@ -282,6 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     bodyLimitBytes: values.MAINLOOP_BODY_LIMIT_BYTES,
     trustProxy: values.MAINLOOP_TRUST_PROXY,
     logLevel: values.LOG_LEVEL,
+    logFormat: values.LOG_FORMAT,
     models: Object.freeze({
       provider: modelProvider,
       model: values.MAINLOOP_MODEL,

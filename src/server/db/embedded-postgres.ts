@@ -145,6 +145,11 @@ export class EmbeddedPostgres {
     const child = spawn(binaries.postgres, postgresArgs(this.clusterDir, port), {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: postgresEnv(),
+      // Ctrl-C in a terminal signals its whole foreground process group: Postgres, in it, would stop
+      // at once, under the server still using it. In a group of its own it is stopped by the server,
+      // last, after everything that uses it. (Off a terminal it stays in the server's group: a kill
+      // of that group takes it along, and the next start finds it gone rather than orphaned.)
+      detached: !!(process.stdin.isTTY || process.stdout.isTTY),
       ...(runAs ?? {}),
     });
     this.child = child;

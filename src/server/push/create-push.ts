@@ -27,6 +27,8 @@ export function createPush(options: {
   dispatcher: PushDispatcher;
   /** makes (or loads) the VAPID key pair and starts the dispatcher */
   start(options: { baseUrl?: string }): void;
+  /** a phrase for the start-up summary: where pushes go */
+  describe(): string;
   stop(): Promise<void>;
 } {
   const { db, clock, ids } = options;
@@ -53,6 +55,9 @@ export function createPush(options: {
       keys.get().catch((error: unknown) => options.logger.error({ err: error }, 'could not make the VAPID key pair'));
       dispatcher.start(startOptions);
     },
+    describe: () =>
+      `Web Push (contact ${subject}${subject.endsWith('@localhost') ? '; iPhones need MAINLOOP_VAPID_SUBJECT' : ''}), ` +
+      'ntfy, Slack, a webhook: Settings → Notifications',
     stop: () => dispatcher.stop(),
   };
 }

@@ -218,7 +218,7 @@ export async function startBuiltServer(options: {
  * time: two builds at once would each remove the other's output. A lock left by a killed run is
  * taken over after a while.
  */
-async function buildServer(): Promise<void> {
+export async function buildServer(): Promise<void> {
   const lock = path.join(ROOT, 'dist', '.server-build.lock');
   mkdirSync(path.dirname(lock), { recursive: true });
   await poll(
