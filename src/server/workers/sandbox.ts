@@ -12,7 +12,7 @@ import type { FileOwner } from './workspace.js';
  * (read-only), a private /tmp, /proc of its own processes and a minimal /dev — no other home, no
  * data directory, no host socket. It runs in user, pid, ipc, uts and network namespaces of its
  * own, with no capabilities, as an unprivileged user (when the server runs as root: the task
- * user, see TaskUser). Its network is either none, or a loopback whose only way out is mainloop's
+ * user, see Sandboxes). Its network is either none, or a loopback whose only way out is mainloop's
  * egress proxy (egress-proxy.ts), which lets through what the run's policy allows.
  */
 export interface Sandbox {

@@ -22,10 +22,13 @@ import type { FileOwner } from './workspace.js';
  */
 export const TASK_USER = 'mainloop-task';
 
-/** How to get bubblewrap, for a person. */
+/** How to get bubblewrap, for a person (it is Linux's: elsewhere, mainloop runs tasks in a Linux machine or not at all). */
 export const INSTALL_BUBBLEWRAP =
-  'Install bubblewrap (Debian, Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap; ' +
-  'Arch: sudo pacman -S bubblewrap) and restart mainloop, or set MAINLOOP_SANDBOX=none to run tasks unconfined.';
+  process.platform === 'linux'
+    ? 'Install bubblewrap (Debian, Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap; ' +
+      'Arch: sudo pacman -S bubblewrap) and restart mainloop, or set MAINLOOP_SANDBOX=none to run tasks unconfined.'
+    : 'bubblewrap runs on Linux only: run mainloop in a Linux virtual machine or container (with bubblewrap ' +
+      'installed), or set MAINLOOP_SANDBOX=none to run tasks unconfined on this machine.';
 
 /** A run cannot be sandboxed: its sentence says why and what to do. The task fails with it (and can be retried). */
 export class SandboxUnavailable extends Error {
@@ -59,7 +62,7 @@ export interface RunSpec {
  * silently). What is in force is said at start-up, in GET /api/providers and on the settings page.
  */
 export class Sandboxes {
-  /** who tasks run as when the server runs as root: the task user (see task-user.ts) */
+  /** who tasks run as when the server runs as root: TASK_USER */
   readonly taskUser: FileOwner | undefined;
   /** why a root server has no task user (no task runs then: never as root) */
   private readonly noTaskUser: string | undefined;
@@ -75,12 +78,9 @@ export class Sandboxes {
       /** more read-only paths for tasks: toolchains outside /usr and /opt (MAINLOOP_SANDBOX_READ_ONLY) */
       readOnly: string[];
       logger: Logger;
-      /** whether this process runs as root (tests pretend otherwise) */
-      root?: boolean;
     },
   ) {
-    const root = options.root ?? process.getuid?.() === 0;
-    if (!root || options.mode !== 'bubblewrap' || !options.bwrap) return;
+    if (process.getuid?.() !== 0 || options.mode !== 'bubblewrap' || !options.bwrap) return;
     try {
       this.taskUser = ensureSystemUser(TASK_USER, options.logger, 'tasks');
     } catch (error) {
