@@ -133,6 +133,17 @@ describe('task numbers', () => {
     expect(new Set(owners.map((task) => task.number)).size).toBe(owners.length);
     expect((await get(`/api/tasks/${next.id}`)).json().task.number).toBe(next.number);
   });
+
+  it('are in the OpenAPI document, with what a merge brought in', async () => {
+    const document = (await get('/api/openapi.json')).json();
+    const task =
+      document.paths['/api/tasks/{id}'].get.responses['200'].content['application/json'].schema.properties.task;
+    expect(task.required).toContain('number');
+    expect(task.properties.number.type).toBe('integer');
+    expect(Object.keys(task.properties.merge.properties)).toEqual(
+      expect.arrayContaining(['commit', 'onto', 'into', 'files', 'additions', 'deletions', 'at']),
+    );
+  });
 });
 
 describe('a task that needs the person', () => {
