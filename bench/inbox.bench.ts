@@ -100,8 +100,8 @@ async function seed(server: RunningServer): Promise<{ live: number }> {
   const { pool } = server.database;
   const owner = (await pool.query<{ id: string }>('select id from users where is_owner')).rows[0]!.id;
   await pool.query(
-    `insert into tasks (id, user_id, title, prompt, runtime, status, needs_input, created_at, updated_at)
-     select 'bench-task-' || n, $1, 'Historical task ' || n, 'do thing ' || n, 'claude-code',
+    `insert into tasks (id, user_id, number, title, prompt, runtime, status, needs_input, created_at, updated_at)
+     select 'bench-task-' || n, $1, n, 'Historical task ' || n, 'do thing ' || n, 'claude-code',
             case
               when n <= 40 then 'implementing'
               when n <= 60 then 'failed'
@@ -116,6 +116,7 @@ async function seed(server: RunningServer): Promise<{ live: number }> {
      from generate_series(1, $2) n`,
     [owner, TASKS],
   );
+  await pool.query('insert into task_numbers (user_id, last) values ($1, $2)', [owner, TASKS]);
   // Live items: reviews for the tasks awaiting review, external items; then the done history.
   await pool.query(
     `insert into inbox_items (id, user_id, kind, priority, title, body, task_id, dedupe_key, replies, state,

@@ -47,8 +47,25 @@ export const TaskReview = z.object({
 });
 export type TaskReview = z.infer<typeof TaskReview>;
 
+/** What approving a task merged into its project: kept on the task, which outlives its workspace. */
+export const TaskMerge = z.object({
+  /** the merge commit, in the project's repository */
+  commit: z.string(),
+  /** the commit it was merged onto (its first parent): the merge's change is `onto..commit` */
+  onto: z.string(),
+  /** the branch merged into (the project's default branch) */
+  into: z.string(),
+  files: z.array(DiffFile.omit({ patch: true })),
+  additions: z.number().int().nonnegative(),
+  deletions: z.number().int().nonnegative(),
+  at: z.string(),
+});
+export type TaskMerge = z.infer<typeof TaskMerge>;
+
 export const Task = z.object({
   id: z.string(),
+  /** the task's number among its owner's tasks, from 1 (shown as `#12`) */
+  number: z.number().int().positive(),
   title: z.string(),
   prompt: z.string(),
   projectId: z.string().nullable(),
@@ -64,6 +81,8 @@ export const Task = z.object({
   issueUrl: z.string().optional(),
   prUrl: z.string().optional(),
   review: TaskReview.optional(),
+  /** set once approval merged the work into the project (a review with no change completes without one) */
+  merge: TaskMerge.optional(),
   error: z.string().optional(),
   usage: Usage.optional(),
   /** set while a step has been silent longer than MAINLOOP_STEP_STUCK_AFTER_MS: when it went quiet */
@@ -72,6 +91,11 @@ export const Task = z.object({
   updatedAt: z.string(),
 });
 export type Task = z.infer<typeof Task>;
+
+/** How a task is named to a person: `#12`, its number among its owner's tasks (the id is for machines). */
+export function taskReference(task: Pick<Task, 'number'>): string {
+  return `#${task.number}`;
+}
 
 /** GET /api/tasks?status=&projectId= */
 export const ListTasksQuery = z.object({
@@ -101,7 +125,10 @@ export const PlanDecisionRequest = z
   });
 export type PlanDecisionRequest = z.infer<typeof PlanDecisionRequest>;
 
-/** POST /api/tasks/:id/review */
+/**
+ * POST /api/tasks/:id/review: `approve` merges the work into the project's default branch, or
+ * completes the task without a merge when it changed nothing (or has no project to merge into).
+ */
 export const ReviewDecisionRequest = z
   .object({
     decision: z.enum(['approve', 'request_changes']),
@@ -113,8 +140,11 @@ export const ReviewDecisionRequest = z
   });
 export type ReviewDecisionRequest = z.infer<typeof ReviewDecisionRequest>;
 
-/** Where a log entry came from: the viewer tags and folds by it. */
-export const LOG_KINDS = ['system', 'agent', 'tool', 'tool_result', 'stdout', 'stderr', 'status'] as const;
+/**
+ * Where a log entry came from: the viewer tags and folds by it. `decision`: what the person decided
+ * (a plan approved or sent back, changes requested, with their feedback).
+ */
+export const LOG_KINDS = ['system', 'agent', 'tool', 'tool_result', 'stdout', 'stderr', 'status', 'decision'] as const;
 export const LogKind = z.enum(LOG_KINDS);
 export type LogKind = z.infer<typeof LogKind>;
 

@@ -150,9 +150,12 @@ describe('chat (browser)', () => {
     const confirmed = page.locator(`[data-proposal-id="${proposalId}"][data-state="confirmed"]`);
     await confirmed.getByTestId('task-status').waitFor();
     const taskId = await confirmed.getByTestId('proposal-task').getAttribute('data-task-id');
-    const { task } = await api<{ task: { title: string; status: string } }>('GET', `/tasks/${taskId}`);
+    const { task } = await api<{ task: { title: string; status: string; number: number } }>('GET', `/tasks/${taskId}`);
     expect(task.title).toBe('Write the weekly report');
     expect(await confirmed.getByTestId('task-status').getAttribute('data-status')).toBe(task.status);
+    // The card names the task by its number, not its id.
+    expect(await confirmed.getByTestId('proposal-task').textContent()).toMatch(new RegExp(`^\\s*#${task.number}\\b`));
+    expect(await confirmed.textContent()).not.toContain(taskId);
   });
 
   it('edits a proposal before confirming it', async () => {

@@ -191,7 +191,7 @@ describe('push (browser)', () => {
     await expect.poll(() => notifications(page)).toHaveLength(1);
     const [shown] = await notifications(page);
     expect(shown).toEqual({
-      title: 'Ready for review: Write the notes',
+      title: `Ready for review: #${task.number} Write the notes`,
       body: payload.body,
       tag: item.id,
       icon: `${server.url}/icons/icon-192.png`,

@@ -111,6 +111,14 @@ describe('tasks (browser)', () => {
     const plan = page.getByTestId('plan-review');
     await plan.getByRole('heading', { name: 'Plan A' }).waitFor();
     await page.locator('[data-testid="log-item"][data-kind="agent"] strong', { hasText: 'README' }).waitFor();
+    // Named by its number, its id a click away; one way to cancel it.
+    expect(await page.getByTestId('task-header').getByTestId('task-number').textContent()).toBe(`#${task.number}`);
+    expect(await page.title()).toBe(`#${task.number} Add the ok file · mainloop`);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    await page.getByTestId('task-copy-id').click();
+    await page.getByTestId('task-copy-id').filter({ hasText: 'copied' }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(task.id);
+    expect(await page.getByRole('button', { name: 'Cancel task' }).count()).toBe(1);
 
     await plan.getByTestId('plan-revise').click();
     await plan.getByLabel('What should change in the plan?').fill('Name the file and run the checks');
@@ -118,6 +126,10 @@ describe('tasks (browser)', () => {
     await plan.getByRole('heading', { name: 'Plan B' }).waitFor();
     expect(agent.requests.at(-1)!.prompt).toContain('Name the file and run the checks');
     expect(await plan.locator('code').textContent()).toBe('ok.txt');
+    // The feedback is in the task's history, as the person's.
+    const decision = page.locator('[data-testid="log-item"][data-kind="decision"]');
+    await decision.filter({ hasText: 'Plan sent back: Name the file and run the checks' }).waitFor();
+    expect(await decision.first().textContent()).toMatch(/^you/);
     await screenshot(page, 'task-plan-desktop');
 
     await plan.getByTestId('plan-approve').click();
@@ -140,15 +152,40 @@ describe('tasks (browser)', () => {
     await phone.locator('[data-testid="diff-file"][data-path="ok.txt"] [data-line="add"]').waitFor();
     await screenshot(phone, 'task-review-mobile');
 
+    expect(await review.getByTestId('review-approve').textContent()).toBe('Approve and merge');
     await review.getByTestId('review-approve').click();
     await inStatus(page, 'completed');
     await inStatus(phone, 'completed');
     expect(await readFile(path.join(repo, 'ok.txt'), 'utf8')).toBe('fine\n');
     expect(await page.getByTestId('task-cancel').count()).toBe(0);
 
-    // The chat's note about it links to this page.
+    // The page shows what was merged: the commit, its files and ±, the diff (read from the project: the workspace is gone).
+    const merged = git(repo, 'rev-parse', 'main').trim();
+    const outcome = page.getByTestId('task-outcome');
+    await outcome.getByRole('heading', { name: 'merged into main' }).waitFor();
+    expect(await outcome.getByTestId('merge-commit').textContent()).toBe(merged.slice(0, 7));
+    expect(await outcome.getByTestId('outcome-changes').textContent()).toMatch(/1\s+file\s+\+1\s+−0/);
+    expect(existsSync(path.join(server.dataDir, 'workspaces', task.id))).toBe(false);
+    await expect
+      .poll(() => page.locator('[data-testid="diff-file"][data-path="ok.txt"] [data-line="add"]').allTextContents())
+      .toEqual(['+fine']);
+    await page
+      .locator('[data-testid="log-item"][data-kind="status"]', { hasText: `merged into main as ${merged.slice(0, 7)}` })
+      .waitFor();
+    await screenshot(page, 'task-merged-desktop');
+
+    // The chat's note says what happened and when; its badge says what is true now. It links to this page.
     await page.getByRole('link', { name: /back/ }).click();
-    const note = page.getByTestId('event-note').filter({ hasText: 'Add the ok file' }).first();
+    const note = page
+      .getByTestId('event-note')
+      .filter({ hasText: 'ready for review' })
+      .filter({ hasText: 'Add the ok file' });
+    expect(await note.getByTestId('event-note-text').textContent()).toBe(
+      `Task #${task.number} “Add the ok file”: ready for review`,
+    );
+    expect(await note.getByTestId('event-note-time').textContent()).toMatch(/\d{2}:\d{2}/);
+    await note.locator('[data-testid="event-note-now"] [data-testid="task-status"][data-status="completed"]').waitFor();
+    expect(await note.getByTestId('event-note-details').textContent()).toContain(`#${task.number}`);
     await note.getByTestId('task-link').click();
     await page.waitForURL(`**/tasks/${task.id}`);
     await inStatus(page, 'completed');
@@ -232,6 +269,9 @@ describe('tasks (browser)', () => {
     await review.getByText('Said more.').waitFor();
     await inStatus(page, 'awaiting_review');
     expect(agent.requests.at(-1)!.prompt).toContain('Explain the choice');
+    await page
+      .locator('[data-testid="log-item"][data-kind="decision"]', { hasText: 'Changes requested: Explain the choice' })
+      .waitFor();
     await expect
       .poll(() => page.locator('[data-testid="diff-file"][data-path="ok.txt"] [data-line="add"]').allTextContents())
       .toEqual(['+blue, S and L, explained']);
@@ -273,8 +313,13 @@ describe('tasks (browser)', () => {
     await phone.waitForURL(`**/tasks/${task.id}`);
     const phoneItems = phone.locator('[data-testid="log-item"]');
     await phoneItems.filter({ hasText: 'build step 60' }).waitFor();
+    expect(await phone.getByTestId('log-liveness').textContent()).toContain('live');
     await phone.context().setOffline(true);
     await phone.locator('[data-testid="connection-status"][data-state="offline"]').waitFor();
+    // The log says what the header says: not live while offline.
+    await phone.locator('[data-testid="log-liveness"][data-state="offline"]').waitFor();
+    expect(await phone.getByTestId('log-liveness').textContent()).toContain('offline: not updating');
+    expect(await page.getByTestId('log-liveness').getAttribute('data-state')).toBe('live');
 
     // Scrolled up, new lines do not pull the view down; "latest" counts them and jumps there.
     const scroller = page.getByTestId('log-scroller');
@@ -299,6 +344,7 @@ describe('tasks (browser)', () => {
     // Back online, the phone has what it missed, each line once (events replayed and ?after= overlap).
     await phone.context().setOffline(false);
     await phone.locator('[data-testid="log-item"][data-kind="stderr"]').waitFor();
+    await phone.locator('[data-testid="log-liveness"][data-state="live"]').waitFor();
     expect(await phoneItems.filter({ hasText: 'second wind' }).count()).toBe(1);
     const seqsOn = (on: Page) =>
       on.locator('[data-testid="log-item"]').evaluateAll((items) => items.map((li) => li.getAttribute('data-seq')));
@@ -344,5 +390,74 @@ describe('tasks (browser)', () => {
     await inStatus(page, 'completed');
     expect(await page.getByTestId('task-attempt').textContent()).toBe('attempt 2');
     expect(await page.getByTestId('task-failure').count()).toBe(0);
+  });
+
+  it('says when the work changed nothing, and completes it without a merge', async () => {
+    await writeFile(path.join(repo, 'ok.txt'), 'there already\n');
+    git(repo, 'add', 'ok.txt');
+    git(repo, 'commit', '-q', '-m', 'ok.txt, for a task with nothing to do');
+    const main = git(repo, 'rev-parse', 'main').trim();
+    agent.then(() => ({ kind: 'done', summary: 'ok.txt is there already: nothing to do.' }));
+    const task = await createTask({ title: 'Make sure ok.txt is there', prompt: 'x', projectId, skipPlan: true });
+
+    // The inbox names it by its number and does not offer a merge.
+    const inbox = await visit('/');
+    const item = inbox
+      .locator(`[data-testid="inbox-item"][data-kind="review"]`)
+      .filter({ hasText: 'Make sure ok.txt' });
+    expect(await item.getByTestId('inbox-item-title').textContent()).toContain(
+      `Ready for review: #${task.number} Make sure ok.txt is there`,
+    );
+    expect(await item.getByTestId('inbox-approve').textContent()).toBe('Complete without merging');
+
+    const page = await openTask(task.id, MOBILE);
+    const review = page.getByTestId('review-summary');
+    await review.getByTestId('review-unchanged').waitFor();
+    expect(await review.getByRole('heading').textContent()).toContain('nothing changed');
+    expect(await review.getByTestId('review-changes').textContent()).toMatch(/0\s+files/);
+    expect(await review.getByTestId('review-approve').textContent()).toBe('Complete without merging');
+    expect(await page.getByRole('button', { name: /merg/i }).allTextContents()).toEqual(['Complete without merging']);
+    expect(await page.getByRole('button', { name: 'Cancel task' }).count()).toBe(1);
+    await screenshot(page, 'task-review-unchanged-mobile');
+
+    await review.getByTestId('review-approve').click();
+    await inStatus(page, 'completed');
+    const outcome = page.getByTestId('task-outcome');
+    await outcome.getByRole('heading', { name: 'completed without a merge' }).waitFor();
+    expect(await outcome.getByTestId('outcome-unchanged').textContent()).toContain('nothing to merge');
+    expect(await page.getByTestId('diff-viewer').count()).toBe(0);
+    await page
+      .locator('[data-testid="log-item"][data-kind="status"]', {
+        hasText: 'Completed without a merge: nothing changed.',
+      })
+      .waitFor();
+    expect(git(repo, 'rev-parse', 'main').trim()).toBe(main);
+    git(repo, 'rm', '-q', 'ok.txt');
+    git(repo, 'commit', '-q', '-m', 'reset for the next test');
+  });
+
+  it('keeps a failure note as history beside the task’s live badge once it is cancelled', async () => {
+    const task = await createTask({ title: 'Doomed job', prompt: 'x', runtime: 'command', command: 'exit 7' });
+    const page = await openTask(task.id);
+    await inStatus(page, 'failed');
+    await page.getByTestId('task-cancel').click();
+    await page.getByTestId('confirm-dialog').getByTestId('confirm-accept').click();
+    await inStatus(page, 'cancelled');
+
+    await page.getByRole('link', { name: /back/ }).click();
+    const note = page.locator(`[data-testid="event-note"][data-task-id="${task.id}"]`);
+    expect(await note.getByTestId('event-note-text').textContent()).toMatch(
+      new RegExp(`^Task #${task.number} “Doomed job” failed: [\\s\\S]*exited with code 7`),
+    );
+    await note.locator('[data-testid="event-note-now"] [data-testid="task-status"][data-status="cancelled"]').waitFor();
+    await note.getByTestId('event-note-details').click();
+    await note.getByTestId('event-note-open-task').waitFor();
+    // The details speak of the task now: its last error is not shown beside *cancelled*.
+    expect(await note.locator('.text-danger').count()).toBe(0);
+    await screenshot(page, 'chat-task-notes-desktop');
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    await note.getByTestId('event-note-copy-id').click();
+    await note.getByTestId('event-note-copy-id').filter({ hasText: 'copied' }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(task.id);
   });
 });

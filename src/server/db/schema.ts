@@ -1,7 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { ProjectRepo } from '../../contract/projects.js';
 import type { QuestionOption } from '../../contract/questions.js';
-import type { TaskReview } from '../../contract/tasks.js';
+import type { TaskMerge, TaskReview } from '../../contract/tasks.js';
 import type { InboxKind, InboxReply, InboxState, Priority } from '../../contract/inbox.js';
 
 /** Kysely's view of the tables. Each module's repository uses only its own tables. */
@@ -14,6 +14,7 @@ export interface Tables {
   event_streams: EventStreamsTable;
   events: EventsTable;
   tasks: TasksTable;
+  task_numbers: TaskNumbersTable;
   messages: MessagesTable;
   proposals: ProposalsTable;
   projects: ProjectsTable;
@@ -93,6 +94,8 @@ type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 export interface TasksTable {
   id: string;
   user_id: string;
+  /** the task's number among its owner's tasks (from `task_numbers`) */
+  number: number;
   title: string;
   prompt: string;
   project_id: string | null;
@@ -109,11 +112,18 @@ export interface TasksTable {
   base_commit: string | null;
   plan: string | null;
   review: Json<TaskReview | null>;
+  merge: Json<TaskMerge | null>;
   session_id: string | null;
   started_at: Date | null;
   stuck_since: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+/** Each user's last task number. */
+export interface TaskNumbersTable {
+  user_id: string;
+  last: number;
 }
 
 export interface MessagesTable {

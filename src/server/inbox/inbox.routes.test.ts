@@ -168,7 +168,7 @@ describe('worker items', () => {
     const plan = await itemFor(task.id, 'plan_review');
     expect(plan).toMatchObject({
       priority: 'high',
-      title: 'Plan ready: Paint the shed',
+      title: `Plan ready: #${task.number} Paint the shed`,
       body: 'Write ok.txt',
       replies: ['approve', 'revise', 'cancel', 'open', 'snooze', 'done'],
       url: `/tasks/${task.id}`,
@@ -188,7 +188,7 @@ describe('worker items', () => {
     expect((await api('GET', `/api/inbox/items/${question.id}`)).json().item).toMatchObject({ state: 'done' });
 
     const review = await itemFor(task.id, 'review');
-    expect(review.title).toBe('Ready for review: Paint the shed');
+    expect(review.title).toBe(`Ready for review: #${task.number} Paint the shed`);
     expect(review.body).toMatch(/1 file changed, \+1 −0 · checks passed · Wrote ok.txt/);
     expect(review.task?.review?.files).toEqual([{ path: 'ok.txt', additions: 1, deletions: 0 }]);
     const counts = (await view()).counts;

@@ -67,8 +67,8 @@ describe('items that follow a task', () => {
     await tasks.update(userId, task.id, { needsInput: true });
     const asked = (await itemsOf(task.id)).filter((item) => item.kind === 'question');
     expect(asked.map((item) => [item.title, item.body, item.questionId])).toEqual([
-      ['A or B?', 'Curious', `${task.id}-q1`],
-      ['How big?', 'Curious · Size', `${task.id}-q2`],
+      ['A or B?', `#${task.number} Curious`, `${task.id}-q1`],
+      ['How big?', `#${task.number} Curious · Size`, `${task.id}-q2`],
     ]);
     const view = (await owner.call('GET', '/api/inbox')).json();
     const inQueue = view.needsYou.find((item: InboxItem) => item.questionId === `${task.id}-q1`);

@@ -11,7 +11,7 @@ import {
   type Priority,
 } from '../../contract/inbox.js';
 import type { Question } from '../../contract/questions.js';
-import type { Task } from '../../contract/tasks.js';
+import { taskReference, type Task } from '../../contract/tasks.js';
 import type { Db, Queryable, Trx } from '../db/database.js';
 import type { PushState } from '../db/schema.js';
 import { DomainError, notFound } from '../errors.js';
@@ -325,7 +325,7 @@ function questionItem(userId: string, task: Task, question: Question, id: string
     kind: 'question',
     priority: 'high',
     title: clip(question.text, 200),
-    body: `${task.title}${question.header ? ` · ${question.header}` : ''}`,
+    body: `${taskReference(task)} ${task.title}${question.header ? ` · ${question.header}` : ''}`,
     url: `/tasks/${task.id}`,
     source: 'worker',
     taskId: task.id,
@@ -339,17 +339,18 @@ function questionItem(userId: string, task: Task, question: Question, id: string
 }
 
 function taskTitle(kind: InboxKind, task: Task): string {
+  const name = `${taskReference(task)} ${task.title}`;
   switch (kind) {
     case 'plan_review':
-      return `Plan ready: ${task.title}`;
+      return `Plan ready: ${name}`;
     case 'review':
-      return `Ready for review: ${task.title}`;
+      return `Ready for review: ${name}`;
     case 'failure':
-      return `Failed: ${task.title}`;
+      return `Failed: ${name}`;
     case 'stuck':
-      return `Stuck: ${task.title}`;
+      return `Stuck: ${name}`;
     default:
-      return task.title;
+      return name;
   }
 }
 

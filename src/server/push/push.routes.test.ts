@@ -279,7 +279,7 @@ describe('Web Push delivery', () => {
     expect(reviews).toEqual([
       expect.objectContaining({
         kind: 'review',
-        title: 'Ready for review: Write the notes',
+        title: `Ready for review: #${task.number} Write the notes`,
         url: `/tasks/${task.id}`,
         actions: [{ action: 'approve', title: 'Approve' }],
       }),

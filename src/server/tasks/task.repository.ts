@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { Task, TaskReview, TaskStatus } from '../../contract/tasks.js';
+import type { Task, TaskMerge, TaskReview, TaskStatus } from '../../contract/tasks.js';
 import type { CreateTaskRequest, Runtime, Usage } from '../../contract/thread.js';
 import type { Queryable } from '../db/database.js';
 import type { TasksTable } from '../db/schema.js';
@@ -16,6 +16,7 @@ export interface TaskChanges {
   baseCommit?: string;
   plan?: string | null;
   review?: TaskReview | null;
+  merge?: TaskMerge | null;
   sessionId?: string | null;
   usage?: Usage | null;
   /** when work first started: kept once set */
@@ -32,16 +33,30 @@ export interface TaskInternals {
 
 /** Tasks as stored; every query is scoped to one user. */
 export class TaskRepository {
+  /**
+   * Stores a new task with the next number of its user's. Call inside the transaction that creates
+   * it: the user's row in `task_numbers` stays locked until it commits, so two tasks made at once
+   * take turns and never share a number.
+   */
   async insert(
     db: Queryable,
     task: { id: string; userId: string; spec: CreateTaskRequest; runtime: Runtime; skipPlan: boolean; at: Date },
   ): Promise<Task> {
     const { spec } = task;
+    const { last } = await db
+      .insertInto('task_numbers')
+      .values({ user_id: task.userId, last: 1 })
+      .onConflict((conflict) =>
+        conflict.column('user_id').doUpdateSet((eb) => ({ last: eb('task_numbers.last', '+', 1) })),
+      )
+      .returning('last')
+      .executeTakeFirstOrThrow();
     const row = await db
       .insertInto('tasks')
       .values({
         id: task.id,
         user_id: task.userId,
+        number: last,
         title: spec.title,
         prompt: spec.prompt,
         project_id: spec.projectId ?? null,
@@ -107,6 +122,7 @@ export class TaskRepository {
         ...(changes.baseCommit !== undefined ? { base_commit: changes.baseCommit } : {}),
         ...(changes.plan !== undefined ? { plan: changes.plan } : {}),
         ...(changes.review !== undefined ? { review: changes.review && JSON.stringify(changes.review) } : {}),
+        ...(changes.merge !== undefined ? { merge: changes.merge && JSON.stringify(changes.merge) } : {}),
         ...(changes.sessionId !== undefined ? { session_id: changes.sessionId } : {}),
         ...(changes.usage !== undefined ? { usage: changes.usage && JSON.stringify(changes.usage) } : {}),
         ...(changes.startedAt !== undefined
@@ -167,6 +183,7 @@ export class TaskRepository {
 export function toTask(row: Selectable<TasksTable>): Task {
   return {
     id: row.id,
+    number: row.number,
     title: row.title,
     prompt: row.prompt,
     projectId: row.project_id,
@@ -180,6 +197,7 @@ export function toTask(row: Selectable<TasksTable>): Task {
     ...(row.branch ? { branch: row.branch } : {}),
     ...(row.plan ? { plan: row.plan } : {}),
     ...(row.review ? { review: row.review } : {}),
+    ...(row.merge ? { merge: row.merge } : {}),
     ...(row.error ? { error: row.error } : {}),
     ...(row.usage ? { usage: row.usage } : {}),
     ...(row.stuck_since ? { stuckSince: row.stuck_since.toISOString() } : {}),

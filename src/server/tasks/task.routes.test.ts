@@ -32,6 +32,7 @@ describe('POST /api/tasks', () => {
     const task = response.json().task as Task;
     expect(task).toEqual({
       id: expect.any(String),
+      number: 1,
       title: 'Tidy the README',
       prompt: 'Shorter, with a quick start.',
       projectId: null,
@@ -116,6 +117,35 @@ describe('GET /api/tasks and /api/tasks/:id', () => {
   });
 });
 
+describe('task numbers', () => {
+  it('numbers each user’s tasks from 1, one apart and never twice, also when many are created at once', async () => {
+    const ada = await addUser(server, 'ada');
+    const made = await Promise.all(
+      Array.from({ length: 12 }, (_, index) => create({ title: `Job ${index}`, prompt: 'p' }, ada.headers)),
+    );
+    expect(made.map((response) => response.statusCode)).toEqual(made.map(() => 201));
+    const numbers = made.map((response) => (response.json().task as Task).number).sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 12 }, (_, index) => index + 1));
+    // Another user's count is their own.
+    const next = (await create({ title: 'Next', prompt: 'p' })).json().task as Task;
+    const owners = (await get('/api/tasks')).json().tasks as Task[];
+    expect(next.number).toBe(Math.max(...owners.map((task) => task.number)));
+    expect(new Set(owners.map((task) => task.number)).size).toBe(owners.length);
+    expect((await get(`/api/tasks/${next.id}`)).json().task.number).toBe(next.number);
+  });
+
+  it('are in the OpenAPI document, with what a merge brought in', async () => {
+    const document = (await get('/api/openapi.json')).json();
+    const task =
+      document.paths['/api/tasks/{id}'].get.responses['200'].content['application/json'].schema.properties.task;
+    expect(task.required).toContain('number');
+    expect(task.properties.number.type).toBe('integer');
+    expect(Object.keys(task.properties.merge.properties)).toEqual(
+      expect.arrayContaining(['commit', 'onto', 'into', 'files', 'additions', 'deletions', 'at']),
+    );
+  });
+});
+
 describe('a task that needs the person', () => {
   it('puts a compact event message in the thread when it fails, is ready for review or has a question — and only then', async () => {
     const task = (await create({ title: 'Migrate the database', prompt: 'To Postgres 18.' })).json().task as Task;
@@ -139,19 +169,19 @@ describe('a task that needs the person', () => {
         role: 'event',
         status: 'complete',
         task_id: task.id,
-        content: 'Task “Migrate the database” has a question for you.',
+        content: `Task #${task.number} “Migrate the database”: asked a question`,
       },
       {
         role: 'event',
         status: 'complete',
         task_id: task.id,
-        content: 'Task “Migrate the database” is ready for review.',
+        content: `Task #${task.number} “Migrate the database”: ready for review`,
       },
       {
         role: 'event',
         status: 'complete',
         task_id: task.id,
-        content: 'Task “Migrate the database” failed: the checks failed twice',
+        content: `Task #${task.number} “Migrate the database” failed: the checks failed twice`,
       },
     ]);
     expect((await get(`/api/tasks/${task.id}`)).json().task).toMatchObject({

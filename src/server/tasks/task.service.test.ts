@@ -4,6 +4,7 @@ import { attentionNote } from './task.service.js';
 
 const task = (changes: Partial<Task> = {}): Task => ({
   id: 'task-1',
+  number: 12,
   title: 'Ship it',
   prompt: 'p',
   projectId: null,
@@ -18,14 +19,16 @@ const task = (changes: Partial<Task> = {}): Task => ({
 });
 
 describe('attentionNote', () => {
-  it('speaks up when a task fails, is ready for review, has a plan to approve or a new question', () => {
-    expect(attentionNote(task(), task({ status: 'failed', error: 'exit 1' }))).toBe('Task “Ship it” failed: exit 1');
-    expect(attentionNote(task(), task({ status: 'failed' }))).toBe('Task “Ship it” failed.');
-    expect(attentionNote(task(), task({ status: 'awaiting_review' }))).toBe('Task “Ship it” is ready for review.');
-    expect(attentionNote(task({ status: 'planning' }), task({ status: 'awaiting_plan_approval' }))).toBe(
-      'Task “Ship it” has a plan waiting for your approval.',
+  it('says what happened, by the task’s number, when a task fails, is ready for review, has a plan or a new question', () => {
+    expect(attentionNote(task(), task({ status: 'failed', error: 'exit 1' }))).toBe(
+      'Task #12 “Ship it” failed: exit 1',
     );
-    expect(attentionNote(task(), task({ needsInput: true }))).toBe('Task “Ship it” has a question for you.');
+    expect(attentionNote(task(), task({ status: 'failed' }))).toBe('Task #12 “Ship it” failed');
+    expect(attentionNote(task(), task({ status: 'awaiting_review' }))).toBe('Task #12 “Ship it”: ready for review');
+    expect(attentionNote(task({ status: 'planning' }), task({ status: 'awaiting_plan_approval' }))).toBe(
+      'Task #12 “Ship it”: plan ready for approval',
+    );
+    expect(attentionNote(task(), task({ needsInput: true }))).toBe('Task #12 “Ship it”: asked a question');
   });
 
   it('stays quiet otherwise: progress, completion, cancellation, a question still open', () => {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Task, TaskStatus } from '../../contract/tasks.js';
+import { taskReference, type Task, type TaskStatus } from '../../contract/tasks.js';
 import { CreateTaskRequest, type Runtime } from '../../contract/thread.js';
 import type { Db, Trx } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
@@ -179,14 +179,18 @@ export class TaskService {
   }
 }
 
-/** What the thread is told when a change needs the person; undefined when it does not. */
+/**
+ * What the thread is told when a change needs the person; undefined when it does not. A note is
+ * history: it says what happened (its time is the message's), never what the task is now — the
+ * person sees that on the task's live badge beside it.
+ */
 export function attentionNote(before: Task, after: Task): string | undefined {
-  const name = `Task “${after.title}”`;
+  const name = `Task ${taskReference(after)} “${after.title}”`;
   if (after.status !== before.status) {
-    if (after.status === 'failed') return `${name} failed${after.error ? `: ${after.error}` : '.'}`;
-    if (after.status === 'awaiting_review') return `${name} is ready for review.`;
-    if (after.status === 'awaiting_plan_approval') return `${name} has a plan waiting for your approval.`;
+    if (after.status === 'failed') return `${name} failed${after.error ? `: ${after.error}` : ''}`;
+    if (after.status === 'awaiting_review') return `${name}: ready for review`;
+    if (after.status === 'awaiting_plan_approval') return `${name}: plan ready for approval`;
   }
-  if (after.needsInput && !before.needsInput) return `${name} has a question for you.`;
+  if (after.needsInput && !before.needsInput) return `${name}: asked a question`;
   return undefined;
 }

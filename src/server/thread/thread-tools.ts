@@ -213,6 +213,7 @@ function parse<T extends z.ZodType>(call: ToolCall, schema: T): z.infer<T> {
 function taskSummary(task: Task) {
   return {
     id: task.id,
+    number: task.number,
     title: task.title,
     status: task.status,
     runtime: task.runtime,

@@ -479,8 +479,15 @@ describe('the tools', () => {
     expect(reply).toMatchObject({ status: 'complete', content: 'You have a few queued tasks.' });
 
     const [listed] = toolResults(start + 1);
-    const tasks = JSON.parse(resultText(listed!)).tasks as Array<{ id: string; status: string; title: string }>;
+    const tasks = JSON.parse(resultText(listed!)).tasks as Array<{
+      id: string;
+      number: number;
+      status: string;
+      title: string;
+    }>;
     expect(tasks.map((entry) => entry.id)).toContain(task.id);
+    // The number the person sees (`#12`), so that the model can tell which task they mean.
+    expect(tasks.find((entry) => entry.id === task.id)!.number).toBe(task.number);
     expect(tasks.every((entry) => entry.status === 'queued')).toBe(true);
     expect(tasks.map((entry) => entry.title)).not.toContain('Grace’s task');
     const [got] = toolResults(start + 2);

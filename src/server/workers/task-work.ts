@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Question } from '../../contract/questions.js';
-import type { Task, TaskReview, TaskStatus } from '../../contract/tasks.js';
+import type { DiffFile, Task, TaskReview, TaskStatus } from '../../contract/tasks.js';
 import type { Runtime, Usage } from '../../contract/thread.js';
 import type { WorkersConfig } from '../config/index.js';
 import type { Db } from '../db/database.js';
@@ -258,9 +258,7 @@ export class TaskWork {
     const checkout = task.branch && files.length ? await this.checkoutOf(task) : undefined;
     if (checkout) await workspaces.publish(taskId, checkout, task.branch!);
     const review: TaskReview = {
-      files: files.map(({ path: file, additions, deletions }) => ({ path: file, additions, deletions })),
-      additions: files.reduce((sum, file) => sum + file.additions, 0),
-      deletions: files.reduce((sum, file) => sum + file.deletions, 0),
+      ...changeSummary(files),
       checks: info.checks,
       durationMs: Math.max(0, clock.now().getTime() - (internals.startedAt ?? new Date(task.createdAt)).getTime()),
       ...(info.summary ? { summary: info.summary.slice(0, 1_000) } : {}),
@@ -270,15 +268,38 @@ export class TaskWork {
     return { changed: files.length > 0 };
   }
 
-  async merge(taskId: string): Promise<MergeResult> {
+  /**
+   * Merges the approved work into the project's default branch and keeps on the task what it merged
+   * (`merge`: the commit and its files, which the task page shows once the workspace is gone).
+   * Nothing to merge — no project, or work that changed no file — is done at once: the task then
+   * completes without a merge.
+   */
+  async merge(taskId: string): Promise<{ merged: true } | Exclude<MergeResult, { merged: true }>> {
+    const { workspaces, clock } = this.deps;
     const task = await this.task(taskId);
-    if (!task.projectId || !task.branch) return { merged: true, commit: await this.deps.workspaces.head(taskId) };
+    if (!task.projectId || !task.branch) return { merged: true };
+    const base = task.internals.baseCommit ?? (await workspaces.head(taskId));
+    if (!(await workspaces.diffFiles(taskId, base, { withPatch: false })).length) return { merged: true };
     const project = await this.deps.projects.find(task.userId, task.projectId);
     if (!project) return { merged: false, conflict: false, reason: 'the task’s project was removed' };
     const checkout = toCheckout(project);
     if (!checkout) return { merged: false, conflict: false, reason: 'only local projects can be merged for now' };
-    await this.deps.workspaces.publish(taskId, checkout, task.branch);
-    return this.deps.workspaces.merge(taskId, checkout, task.branch, task.title);
+    await workspaces.publish(taskId, checkout, task.branch);
+    const result = await workspaces.merge(taskId, checkout, task.branch, task.title);
+    if (!result.merged) return result;
+    // Merged some other way already (no merge commit of ours): what it brought in is the work itself.
+    const onto = result.onto ?? base;
+    const files = await workspaces.diffFiles(taskId, onto, { withPatch: false, head: result.commit });
+    await this.update(task, {
+      merge: {
+        commit: result.commit,
+        onto,
+        into: checkout.defaultBranch,
+        ...changeSummary(files),
+        at: clock.now().toISOString(),
+      },
+    });
+    return { merged: true };
   }
 
   /**
@@ -293,7 +314,7 @@ export class TaskWork {
     await this.changeWithNote(
       task,
       { status: 'completed', needsInput: false, error: null, stuckSince: null },
-      'Completed.',
+      completionNote(task),
     );
   }
 
@@ -348,8 +369,8 @@ export class TaskWork {
     await workspaces.remove(task.id);
   }
 
-  /** The local repository of the task's project, if it has one. */
-  private async checkoutOf(task: Pick<OwnedTask, 'userId' | 'projectId'>): Promise<ProjectCheckout | undefined> {
+  /** The local repository of the task's project, if it has one (a merged task's change is read there once its workspace is gone). */
+  async checkoutOf(task: Pick<OwnedTask, 'userId' | 'projectId'>): Promise<ProjectCheckout | undefined> {
     const project = task.projectId ? await this.deps.projects.find(task.userId, task.projectId) : undefined;
     return project && toCheckout(project);
   }
@@ -546,6 +567,22 @@ export class TaskWork {
 export function scratchSetup(task: Task): TaskSetup | undefined {
   if (task.projectId) return undefined;
   return { ...setupOf(task), hasProject: false, checkCommand: null, baseBranch: 'main' };
+}
+
+/** The files of a change, without their patches, and its totals: a review's or a merge's. */
+function changeSummary(files: DiffFile[]): Pick<TaskReview, 'files' | 'additions' | 'deletions'> {
+  return {
+    files: files.map(({ path: file, additions, deletions }) => ({ path: file, additions, deletions })),
+    additions: files.reduce((sum, file) => sum + file.additions, 0),
+    deletions: files.reduce((sum, file) => sum + file.deletions, 0),
+  };
+}
+
+/** The log's last line of a task: what its completion did with the work. */
+function completionNote(task: Task): string {
+  if (task.merge) return `Completed: merged into ${task.merge.into} as ${task.merge.commit.slice(0, 7)}.`;
+  if (task.review && !task.review.files.length) return 'Completed without a merge: nothing changed.';
+  return 'Completed.';
 }
 
 function setupOf(task: Task): Pick<TaskSetup, 'title' | 'prompt' | 'runtime' | 'skipPlan'> {

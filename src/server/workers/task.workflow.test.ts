@@ -166,11 +166,40 @@ describe('an agent task on a project', () => {
       expect.objectContaining({ path: 'ok.txt', additions: 1, patch: expect.stringContaining('+fine') }),
     ]);
 
+    const before = git(repo, 'rev-parse', 'main').trim();
     expect((await api('POST', `/api/tasks/${task.id}/review`, { decision: 'approve' })).statusCode).toBe(200);
-    await waitForTask(task.id, (t) => t.status === 'completed');
+    const done = await waitForTask(task.id, (t) => t.status === 'completed');
     expect(await readFile(path.join(repo, 'ok.txt'), 'utf8')).toBe('fine\n');
     expect(git(repo, 'log', '-1', '--format=%s')).toContain(`Merge ${review.branch}`);
     expect(existsSync(path.join(server.dataDir, 'workspaces', task.id))).toBe(false);
+
+    // What was merged stays on the task, and its diff is read from the project once the workspace is gone.
+    const merged = git(repo, 'rev-parse', 'main').trim();
+    expect(done.merge).toEqual({
+      commit: merged,
+      onto: before,
+      into: 'main',
+      files: [{ path: 'ok.txt', additions: 1, deletions: 0 }],
+      additions: 1,
+      deletions: 0,
+      at: expect.any(String),
+    });
+    const after = await server.app.inject({
+      method: 'GET',
+      url: `/api/tasks/${task.id}/diff`,
+      headers: { ...server.authHeaders, accept: 'application/json' },
+    });
+    expect(after.json()).toEqual({
+      base: before,
+      head: merged,
+      files: [expect.objectContaining({ path: 'ok.txt', additions: 1, patch: expect.stringContaining('+fine') })],
+    });
+    expect((await api('GET', `/api/tasks/${task.id}/diff`)).body).toContain('+++ b/ok.txt');
+    expect((await logsOf(task.id)).filter((entry) => entry.kind === 'decision' || entry.kind === 'status')).toEqual([
+      expect.objectContaining({ kind: 'decision', text: 'Plan approved.' }),
+      expect.objectContaining({ kind: 'decision', text: 'Work approved, to be merged.' }),
+      expect.objectContaining({ kind: 'status', text: `Completed: merged into main as ${merged.slice(0, 7)}.` }),
+    ]);
     git(repo, 'rm', '-q', 'ok.txt');
     git(repo, 'commit', '-q', '-m', 'reset for the next test');
   });
@@ -207,6 +236,10 @@ describe('an agent task on a project', () => {
       prompt: expect.stringContaining('Use B instead'),
     });
     await api('POST', `/api/tasks/${task.id}/plan`, { decision: 'approve' });
+    expect((await logsOf(task.id)).filter((entry) => entry.kind === 'decision').map((entry) => entry.text)).toEqual([
+      'Plan sent back: Use B instead',
+      'Plan approved.',
+    ]);
 
     const asking = await waitForTask(task.id, (t) => t.needsInput);
     expect(asking.status).toBe('implementing');
@@ -260,7 +293,38 @@ describe('an agent task on a project', () => {
     });
     await waitForTask(task.id, (t) => t.status === 'awaiting_review' && t.review?.summary === 'said more');
     expect(agent.requests.at(-1)!.prompt).toContain('Say more');
+    // The person's decisions are the task's history, with their words.
+    expect((await logsOf(task.id)).filter((entry) => entry.kind === 'decision').map((entry) => entry.text)).toEqual([
+      'Retried (attempt 2).',
+      'Changes requested: Say more',
+    ]);
     await api('POST', `/api/tasks/${task.id}/cancel`);
+  });
+
+  it('completes without a merge when the approved work changed nothing, and says so', async () => {
+    agent.then(() => ({ kind: 'done', summary: 'Nothing needed changing: ok.txt is there.' }));
+    await writeFile(path.join(repo, 'ok.txt'), 'already\n');
+    git(repo, 'add', 'ok.txt');
+    git(repo, 'commit', '-q', '-m', 'ok.txt for the next test');
+    const main = git(repo, 'rev-parse', 'main').trim();
+    const task = await createTask({ title: 'Nothing to do', prompt: 'x', projectId, skipPlan: true });
+    const review = await waitForTask(task.id, (t) => t.status === 'awaiting_review');
+    expect(review.review).toMatchObject({ files: [], additions: 0, deletions: 0 });
+
+    expect((await api('POST', `/api/tasks/${task.id}/review`, { decision: 'approve' })).statusCode).toBe(200);
+    const done = await waitForTask(task.id, (t) => t.status === 'completed');
+    expect(done.merge).toBeUndefined();
+    expect(git(repo, 'rev-parse', 'main').trim()).toBe(main);
+    const logs = await logsOf(task.id);
+    expect(logs.filter((entry) => entry.kind === 'decision').map((entry) => entry.text)).toEqual([
+      'Work approved, nothing to merge.',
+    ]);
+    expect(logs.at(-1)).toMatchObject({ kind: 'status', text: 'Completed without a merge: nothing changed.' });
+    const diff = await api('GET', `/api/tasks/${task.id}/diff`);
+    expect(diff.statusCode).toBe(409);
+    expect(diff.json().message).toContain(`#${task.number}`);
+    git(repo, 'rm', '-q', 'ok.txt');
+    git(repo, 'commit', '-q', '-m', 'reset for the next test');
   });
 
   it('cancel stops a running agent, removes the workspace and keeps the branch', async () => {

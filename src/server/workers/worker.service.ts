@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
 import type { AnswerRequest, Question } from '../../contract/questions.js';
-import type {
-  LogEntry,
-  PlanDecisionRequest,
-  ReviewDecisionRequest,
-  Task,
-  TaskDiffResponse,
+import {
+  taskReference,
+  type LogEntry,
+  type PlanDecisionRequest,
+  type ReviewDecisionRequest,
+  type Task,
+  type TaskDiffResponse,
 } from '../../contract/tasks.js';
 import type { Db, Trx } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
@@ -119,29 +120,52 @@ export class WorkerService {
   }
 
   async decidePlan(userId: string, taskId: string, request: PlanDecisionRequest): Promise<Task> {
+    const approve = request.decision === 'approve';
     return this.decide(
       userId,
       taskId,
       'plan',
       'awaiting_plan_approval',
       { ...request },
-      request.decision === 'approve' ? 'approve the plan' : 'revise the plan',
+      {
+        what: approve ? 'approve the plan' : 'revise the plan',
+        logged: () => (approve ? 'Plan approved.' : `Plan sent back: ${request.feedback}`),
+      },
     );
   }
 
   async decideReview(userId: string, taskId: string, request: ReviewDecisionRequest): Promise<Task> {
+    const approve = request.decision === 'approve';
     return this.decide(
       userId,
       taskId,
       'review',
       'awaiting_review',
       { ...request },
-      request.decision === 'approve' ? 'approve the work' : 'request changes',
+      {
+        what: approve ? 'approve the work' : 'request changes',
+        logged: (task) =>
+          !approve
+            ? `Changes requested: ${request.feedback}`
+            : task.projectId && task.review?.files.length
+              ? 'Work approved, to be merged.'
+              : 'Work approved, nothing to merge.',
+      },
     );
   }
 
   async retry(userId: string, taskId: string): Promise<Task> {
-    return this.decide(userId, taskId, 'retry', 'failed', {}, 'retry');
+    return this.decide(
+      userId,
+      taskId,
+      'retry',
+      'failed',
+      {},
+      {
+        what: 'retry',
+        logged: (task) => `Retried (attempt ${task.attempt + 1}).`,
+      },
+    );
   }
 
   async answer(userId: string, questionId: string, request: AnswerRequest): Promise<Question> {
@@ -187,24 +211,46 @@ export class WorkerService {
     return { entries: entries.slice(0, limit), hasMore: entries.length > limit };
   }
 
-  /** The task's change against its base; 409 while it has no workspace (not started, or cleaned up). */
+  /**
+   * The task's change against its base, from its workspace; once a merged task's workspace is gone,
+   * what its merge brought in, from the project's repository. 409 when there is neither (not started
+   * yet, cancelled, or completed without a merge).
+   */
   async diff(userId: string, taskId: string): Promise<TaskDiffResponse & { text: () => Promise<string> }> {
-    const { db, tasks, workspaces, taskService } = this.deps;
-    await taskService.get(userId, taskId);
+    const { db, tasks, workspaces, taskService, work } = this.deps;
+    const task = await taskService.get(userId, taskId);
     const internals = await tasks.internals(db, taskId);
-    if (!internals?.baseCommit || !(await workspaces.exists(taskId))) {
+    if (internals?.baseCommit && (await workspaces.exists(taskId))) {
+      const base = internals.baseCommit;
+      return {
+        base,
+        head: await workspaces.head(taskId),
+        files: await workspaces.diffFiles(taskId, base),
+        text: () => workspaces.diffText(taskId, base),
+      };
+    }
+    const checkout = task.merge && (await work.checkoutOf({ userId, projectId: task.projectId }));
+    if (!task.merge || !checkout) {
       throw new DomainError(
         'CONFLICT',
-        `task ${taskId} has no workspace now (not started yet, or finished and cleaned up)`,
+        `task ${taskReference(task)} has no changes to show now: it has not started yet, or it ended without merging any`,
       );
     }
-    const base = internals.baseCommit;
-    return {
-      base,
-      head: await workspaces.head(taskId),
-      files: await workspaces.diffFiles(taskId, base),
-      text: () => workspaces.diffText(taskId, base),
-    };
+    const { onto, commit } = task.merge;
+    try {
+      return {
+        base: onto,
+        head: commit,
+        files: await workspaces.projectDiffFiles(checkout, onto, commit),
+        text: () => workspaces.projectDiffText(checkout, onto, commit),
+      };
+    } catch (error) {
+      throw new DomainError(
+        'CONFLICT',
+        `the project's repository no longer has what task ${taskReference(task)} merged (${commit.slice(0, 7)})`,
+        { cause: error },
+      );
+    }
   }
 
   /** Open questions for the main thread's context and its answer_question tool (the QuestionDesk seam). */
@@ -230,15 +276,19 @@ export class WorkerService {
     }
   }
 
+  /**
+   * Stores a decision with the task's new state and, in the task's log, what the person decided (with
+   * their feedback): the task's history. `what`: the decision in an error's words.
+   */
   private async decide(
     userId: string,
     taskId: string,
     kind: DecisionKind,
     expected: Task['status'],
     payload: Record<string, unknown>,
-    what: string,
+    { what, logged }: { what: string; logged: (task: Task) => string },
   ): Promise<Task> {
-    const { db, tasks, decisions, taskService } = this.deps;
+    const { db, tasks, decisions, taskService, logs, clock } = this.deps;
     const task = await db.transaction().execute(async (trx: Trx) => {
       const current = await tasks.find(trx, userId, taskId, { forUpdate: true });
       if (!current) throw notFound(`task ${taskId}`);
@@ -252,11 +302,19 @@ export class WorkerService {
         throw new DomainError('CONFLICT', `task ${taskId} is already acting on a decision; wait a moment`);
       }
       await decisions.insert(trx, taskId, kind, payload);
+      // The row is locked (above), as the log's writers take it: the log's numbers stay gapless.
+      const entries = await logs.append(trx, taskId, [{ kind: 'decision', text: logged(current), at: clock.now() }]);
       const approveReview = kind === 'review' && payload.decision === 'approve';
-      return taskService.updateWithin(trx, userId, taskId, {
-        ...(approveReview ? {} : { status: 'queued' as const }),
-        ...(kind === 'retry' ? { attempt: current.attempt + 1, error: null } : {}),
-      });
+      return taskService.updateWithin(
+        trx,
+        userId,
+        taskId,
+        {
+          ...(approveReview ? {} : { status: 'queued' as const }),
+          ...(kind === 'retry' ? { attempt: current.attempt + 1, error: null } : {}),
+        },
+        { locked: current, events: [{ type: 'task.log', data: { taskId, entries } }] },
+      );
     });
     await this.wake(taskId);
     return task;

@@ -1,7 +1,16 @@
 import { chown, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DiffFile } from '../../contract/tasks.js';
-import { git, gitOut, gitScript, taskGit, taskGitOut, taskGitScript, type TaskRepository } from './git.js';
+import {
+  git,
+  gitOut,
+  gitScript,
+  taskGit,
+  taskGitOut,
+  taskGitScript,
+  type GitResult,
+  type TaskRepository,
+} from './git.js';
 
 /** The remote name a task's clone gives its project's repository. */
 const PROJECT_REMOTE = 'project';
@@ -46,7 +55,8 @@ interface ScratchTemplate {
 }
 
 export type MergeResult =
-  | { merged: true; commit: string }
+  /** `onto`: the commit it was merged onto (the merge's first parent); unknown when the branch was in already some other way */
+  | { merged: true; commit: string; onto?: string }
   | { merged: false; conflict: true; files: string[] }
   | { merged: false; conflict: false; reason: string };
 
@@ -313,25 +323,30 @@ echo "new $(git rev-parse HEAD)"`,
 
   /** The unified diff of the task's branch against its base. */
   async diffText(taskId: string, base: string): Promise<string> {
-    return (await taskGit(this.repository(taskId), ['diff', ...DIFF_OPTIONS, `${base}..HEAD`])).stdout;
+    return diffText((args) => taskGit(this.repository(taskId), args), `${base}..HEAD`);
   }
 
-  /** The task's change, file by file; `withPatch: false` leaves the patches out (a summary). */
-  async diffFiles(taskId: string, base: string, options: { withPatch?: boolean } = {}): Promise<DiffFile[]> {
-    const repo = this.repository(taskId);
-    const numstat = await taskGitOut(repo, ['diff', ...DIFF_OPTIONS, '--numstat', '-z', `${base}..HEAD`]);
-    const files: DiffFile[] = [];
-    for (const record of numstat.split('\0').filter(Boolean)) {
-      const [added = '0', deleted = '0', ...rest] = record.split('\t');
-      const file = rest.join('\t');
-      const patch =
-        options.withPatch === false
-          ? ''
-          : (await taskGit(repo, ['diff', ...DIFF_OPTIONS, `${base}..HEAD`, '--', file])).stdout;
-      // Binary files show "-" in numstat.
-      files.push({ path: file, additions: Number(added) || 0, deletions: Number(deleted) || 0, patch });
-    }
-    return files;
+  /**
+   * The task's change (`base..head`, head the workspace's HEAD unless named), file by file;
+   * `withPatch: false` leaves the patches out (a summary).
+   */
+  async diffFiles(
+    taskId: string,
+    base: string,
+    options: { withPatch?: boolean; head?: string } = {},
+  ): Promise<DiffFile[]> {
+    const range = `${base}..${options.head ?? 'HEAD'}`;
+    return diffFiles((args) => taskGit(this.repository(taskId), args), range, options.withPatch ?? true);
+  }
+
+  /** A change in the project's own repository (what a task merged, once its workspace is gone), file by file. */
+  async projectDiffFiles(project: ProjectCheckout, base: string, head: string): Promise<DiffFile[]> {
+    return diffFiles((args) => git(project.repoPath, args), `${base}..${head}`, true);
+  }
+
+  /** The unified diff of a change in the project's own repository. */
+  async projectDiffText(project: ProjectCheckout, base: string, head: string): Promise<string> {
+    return diffText((args) => git(project.repoPath, args), `${base}..${head}`);
   }
 
   /** Puts the task's branch into the project's repository (where it stays after the workspace is gone). */
@@ -363,7 +378,13 @@ echo "new $(git rev-parse HEAD)"`,
     const upstream = await taskGitOut(repo, ['rev-parse', `${PROJECT_REMOTE}/${target}`]);
     const head = await taskGitOut(repo, ['rev-parse', 'HEAD']);
     if ((await taskGit(repo, ['merge-base', '--is-ancestor', head, upstream], { allowFailure: true })).code === 0) {
-      return { merged: true, commit: upstream }; // merged already (a step run again)
+      // Merged already (a step run again): by the merge commit whose second parent is the work, if any.
+      const merges = await taskGitOut(repo, ['rev-list', '--merges', '--parents', `${head}..${upstream}`]);
+      const merge = merges
+        .split('\n')
+        .map((line) => line.split(' '))
+        .find(([, , second]) => second === head);
+      return merge ? { merged: true, commit: merge[0]!, onto: merge[1]! } : { merged: true, commit: head };
     }
     const tree = await taskGit(repo, ['merge-tree', '--write-tree', '--name-only', '--no-messages', upstream, head], {
       allowFailure: true,
@@ -415,7 +436,7 @@ echo "new $(git rev-parse HEAD)"`,
       }
     }
     await git(project.repoPath, ['update-ref', '-d', `refs/mainloop/merges/${taskId}`], { allowFailure: true });
-    return { merged: true, commit };
+    return { merged: true, commit, onto: upstream };
   }
 
   /** Removes the checkout, its git directory, the HOME and mainloop's state of the task; the branch stays in the project (published) or is gone with a scratch one. */
@@ -447,6 +468,26 @@ export function branchName(taskId: string, title: string): string {
 
 /** A diff of the task's commits as git has them: no program of anyone's turns the content into text, and nested repositories are entries, not looked into (nor their .gitmodules read). */
 const DIFF_OPTIONS = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--ignore-submodules=all'];
+
+/** git in one repository: a task's (`taskGit`) or a project's (`git`). */
+type GitIn = (args: string[]) => Promise<GitResult>;
+
+async function diffText(run: GitIn, range: string): Promise<string> {
+  return (await run(['diff', ...DIFF_OPTIONS, range])).stdout;
+}
+
+async function diffFiles(run: GitIn, range: string, withPatch: boolean): Promise<DiffFile[]> {
+  const numstat = (await run(['diff', ...DIFF_OPTIONS, '--numstat', '-z', range])).stdout.trim();
+  const files: DiffFile[] = [];
+  for (const record of numstat.split('\0').filter(Boolean)) {
+    const [added = '0', deleted = '0', ...rest] = record.split('\t');
+    const file = rest.join('\t');
+    const patch = withPatch ? (await run(['diff', ...DIFF_OPTIONS, range, '--', file])).stdout : '';
+    // Binary files show "-" in numstat.
+    files.push({ path: file, additions: Number(added) || 0, deletions: Number(deleted) || 0, patch });
+  }
+  return files;
+}
 
 async function isGitDirectory(gitDir: string): Promise<boolean> {
   try {

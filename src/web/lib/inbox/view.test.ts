@@ -30,6 +30,7 @@ const item = (id: string, extra: Partial<InboxItem> = {}): InboxItem => ({
 });
 const task = (id: string, status: Task['status']): Task => ({
   id,
+  number: 1,
   title: `task ${id}`,
   prompt: 'p',
   projectId: null,

@@ -8,7 +8,8 @@ export type TaskAction = 'cancel' | 'retry' | 'plan' | 'review' | 'answer';
 
 /**
  * One task's page: the task and its open questions (from TasksState), its live log, its diff
- * while it waits for review, and what the person does to it, one action at a time.
+ * while it waits for review (and what it merged, after), and what the person does to it, one
+ * action at a time.
  */
 export class TaskView {
   readonly id: string;
@@ -63,9 +64,9 @@ export class TaskView {
     return this.decidedAt !== undefined && this.decidedAt === this.task?.updatedAt;
   }
 
-  /** The diff of the commit under review, once per commit. */
+  /** The diff of the commit under review, or of what the task merged; once per commit. */
   async loadDiff(): Promise<void> {
-    const commit = this.task?.review?.commit;
+    const commit = this.task?.merge?.commit ?? this.task?.review?.commit;
     if (!commit || commit === this.#diffFor) return;
     this.#diffFor = commit;
     this.diffError = undefined;

@@ -4,6 +4,7 @@ import { answerFor, choose, currentAsk, EMPTY_DRAFT, write } from './answers.js'
 import { patchLines } from './diff.js';
 import { LogBuffer } from './log-buffer.js';
 import { groupLog } from './log-items.js';
+import { approveLabel, logLiveness, outcomeHasDiff, outcomeOf } from './outcome.js';
 import { activeTasks, formatDuration } from './status.js';
 
 const entry = (seq: number, kind: LogEntry['kind'] = 'stdout', text = `line ${seq}`): LogEntry => ({
@@ -159,5 +160,42 @@ describe('formatDuration', () => {
     expect(formatDuration(120_000)).toBe('2m');
     expect(formatDuration(3_900_000)).toBe('1h 5m');
     expect(formatDuration(-5)).toBe('0s');
+  });
+});
+
+describe('what a review and its outcome say', () => {
+  const review = (files: number): Task['review'] => ({
+    files: Array.from({ length: files }, (_, index) => ({ path: `f${index}`, additions: 1, deletions: 0 })),
+    additions: files,
+    deletions: 0,
+    checks: null,
+    durationMs: 1,
+    commit: 'c0ffee',
+  });
+  const merge = { commit: 'abc', onto: 'def', into: 'main', files: [], additions: 0, deletions: 0, at: '2025-01-01' };
+  const task = (changes: Partial<Task>) => ({ status: 'completed', projectId: 'p', ...changes }) as Task;
+
+  it('offers a merge only when there is something to merge', () => {
+    expect(approveLabel({ projectId: 'p', review: review(2) })).toBe('Approve and merge');
+    expect(approveLabel({ projectId: 'p', review: review(0) })).toBe('Complete without merging');
+    expect(approveLabel({ projectId: null, review: review(2) })).toBe('Approve');
+  });
+
+  it('tells a merge from work that changed nothing or stays in its workspace', () => {
+    expect(outcomeOf(task({ review: review(1), merge }))).toEqual({ kind: 'merged', merge });
+    expect(outcomeOf(task({ review: review(0) }))).toEqual({ kind: 'unchanged' });
+    expect(outcomeOf(task({ review: review(1), projectId: null }))).toEqual({ kind: 'kept' });
+    expect(outcomeOf(task({ review: review(1) }))).toEqual({ kind: 'completed' });
+    expect(outcomeOf(task({ status: 'awaiting_review', review: review(1) }))).toBeUndefined();
+    expect(outcomeOf(task({}))).toBeUndefined();
+    expect(outcomeHasDiff({ kind: 'merged', merge })).toBe(true);
+    expect(outcomeHasDiff({ kind: 'unchanged' })).toBe(false);
+  });
+
+  it('calls the log live only while the task works and the event stream is up', () => {
+    expect(logLiveness(true, 'live')).toBe('live');
+    expect(logLiveness(true, 'reconnecting')).toBe('reconnecting…');
+    expect(logLiveness(true, 'offline')).toBe('offline: not updating');
+    expect(logLiveness(false, 'live')).toBeUndefined();
   });
 });
