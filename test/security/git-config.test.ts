@@ -137,7 +137,7 @@ describe.skipIf(!BWRAP)('a task cannot make mainloop run its code through git', 
   it.each(scenarios)('%s', async (_, command) => {
     const task = await owner.createTask({ title: 'Plant', prompt: 'x', runtime: 'command', command, projectId });
     const ready = await owner.waitForTask(task.id, (t) => t.status === 'awaiting_review' || t.status === 'failed', {
-      timeout: 60_000,
+      timeout: 150_000,
     });
     await expectNothingRan();
     expect(ready.error).toBeUndefined();
@@ -157,7 +157,7 @@ describe.skipIf(!BWRAP)('a task cannot make mainloop run its code through git', 
     const approved = await owner.call('POST', `/api/tasks/${task.id}/review`, { decision: 'approve' });
     expect(approved.statusCode).toBe(200);
     const done = await owner.waitForTask(task.id, (t) => t.status === 'completed' || t.status === 'failed', {
-      timeout: 60_000,
+      timeout: 150_000,
     });
     expect(done.error).toBeUndefined();
     expect(done.status).toBe('completed');
@@ -167,7 +167,7 @@ describe.skipIf(!BWRAP)('a task cannot make mainloop run its code through git', 
     expect(await readFile(path.join(repo, added!), 'utf8')).toBe('new\n');
     expect(git(repo, 'status', '--porcelain', '--ignore-submodules=all')).toBe('');
     expect(git(repo, 'config', '--local', '--list')).not.toMatch(/evil|fsmonitor|hooksPath/);
-  });
+  }, 400_000);
 });
 
 /** No planted program left its mark outside the sandbox, and the canary is as it was. */
