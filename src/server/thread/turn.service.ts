@@ -6,15 +6,14 @@ import { storable } from '../lib/storable-text.js';
 import {
   ModelError,
   type ModelClient,
-  type ModelMessage,
   type ProvidersDescription,
   type StopReason,
   type ToolCall,
   type ToolResult,
 } from '../models/index.js';
-import type { AssembledContext, ContextAssembler, ContextReads } from './context-assembler.js';
+import { replyMessages, type AssembledContext, type ContextAssembler, type ContextReads } from './context-assembler.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
-import { toMessage, type ContextMessage, type MessageRepository } from './message.repository.js';
+import { toMessage, type ContextMessage, type MessageRepository, type ToolStep } from './message.repository.js';
 import type { ThreadTools } from './thread-tools.js';
 
 /** One turn's reply, as each step names it. */
@@ -31,8 +30,8 @@ export interface ModelRequestInput extends TurnReply {
   step: number;
   /** the reply's text checkpointed before this request */
   priorContent: string;
-  /** this turn's tool calls and their results so far */
-  exchanges: readonly ModelMessage[];
+  /** this turn's tool calls and their results so far, with where in `priorContent` each was made */
+  toolSteps: readonly ToolStep[];
 }
 
 export type ModelRequestResult =
@@ -167,7 +166,7 @@ export class TurnService {
     let delivered!: () => void;
     const firstDelta = new Promise<void>((resolve) => (delivered = resolve));
     const result = this.runModelRequest(
-      { ...turn, step: 1, priorContent: '', exchanges: [] },
+      { ...turn, step: 1, priorContent: '', toolSteps: [] },
       { claimed: stored, signal: controller.signal, context, onFirstDelta: delivered },
     );
     result.then(delivered, delivered); // the step that takes it over sees a failure
@@ -246,7 +245,7 @@ export class TurnService {
       const context = await (options.context ?? assembler.assemble(input));
       for await (const event of model.stream({
         system: context.system,
-        messages: [...context.messages, ...input.exchanges],
+        messages: [...context.messages, ...replyMessages(input.priorContent, input.toolSteps)],
         tools: tools.definitions,
         abortSignal: controller.signal,
         maxOutputTokens: this.deps.maxOutputTokens,
@@ -330,9 +329,21 @@ export class TurnService {
     return this.deps.tools.run({ userId: reply.userId, replyId: reply.replyId }, call);
   }
 
-  /** Stores the finished reply with its usage and publishes `message.completed`. */
-  complete(reply: TurnReply, result: { content: string; usage: Usage | null }): Promise<void> {
-    return this.finish(reply, { status: 'complete', content: result.content, usage: result.usage, error: null });
+  /**
+   * Stores the finished reply with its usage and the tool calls it made (later turns show them to
+   * the model as calls, see context-assembler.ts), and publishes `message.completed`.
+   */
+  complete(
+    reply: TurnReply,
+    result: { content: string; usage: Usage | null; toolSteps: readonly ToolStep[] },
+  ): Promise<void> {
+    return this.finish(reply, {
+      status: 'complete',
+      content: result.content,
+      usage: result.usage,
+      error: null,
+      toolSteps: storable(result.toolSteps),
+    });
   }
 
   /** Ends the reply in `error` with a reason a person can read, keeping what it said; Retry runs it again. */
@@ -353,7 +364,13 @@ export class TurnService {
 
   private async finish(
     reply: TurnReply,
-    end: { status: 'complete' | 'error'; content?: string; usage: Usage | null; error: string | null },
+    end: {
+      status: 'complete' | 'error';
+      content?: string;
+      usage: Usage | null;
+      error: string | null;
+      toolSteps?: readonly ToolStep[];
+    },
   ): Promise<void> {
     const { db, messages, events } = this.deps;
     await db.transaction().execute(async (trx) => {
