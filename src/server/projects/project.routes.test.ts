@@ -101,6 +101,34 @@ describe('projects', () => {
     expect(task.statusCode).toBe(400);
   });
 
+  it('suggests the check command a repository’s build files name, to the owner only', async () => {
+    await writeFile(
+      path.join(repo, 'package.json'),
+      JSON.stringify({ name: 'app', scripts: { test: 'node --test', secret: 'SECRET_TOKEN=abc ./deploy' } }),
+    );
+    const inspect = (where: string, headers = server.authHeaders) =>
+      api('GET', `/api/projects/inspect?path=${encodeURIComponent(where)}`, undefined, headers);
+
+    const found = await inspect(repo);
+    expect(found.statusCode, found.body).toBe(200);
+    // the command and where it came from; nothing else the files hold
+    expect(found.json()).toEqual({ checkCommand: { command: 'npm test', source: "package.json's test script" } });
+    expect(found.body).not.toContain('node --test');
+    expect(found.body).not.toContain('SECRET_TOKEN');
+    expect((await inspect(path.join(os.tmpdir(), 'ml-no-such-folder'))).json()).toEqual({ checkCommand: null });
+
+    const relative = await inspect('code/app');
+    expect(relative.statusCode).toBe(400);
+    expect(relative.json().message).toContain('path must be absolute');
+    expect((await api('GET', '/api/projects/inspect')).statusCode).toBe(400);
+
+    // it reads this machine's files: for anyone but the owner it does not exist
+    const other = await addUser(server, 'mallory');
+    const refused = await inspect(repo, other.headers);
+    expect(refused.statusCode).toBe(404);
+    expect(refused.body).not.toContain('npm test');
+  });
+
   it('lists the agent runtimes beside the model providers', async () => {
     const { runtimes } = (await api('GET', '/api/providers')).json();
     expect(runtimes.map((runtime: { name: string }) => runtime.name)).toEqual(['claude-code', 'codex', 'command']);
