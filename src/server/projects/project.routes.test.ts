@@ -69,6 +69,8 @@ describe('projects', () => {
     await mkdir(path.join(repo, 'sub'), { recursive: true });
     const cases: Array<[object, string]> = [
       [{ repo: { kind: 'local', path: plain } }, 'not a git repository'],
+      // a file: git cannot even start there (this once killed the git helper, and every git call in flight)
+      [{ repo: { kind: 'local', path: path.join(repo, 'a.txt') } }, 'not a git repository'],
       [{ repo: { kind: 'local', path: path.join(repo, 'sub') } }, 'give its top'],
       [{ repo: { kind: 'local', path: empty } }, 'no commits yet'],
       [{ repo: { kind: 'local', path: 'relative/path' } }, 'path must be absolute'],
