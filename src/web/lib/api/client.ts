@@ -28,6 +28,7 @@ import type {
   SessionInfo,
   Settings,
   SettingsPatch,
+  SetupLinkStatus,
   SetupRequest,
   UpdateProjectRequest,
   TaskDiffResponse,
@@ -100,6 +101,10 @@ export class ApiClient {
   }
   setup(body: SetupRequest): Promise<{ user: User }> {
     return this.request('POST', '/auth/setup', body);
+  }
+  /** Whether a set-up link still works (the set-up page asks when it opens). */
+  checkSetupLink(token: string): Promise<SetupLinkStatus> {
+    return this.request('POST', '/auth/setup/check', { token });
   }
   logout(): Promise<void> {
     return this.request('POST', '/auth/logout');
