@@ -142,6 +142,7 @@ describe('settings page (browser)', () => {
     const sandbox = page.getByTestId('task-sandbox');
     expect(await sandbox.getAttribute('data-kind')).toBe(expected.sandbox.kind);
     expect(await sandbox.textContent()).toContain(expected.sandbox.summary);
+    await page.getByTestId('agent-runtimes').scrollIntoViewIfNeeded();
     await screenshot(page, 'settings-what-runs');
     await context.close();
   });
