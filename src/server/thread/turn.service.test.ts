@@ -56,7 +56,6 @@ function setUp(model: ScriptedModel) {
       compose,
     },
     model,
-    providers: { summary: '', providers: [] },
     tools: { definitions: [], run: vi.fn() },
     logger: pino({ level: 'silent' }),
   } as unknown as TurnServiceDeps;

@@ -6,7 +6,6 @@ import { storable } from '../lib/storable-text.js';
 import {
   ModelError,
   type ModelClient,
-  type ProvidersDescription,
   type StopReason,
   type ToolCall,
   type ToolResult,
@@ -66,8 +65,6 @@ export interface TurnServiceDeps {
   events: Pick<EventService, 'append' | 'publish'>;
   assembler: Pick<ContextAssembler, 'assemble' | 'read' | 'compose'>;
   model: ModelClient;
-  /** for the reply that explains how to connect a model when none is */
-  providers: Pick<ProvidersDescription, 'summary' | 'providers'>;
   tools: Pick<ThreadTools, 'run' | 'definitions'>;
   logger: Logger;
   /** the least time between two `message.delta` events of a reply (default 50 ms) */
@@ -84,13 +81,12 @@ const EARLY_REQUEST_TTL_MS = 60_000;
  * request's first delta to go out before it (see `firstDelta`).
  */
 const FIRST_DELTA_LEAD_MS = 20;
-const NO_PROVIDER_ERROR = 'No model provider is configured: connect one as described above, then retry.';
-
-const PROVIDER_NAMES: Record<string, string> = {
-  anthropic: 'Anthropic API',
-  'openai-compatible': 'OpenAI-compatible server (Ollama, vLLM, LM Studio)',
-  'claude-subscription': 'Claude subscription',
-};
+/**
+ * A reply without a model says only that: what to set is said once, where the person looks for it
+ * (the chat's note above the composer, the settings page, GET /api/providers), not in every reply.
+ */
+const NO_PROVIDER_ERROR =
+  'No model provider is configured: this message was not answered. Connect one (Settings → Model and workers), then retry.';
 
 /**
  * What a turn's durable steps do (turn.workflow.ts sequences them): one model request with
@@ -279,12 +275,7 @@ export class TurnService {
       if (!(await claimed)) return { outcome: 'superseded' };
       await deltas.flush().catch(() => {});
       if (error instanceof ModelError && error.kind === 'not_configured') {
-        return {
-          outcome: 'failed',
-          kind: error.kind,
-          text: separator + this.noProviderExplanation(),
-          error: NO_PROVIDER_ERROR,
-        };
+        return { outcome: 'failed', kind: error.kind, text: '', error: NO_PROVIDER_ERROR };
       }
       if (!(error instanceof ModelError))
         logger.error({ err: error, replyId: input.replyId }, 'a model request failed');
@@ -377,15 +368,6 @@ export class TurnService {
       const record = await messages.finish(trx, { id: reply.replyId, turnId: reply.turnId, ...end });
       if (record) await events.append(trx, reply.userId, 'message.completed', { message: toMessage(record) });
     });
-  }
-
-  /** What to set and where, from the model layer's own account of each provider. */
-  private noProviderExplanation(): string {
-    const { summary, providers } = this.deps.providers;
-    const reasons = providers.map(
-      (provider) => `- **${PROVIDER_NAMES[provider.name] ?? provider.name}**: ${provider.reason}`,
-    );
-    return `${summary}\n\n${reasons.join('\n')}\n\nOnce one is connected (and mainloop restarted), press **Retry** on this message.`;
   }
 }
 
