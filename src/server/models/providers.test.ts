@@ -69,7 +69,9 @@ describe('choosing the main thread’s provider', () => {
   it('says how to connect one when MAINLOOP_MODEL_PROVIDER is none', () => {
     const description = describeProviders(models({ MAINLOOP_MODEL_PROVIDER: 'none' }), signedOut);
     expect(description.active).toBe('none');
-    expect(description.summary).toMatch(/^No model is connected: MAINLOOP_MODEL_PROVIDER is none, so mainloop cannot answer\./);
+    expect(description.summary).toMatch(
+      /^No model is connected: MAINLOOP_MODEL_PROVIDER is none, so mainloop cannot answer\./,
+    );
     expect(description.summary).toContain('set MAINLOOP_MODEL_PROVIDER to auto (or remove it)');
     expect(description.summary).toContain('ANTHROPIC_API_KEY for the Anthropic API');
   });

@@ -3,13 +3,7 @@ import type { Usage } from '../../contract/thread.js';
 import type { Db } from '../db/database.js';
 import type { EventService } from '../events/index.js';
 import { storable } from '../lib/storable-text.js';
-import {
-  ModelError,
-  type ModelClient,
-  type StopReason,
-  type ToolCall,
-  type ToolResult,
-} from '../models/index.js';
+import { ModelError, type ModelClient, type StopReason, type ToolCall, type ToolResult } from '../models/index.js';
 import { replyMessages, type AssembledContext, type ContextAssembler, type ContextReads } from './context-assembler.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
 import { toMessage, type ContextMessage, type MessageRepository, type ToolStep } from './message.repository.js';
