@@ -35,6 +35,16 @@ export const SetupRequest = z.object({
 });
 export type SetupRequest = z.infer<typeof SetupRequest>;
 
+/** POST /api/auth/setup/check: whether a set-up link still works, asked when it is opened */
+export const SetupLinkCheckRequest = z.object({ token: z.string().min(1, 'the set-up token is required') });
+export const SetupLinkStatus = z.object({
+  /** `valid`: the form may be filled in; `set_up`: mainloop has its owner (sign in); `expired` or `invalid`: a new link is needed */
+  state: z.enum(['valid', 'set_up', 'expired', 'invalid']),
+  /** what to do, for a person */
+  message: z.string(),
+});
+export type SetupLinkStatus = z.infer<typeof SetupLinkStatus>;
+
 /** POST /api/auth/login */
 export const LoginRequest = z.object({
   username: Username,

@@ -55,6 +55,20 @@ export const UpdateProjectRequest = z.object({
 });
 export type UpdateProjectRequest = z.infer<typeof UpdateProjectRequest>;
 
+/** GET /api/projects/inspect?path=: what adding the repository at `path` would suggest (the owner only). */
+export const InspectProjectQuery = z.object({ path: LocalRepo.shape.path });
+export const ProjectInspection = z.object({
+  /** the command that most likely checks a change, read from the repository's build files; null when none says */
+  checkCommand: z
+    .object({
+      command: z.string(),
+      /** where it came from, for a person: e.g. "package.json's test script" */
+      source: z.string(),
+    })
+    .nullable(),
+});
+export type ProjectInspection = z.infer<typeof ProjectInspection>;
+
 export const ProjectIdParams = z.object({ id: z.string().min(1, 'id is required') });
 export const ProjectResponse = z.object({ project: Project });
 export const ProjectList = z.object({ projects: z.array(Project) });

@@ -273,7 +273,6 @@ export async function createServices(options: {
     messages,
     events,
     model: model.client,
-    providers: model.providers,
     logger,
     assembler: new ContextAssembler({
       db,

@@ -54,11 +54,23 @@ describe('chat without a model provider (browser)', () => {
       .waitFor();
     const answer = page.locator('[data-testid="message"][data-role="assistant"]:not([data-status="streaming"])').last();
     await answer.waitFor({ timeout: 20_000 });
-    expect(await answer.textContent()).toMatch(/model/i);
+    expect(await answer.getByTestId('reply-error').textContent()).toContain(
+      'No model provider is configured: this message was not answered.',
+    );
+    // What to set is said once, in the note above the composer (its markdown rendered), not in
+    // each reply and again in its error as well.
+    await page.getByTestId('composer-input').fill('still there?');
+    await page.getByTestId('composer-input').press('Enter');
+    await expect.poll(async () => page.getByTestId('reply-error').count(), { timeout: 20_000 }).toBe(2);
+    const chat = (await page.getByTestId('chat-pane').textContent()) ?? '';
+    expect(chat.split('ANTHROPIC_API_KEY')).toHaveLength(2);
+    expect(chat).not.toContain('`');
+    expect(await banner.locator('code').count()).toBeGreaterThan(0);
     await screenshot(page, 'chat-no-provider-mobile');
 
     const { messages } = await api<{ messages: WireMessage[] }>('GET', '/thread/messages?limit=10');
     expect(messages.filter((message) => message.content === 'is anyone there?')).toHaveLength(1);
+    expect(messages.filter((message) => message.content === 'still there?')).toHaveLength(1);
   });
 
   it('shows in the settings page that no provider is active, and why each one is not', async () => {

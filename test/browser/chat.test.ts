@@ -391,4 +391,34 @@ describe('chat (browser)', () => {
     await expect.poll(atBottom).toBe(true);
     await expect.poll(() => page.getByTestId('jump-to-latest').count()).toBe(0);
   });
+
+  it('folds very long messages, the person’s and the reply, with “show more”, and leaves short ones whole', async () => {
+    const { page } = await openChat({ viewport: MOBILE });
+    const longReply = Array.from({ length: 40 }, (_, i) => `Paragraph ${i + 1} of a very long answer.`).join('\n\n');
+    fake.enqueue(anthropicScenario.text(longReply));
+    const longQuestion = Array.from({ length: 60 }, (_, i) => `line ${i + 1} of a pasted log`).join('\n');
+    await send(page, longQuestion);
+    const reply = messages(page, 'assistant', 'complete').filter({ hasText: 'Paragraph 40 of a very long answer.' });
+    await reply.waitFor();
+    const question = messages(page, 'user', 'complete').filter({ hasText: 'line 60 of a pasted log' });
+
+    for (const message of [question, reply]) {
+      const fold = message.getByTestId('folded');
+      await expect.poll(() => fold.getAttribute('data-folded')).toBe('true');
+      const folded = (await fold.boundingBox())!.height;
+      expect(folded).toBeLessThanOrEqual(400);
+      await message.getByRole('button', { name: 'show more' }).click();
+      expect(await fold.getAttribute('data-folded')).toBe('false');
+      expect((await fold.boundingBox())!.height).toBeGreaterThan(folded * 2);
+      await message.getByRole('button', { name: 'show less' }).waitFor();
+    }
+    await screenshot(page, 'chat-long-message-unfolded');
+
+    fake.enqueue(anthropicScenario.text('Short.'));
+    await send(page, 'and a short one');
+    const short = messages(page, 'assistant', 'complete').filter({ hasText: 'Short.' });
+    await short.waitFor();
+    expect(await short.getByRole('button', { name: 'show more' }).count()).toBe(0);
+    expect(await short.getByTestId('folded').getAttribute('data-folded')).toBe('false');
+  });
 });

@@ -1,4 +1,5 @@
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/server.js';
@@ -107,18 +108,42 @@ describe('settings page (browser)', () => {
     await context.close();
   });
 
-  it('says which sandbox tasks run in', async () => {
+  it('says what is running: the model provider, each agent runtime with whether it can run here and why, and the sandbox, their markdown rendered', async () => {
     const context = await newContext(browser, server.url);
     await signIn(context);
     const page = await context.newPage();
     await page.goto('/settings');
-    const sandbox = page.getByTestId('task-sandbox');
-    await sandbox.waitFor();
     const expected = (await (await context.request.get('/api/providers')).json()) as {
+      runtimes: Array<{ name: string; available: boolean; default: boolean }>;
       sandbox: { kind: string; summary: string };
     };
+    const runtimes = page.getByTestId('agent-runtime');
+    await runtimes.first().waitFor();
+    expect(await runtimes.evaluateAll((rows) => rows.map((row) => (row as HTMLElement).dataset.name))).toEqual([
+      'claude-code',
+      'codex',
+      'command',
+    ]);
+    for (const runtime of expected.runtimes) {
+      const row = page.locator(`[data-testid="agent-runtime"][data-name="${runtime.name}"]`);
+      expect(await row.getAttribute('data-available')).toBe(String(runtime.available));
+      const text = await row.textContent();
+      expect(text).toContain(runtime.available ? 'available' : 'not available');
+      if (runtime.default) expect(text).toContain('the default');
+    }
+    // Codex is not installed here: it says so, and how to install it, as code rather than backticks
+    const codex = page.locator('[data-testid="agent-runtime"][data-name="codex"]');
+    expect(await codex.getAttribute('data-available')).toBe('false');
+    expect(await codex.locator('code').allTextContents()).toContain('npm i -g @openai/codex');
+    const provider = page.getByTestId('model-provider');
+    expect(await provider.textContent()).not.toContain('`');
+    expect(await provider.locator('a[href="https://console.anthropic.com/settings/keys"]').count()).toBe(1);
+
+    const sandbox = page.getByTestId('task-sandbox');
     expect(await sandbox.getAttribute('data-kind')).toBe(expected.sandbox.kind);
     expect(await sandbox.textContent()).toContain(expected.sandbox.summary);
+    await page.getByTestId('agent-runtimes').scrollIntoViewIfNeeded();
+    await screenshot(page, 'settings-what-runs');
     await context.close();
   });
 
@@ -131,17 +156,37 @@ describe('settings page (browser)', () => {
     const projects = page.getByTestId('project');
     await page.getByText('No projects yet.').waitFor();
 
-    // the server's reason, as it is
+    // what is wrong, by the field's name in the form, not the request's
     await page.getByLabel('Repository path').fill('relative/path');
     await page.getByRole('button', { name: 'Add project' }).click();
-    await expect.poll(() => page.getByTestId('projects-error').textContent()).toContain('path must be absolute');
+    await expect
+      .poll(async () => (await page.getByTestId('projects-error').textContent())?.trim())
+      .toBe('Repository path must be absolute.');
     expect(await projects.count()).toBe(0);
+    // the next attempt clears it, whatever else it says
+    const notARepository = path.join(repo, 'README.md');
+    await page.getByLabel('Repository path').fill(notARepository);
+    await page.getByRole('button', { name: 'Add project' }).click();
+    await expect
+      .poll(async () => (await page.getByTestId('projects-error').textContent())?.trim())
+      .toBe(`Repository path: ${notARepository} is not a git repository.`);
 
+    // the repository's build files suggest its check command; the person's own choice is kept
+    await writeFile(path.join(repo, 'package.json'), JSON.stringify({ scripts: { test: 'node --test' } }));
     await page.getByLabel('Repository path').fill(repo);
+    const check = page.getByLabel('Check command (optional)');
+    await expect.poll(() => check.inputValue()).toBe('npm test');
+    expect(await page.getByTestId('project-check-suggestion').textContent()).toContain(
+      "Suggested by package.json's test script.",
+    );
+    await check.fill('make ci');
+    await page.getByRole('button', { name: 'use it' }).click();
+    expect(await check.inputValue()).toBe('npm test');
+
     await page.getByLabel('Name (optional)').fill('web app');
-    await page.getByLabel('Check command (optional)').fill('npm test');
     await page.getByRole('button', { name: 'Add project' }).click();
     await projects.waitFor();
+    expect(await page.getByTestId('projects-error').count()).toBe(0);
     const text = await projects.textContent();
     expect(text).toContain('web app');
     expect(text).toContain(`${repo} · trunk`); // the default branch, read from the repository

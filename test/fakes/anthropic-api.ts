@@ -218,6 +218,38 @@ function validateBody(body: unknown): string | undefined {
   if (typeof value.max_tokens !== 'number' || !Number.isInteger(value.max_tokens)) return 'max_tokens: field required';
   if (!Array.isArray(value.messages) || value.messages.length === 0)
     return 'messages: at least one message is required';
+  return toolPairingProblem(value.messages);
+}
+
+/**
+ * What the real API refuses in a conversation's tool use: every `tool_use` block must be answered
+ * by a `tool_result` at the start of the next (user) message, and every `tool_result` must answer
+ * a `tool_use` of the message before it.
+ */
+function toolPairingProblem(messages: AnthropicMessagesRequest['messages']): string | undefined {
+  const blocks = (index: number) => {
+    const content = messages[index]?.content;
+    return Array.isArray(content) ? content : [];
+  };
+  for (const [index, message] of messages.entries()) {
+    const uses = message.role === 'assistant' ? blocks(index).filter((block) => block.type === 'tool_use') : [];
+    const next = blocks(index + 1);
+    const answered = new Set(
+      messages[index + 1]?.role === 'user'
+        ? next.filter((block) => block.type === 'tool_result').map((block) => block.tool_use_id)
+        : [],
+    );
+    const unanswered = uses.find((use) => !answered.has(use.id));
+    if (unanswered) {
+      return `messages.${index}: tool_use ids were found without tool_result blocks immediately after: ${String(unanswered.id)}`;
+    }
+    if (message.role !== 'user') continue;
+    const asked = new Set(blocks(index - 1).map((block) => (block.type === 'tool_use' ? block.id : undefined)));
+    const stray = blocks(index).find((block) => block.type === 'tool_result' && !asked.has(block.tool_use_id));
+    if (stray) {
+      return `messages.${index}.content: unexpected tool_use_id found in tool_result blocks: ${String(stray.tool_use_id)}`;
+    }
+  }
   return undefined;
 }
 

@@ -136,6 +136,11 @@ export class FakeOpenAiCompatibleApi {
       this.http.problems.push('a malformed chat completion request');
       return sendError(response, 400, 'invalid_request_error', 'model and messages are required');
     }
+    const toolProblem = toolMessagesProblem(body.messages as ChatMessage[]);
+    if (toolProblem) {
+      this.http.problems.push(`a malformed conversation: ${toolProblem}`);
+      return sendError(response, 400, 'invalid_request_error', toolProblem);
+    }
     const scenario = this.queue.shift();
     if (!scenario) {
       return this.http.unexpected(
@@ -151,6 +156,44 @@ export class FakeOpenAiCompatibleApi {
     if (body.stream) await streamCompletion(response, body, scenario);
     else sendCompletion(response, body, scenario);
   }
+}
+
+interface ChatMessage {
+  role: string;
+  content?: unknown;
+  tool_calls?: Array<{ id: string; type: string; function: { name: string; arguments: string } }>;
+  tool_call_id?: string;
+}
+
+/**
+ * What OpenAI refuses in a conversation's tool calls: an assistant message with `tool_calls`
+ * must be followed by a `tool` message for each `tool_call_id`, and a `tool` message must answer
+ * one of the calls before it.
+ */
+function toolMessagesProblem(messages: ChatMessage[]): string | undefined {
+  for (const [index, message] of messages.entries()) {
+    if (message.role === 'assistant' && message.tool_calls?.length) {
+      const following: string[] = [];
+      for (const next of messages.slice(index + 1)) {
+        if (next.role !== 'tool') break;
+        following.push(next.tool_call_id ?? '');
+      }
+      const missing = message.tool_calls.find((call) => !following.includes(call.id));
+      if (missing) {
+        return `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${missing.id}`;
+      }
+    }
+    if (message.role === 'tool') {
+      const asked = messages
+        .slice(0, index)
+        .findLast((earlier) => earlier.role !== 'tool')
+        ?.tool_calls?.some((call) => call.id === message.tool_call_id);
+      if (!asked) {
+        return `messages.[${index}].role: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.`;
+      }
+    }
+  }
+  return undefined;
 }
 
 interface ChatRequest {

@@ -1,16 +1,23 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { LoginRequest, SessionInfo, SetupRequest, SignedInResponse } from '../../contract/auth.js';
+import {
+  LoginRequest,
+  SessionInfo,
+  SetupLinkCheckRequest,
+  SetupLinkStatus,
+  SetupRequest,
+  SignedInResponse,
+} from '../../contract/auth.js';
 import type { RoutePlugin } from '../http/app.js';
 import type { AuthService, NewSession } from './auth.service.js';
 import { readCredentials, SESSION_COOKIE } from './credentials.js';
 import type { SetupService } from './setup.service.js';
-import { signInLimit } from './sign-in-limit.js';
+import { setupLinkCheckLimit, signInLimit } from './sign-in-limit.js';
 
 /** httpOnly (no script reads it), SameSite=Lax, Secure whenever the request came over https. */
 const COOKIE_OPTIONS = { httpOnly: true, sameSite: 'lax', path: '/', secure: 'auto' } as const;
 
-/** POST /api/auth/setup · POST /api/auth/login · POST /api/auth/logout · GET /api/auth/session (all public). */
+/** POST /api/auth/setup · POST /api/auth/setup/check · POST /api/auth/login · POST /api/auth/logout · GET /api/auth/session (all public). */
 export function authRoutes(services: { auth: AuthService; setup: SetupService }): RoutePlugin {
   const { auth, setup } = services;
   return (api) => {
@@ -35,6 +42,22 @@ export function authRoutes(services: { auth: AuthService; setup: SetupService })
         setSessionCookie(reply, session);
         return { user };
       },
+    );
+
+    api.post(
+      '/auth/setup/check',
+      {
+        config: { public: true },
+        preHandler: setupLinkCheckLimit(api),
+        schema: {
+          tags: ['auth'],
+          summary:
+            'Whether a set-up link still works (asked when it is opened): valid, set up already, expired or invalid, with what to do',
+          body: SetupLinkCheckRequest,
+          response: { 200: SetupLinkStatus },
+        },
+      },
+      async (request) => setup.checkLink(request.body.token),
     );
 
     api.post(

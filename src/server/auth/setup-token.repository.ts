@@ -13,6 +13,16 @@ export class SetupTokenRepository {
     await db.deleteFrom('setup_tokens').where('user_id', '=', userId).where('used_at', 'is', null).execute();
   }
 
+  /** The token with this hash, used or not, expired or not. */
+  async find(db: Queryable, tokenHash: string): Promise<{ usedAt: Date | null; expiresAt: Date } | undefined> {
+    const row = await db
+      .selectFrom('setup_tokens')
+      .select(['used_at', 'expires_at'])
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    return row && { usedAt: row.used_at, expiresAt: row.expires_at };
+  }
+
   /** The user of an unused, unexpired token with this hash. */
   async findUsable(db: Queryable, tokenHash: string, now: Date): Promise<{ userId: string } | undefined> {
     const row = await db

@@ -29,6 +29,18 @@ function postSetup(payload: object, remoteAddress = '10.1.0.1') {
   return server.app.inject({ method: 'POST', url: '/api/auth/setup', payload, remoteAddress });
 }
 
+/** What the set-up page asks when it is opened. */
+async function checkLink(token: string) {
+  const response = await server.app.inject({
+    method: 'POST',
+    url: '/api/auth/setup/check',
+    payload: { token },
+    remoteAddress: '10.1.0.3',
+  });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json() as { state: string; message: string };
+}
+
 beforeAll(async () => {
   const started = await capturingStdout(() =>
     startTestServer({ env: { MAINLOOP_API_TOKEN: '' }, setupLinkPrinter: new SetupLinkPrinter() }),
@@ -64,6 +76,20 @@ describe('the set-up link flow', () => {
     expect(missing.json().message).toContain('body.token');
   });
 
+  it('says whether a link works when it is opened, before anything is filled in', async () => {
+    expect(await checkLink(tokenOf(linkIn(printed)!))).toEqual({
+      state: 'valid',
+      message: expect.stringContaining('Choose the username and password'),
+    });
+    expect(await checkLink('not-the-token')).toEqual({
+      state: 'invalid',
+      message: expect.stringContaining('restart mainloop'),
+    });
+    const empty = await server.app.inject({ method: 'POST', url: '/api/auth/setup/check', payload: { token: '' } });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().message).toContain('body.token');
+  });
+
   it('answers 400 SETUP_TOKEN_INVALID for a wrong token', async () => {
     const response = await postSetup({ token: 'not-the-token', ...choose });
     expect(response.statusCode).toBe(400);
@@ -90,7 +116,9 @@ describe('the set-up link flow', () => {
       .set({ expires_at: new Date(Date.now() - 1000) })
       .where('token_hash', '=', hashSecret(token))
       .execute();
-    expect((await postSetup({ token, ...choose })).json().code).toBe('SETUP_TOKEN_INVALID');
+    const expired = await postSetup({ token, ...choose });
+    expect(expired.json()).toMatchObject({ code: 'SETUP_TOKEN_INVALID', message: expect.stringContaining('expired') });
+    expect(await checkLink(token)).toEqual({ state: 'expired', message: expect.stringContaining('has expired') });
   });
 
   it('sets the owner’s credentials and signs them in; the link then answers 409', async () => {
@@ -118,6 +146,9 @@ describe('the set-up link flow', () => {
     const again = await postSetup({ token, ...choose });
     expect(again.statusCode).toBe(409);
     expect(again.json().code).toBe('SETUP_ALREADY_DONE');
+    // a used link says so as soon as it is opened again, as does any other once set-up is done
+    expect(await checkLink(token)).toEqual({ state: 'set_up', message: expect.stringContaining('sign in') });
+    expect(await checkLink('not-the-token')).toMatchObject({ state: 'set_up' });
     const login = await server.app.inject({
       method: 'POST',
       url: '/api/auth/login',

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { SetupLinkStatus } from '../../contract/auth.js';
 import type { Db } from '../db/database.js';
 import { DomainError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
@@ -57,6 +58,21 @@ export class SetupService {
     return link;
   }
 
+  /**
+   * Whether a set-up link still works, asked when it is opened, so that a used, replaced or expired
+   * link says so before the person fills in the form rather than after.
+   */
+  async checkLink(token: string): Promise<SetupLinkStatus> {
+    const { db, setupTokens, clock } = this.deps;
+    const tokenHash = hashSecret(token);
+    const problem = await this.linkProblem(tokenHash);
+    if (problem) return problem;
+    const usable = await setupTokens.findUsable(db, tokenHash, clock.now());
+    return usable
+      ? { state: 'valid', message: 'Choose the username and password of the owner account.' }
+      : INVALID_LINK;
+  }
+
   /** The set-up link's form: the owner chooses a username and password and is signed in. */
   async completeSetup(input: {
     token: string;
@@ -68,12 +84,12 @@ export class SetupService {
     const tokenHash = hashSecret(input.token);
     // Cheap checks first: hashing a password costs real time and memory.
     const usable = await setupTokens.findUsable(db, tokenHash, clock.now());
-    if (!usable) throw await this.invalidTokenError();
+    if (!usable) throw await this.invalidTokenError(tokenHash);
     const passwordHash = await passwords.hash(input.password);
 
     return db.transaction().execute(async (trx) => {
       const token = await setupTokens.consume(trx, tokenHash, clock.now());
-      if (!token) throw await this.invalidTokenError();
+      if (!token) throw await this.invalidTokenError(tokenHash);
       const user = await users.findById(trx, token.userId);
       if (!user || user.passwordHash) throw alreadyDone(); // a token outlives its user only by a race with deletion
       const clash = await users.findByUsername(trx, input.username);
@@ -88,17 +104,39 @@ export class SetupService {
     });
   }
 
-  /** A link that does not work: already used (so set-up is done) or wrong/expired. */
-  private async invalidTokenError(): Promise<DomainError> {
-    const owner = await this.deps.users.findOwner(this.deps.db);
-    if (owner?.passwordHash) return alreadyDone();
-    return new DomainError(
-      'SETUP_TOKEN_INVALID',
-      'this set-up link is not valid (already used, replaced by a newer one, or older than 24 hours): restart mainloop to print a new one',
-    );
+  /**
+   * Why a link does not work, if it does not for a reason other than its secret: mainloop is set up
+   * already (the link was used), or the link expired. Undefined otherwise.
+   */
+  private async linkProblem(tokenHash: string): Promise<SetupLinkStatus | undefined> {
+    const { db, users, setupTokens, clock } = this.deps;
+    const [owner, token] = await Promise.all([users.findOwner(db), setupTokens.find(db, tokenHash)]);
+    if (owner?.passwordHash || token?.usedAt) return { state: 'set_up', message: ALREADY_SET_UP };
+    if (token && token.expiresAt <= clock.now()) {
+      return {
+        state: 'expired',
+        message:
+          'This set-up link has expired: links work for 24 hours. Restart mainloop to print a new one, and open that.',
+      };
+    }
+    return undefined;
+  }
+
+  /** A link that does not work, said as checkLink says it: set up already (409), expired or invalid (400). */
+  private async invalidTokenError(tokenHash: string): Promise<DomainError> {
+    const problem = (await this.linkProblem(tokenHash)) ?? INVALID_LINK;
+    return problem.state === 'set_up' ? alreadyDone() : new DomainError('SETUP_TOKEN_INVALID', problem.message);
   }
 }
 
+const ALREADY_SET_UP = 'mainloop is already set up: sign in with your username and password.';
+
+const INVALID_LINK: SetupLinkStatus = {
+  state: 'invalid',
+  message:
+    'This set-up link is not valid: it was replaced by a newer one, or mistyped. Open the newest link mainloop printed, or restart mainloop to print a new one.',
+};
+
 function alreadyDone(): DomainError {
-  return new DomainError('SETUP_ALREADY_DONE', 'mainloop is already set up: sign in with your username and password');
+  return new DomainError('SETUP_ALREADY_DONE', ALREADY_SET_UP);
 }

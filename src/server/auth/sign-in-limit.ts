@@ -19,14 +19,24 @@ export function signInLimit(app: FastifyInstance): (request: FastifyRequest) => 
     keyGenerator: (request) => `${request.ip} ${(request.body as { username: string }).username}`,
   });
   const perAddress = app.createRateLimit({ max: 60, timeWindow: '1 minute' });
-  return async (request) => {
-    for (const limit of [perAccount, perAddress]) {
-      const state = await limit(request);
-      if (!state.isAllowed && state.isExceeded) {
-        throw new DomainError('RATE_LIMITED', `too many sign-in attempts: try again in ${state.ttlInSeconds} seconds`, {
-          retryable: true,
-        });
-      }
+  return (request) => refuseOverLimit(request, [perAccount, perAddress], 'too many sign-in attempts');
+}
+
+/** Checking set-up links (each a guess at a secret): 60 a minute per address. */
+export function setupLinkCheckLimit(app: FastifyInstance): (request: FastifyRequest) => Promise<void> {
+  const perAddress = app.createRateLimit({ max: 60, timeWindow: '1 minute' });
+  return (request) => refuseOverLimit(request, [perAddress], 'too many set-up link checks');
+}
+
+type RateLimit = ReturnType<FastifyInstance['createRateLimit']>;
+
+async function refuseOverLimit(request: FastifyRequest, limits: RateLimit[], what: string): Promise<void> {
+  for (const limit of limits) {
+    const state = await limit(request);
+    if (!state.isAllowed && state.isExceeded) {
+      throw new DomainError('RATE_LIMITED', `${what}: try again in ${state.ttlInSeconds} seconds`, {
+        retryable: true,
+      });
     }
-  };
+  }
 }

@@ -3,6 +3,7 @@ import type { ProjectRepo } from '../../contract/projects.js';
 import type { QuestionOption } from '../../contract/questions.js';
 import type { TaskMerge, TaskReview } from '../../contract/tasks.js';
 import type { InboxKind, InboxReply, InboxState, Priority } from '../../contract/inbox.js';
+import type { ToolCall, ToolResult } from '../models/index.js';
 
 /** Kysely's view of the tables. Each module's repository uses only its own tables. */
 export interface Tables {
@@ -142,6 +143,8 @@ export interface MessagesTable {
   error: string | null;
   created_at: CreatedAt;
   completed_at: Date | null;
+  /** a reply's tool calls and their results (ToolStep in thread/message.repository.ts); null when it called none */
+  tool_steps: Json<Array<{ at: number; calls: ToolCall[]; results: ToolResult[] }> | null>;
 }
 
 export interface ProposalsTable {

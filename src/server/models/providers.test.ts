@@ -66,6 +66,16 @@ describe('choosing the main thread’s provider', () => {
     ]);
   });
 
+  it('says how to connect one when MAINLOOP_MODEL_PROVIDER is none', () => {
+    const description = describeProviders(models({ MAINLOOP_MODEL_PROVIDER: 'none' }), signedOut);
+    expect(description.active).toBe('none');
+    expect(description.summary).toMatch(
+      /^No model is connected: MAINLOOP_MODEL_PROVIDER is none, so mainloop cannot answer\./,
+    );
+    expect(description.summary).toContain('set MAINLOOP_MODEL_PROVIDER to auto (or remove it)');
+    expect(description.summary).toContain('ANTHROPIC_API_KEY for the Anthropic API');
+  });
+
   it('says which provider is active and why each one is or is not available', () => {
     const description = describeProviders(
       models({ OPENAI_BASE_URL: 'http://gpu-box:8000/v1', OPENAI_API_KEY: 'k', MAINLOOP_MODEL: 'qwen3:8b' }),

@@ -131,7 +131,7 @@ function summarize(
   }
   const saved = 'What you write is still saved.';
   if (setting === 'none') {
-    return `No model is connected: MAINLOOP_MODEL_PROVIDER is none, so mainloop cannot answer. ${saved}`;
+    return `No model is connected: MAINLOOP_MODEL_PROVIDER is none, so mainloop cannot answer. ${saved} To use one, set MAINLOOP_MODEL_PROVIDER to auto (or remove it). ${HOW_TO_CONNECT}`;
   }
   if (setting !== 'auto') {
     const reason = providers.find((provider) => provider.name === setting)!.reason;

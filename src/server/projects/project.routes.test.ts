@@ -69,6 +69,8 @@ describe('projects', () => {
     await mkdir(path.join(repo, 'sub'), { recursive: true });
     const cases: Array<[object, string]> = [
       [{ repo: { kind: 'local', path: plain } }, 'not a git repository'],
+      // a file: git cannot even start there (this once killed the git helper, and every git call in flight)
+      [{ repo: { kind: 'local', path: path.join(repo, 'a.txt') } }, 'not a git repository'],
       [{ repo: { kind: 'local', path: path.join(repo, 'sub') } }, 'give its top'],
       [{ repo: { kind: 'local', path: empty } }, 'no commits yet'],
       [{ repo: { kind: 'local', path: 'relative/path' } }, 'path must be absolute'],
@@ -99,6 +101,34 @@ describe('projects', () => {
     }
     const task = await api('POST', '/api/tasks', { title: 't', prompt: 'p', projectId: mine.id }, other.headers);
     expect(task.statusCode).toBe(400);
+  });
+
+  it('suggests the check command a repository’s build files name, to the owner only', async () => {
+    await writeFile(
+      path.join(repo, 'package.json'),
+      JSON.stringify({ name: 'app', scripts: { test: 'node --test', secret: 'SECRET_TOKEN=abc ./deploy' } }),
+    );
+    const inspect = (where: string, headers = server.authHeaders) =>
+      api('GET', `/api/projects/inspect?path=${encodeURIComponent(where)}`, undefined, headers);
+
+    const found = await inspect(repo);
+    expect(found.statusCode, found.body).toBe(200);
+    // the command and where it came from; nothing else the files hold
+    expect(found.json()).toEqual({ checkCommand: { command: 'npm test', source: "package.json's test script" } });
+    expect(found.body).not.toContain('node --test');
+    expect(found.body).not.toContain('SECRET_TOKEN');
+    expect((await inspect(path.join(os.tmpdir(), 'ml-no-such-folder'))).json()).toEqual({ checkCommand: null });
+
+    const relative = await inspect('code/app');
+    expect(relative.statusCode).toBe(400);
+    expect(relative.json().message).toContain('path must be absolute');
+    expect((await api('GET', '/api/projects/inspect')).statusCode).toBe(400);
+
+    // it reads this machine's files: for anyone but the owner it does not exist
+    const other = await addUser(server, 'mallory');
+    const refused = await inspect(repo, other.headers);
+    expect(refused.statusCode).toBe(404);
+    expect(refused.body).not.toContain('npm test');
   });
 
   it('lists the agent runtimes beside the model providers', async () => {

@@ -1,6 +1,8 @@
 import {
   CreateProjectRequest,
+  InspectProjectQuery,
   ProjectIdParams,
+  ProjectInspection,
   ProjectList,
   ProjectResponse,
   UpdateProjectRequest,
@@ -32,6 +34,19 @@ export function projectRoutes(projects: ProjectService): RoutePlugin {
       },
       async (request, reply) =>
         reply.status(201).send({ project: await projects.create(principalOf(request).userId, request.body) }),
+    );
+    api.get(
+      '/projects/inspect',
+      {
+        schema: {
+          tags,
+          summary:
+            'What adding the local repository at `path` would suggest: the check command its build files name (the owner only)',
+          querystring: InspectProjectQuery,
+          response: { 200: ProjectInspection },
+        },
+      },
+      async (request) => projects.inspect(principalOf(request), request.query.path),
     );
     api.get(
       '/projects/:id',

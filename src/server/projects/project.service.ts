@@ -1,10 +1,16 @@
 import path from 'node:path';
-import type { CreateProjectRequest, Project, UpdateProjectRequest } from '../../contract/projects.js';
+import type {
+  CreateProjectRequest,
+  Project,
+  ProjectInspection,
+  UpdateProjectRequest,
+} from '../../contract/projects.js';
 import type { Db } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Ids } from '../lib/ids.js';
 import { hasBranch, inspectRepository } from '../workers/workspace.js';
+import { suggestCheckCommand } from './check-command.js';
 import type { ProjectRepository } from './project.repository.js';
 
 export interface ProjectServiceDeps {
@@ -53,6 +59,17 @@ export class ProjectService {
     });
     if (!project) throw new DomainError('CONFLICT', `you already have a project named “${name}”; pick another name`);
     return project;
+  }
+
+  /**
+   * What adding the repository at `repoPath` would suggest: its check command, read from its build
+   * files. It reads this machine's files, so only its owner may ask (for anyone else it does not
+   * exist), and it tells only the command and which file said so, never what the files hold.
+   */
+  async inspect(asker: { isOwner: boolean }, repoPath: string): Promise<ProjectInspection> {
+    if (!asker.isOwner) throw notFound('project inspection');
+    const suggestion = await suggestCheckCommand(path.resolve(repoPath));
+    return { checkCommand: suggestion ?? null };
   }
 
   async list(userId: string): Promise<Project[]> {

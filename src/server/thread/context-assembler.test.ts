@@ -7,8 +7,14 @@ import { EventRepository, EventService } from '../events/index.js';
 import { SystemClock } from '../lib/clock.js';
 import { IdGenerator } from '../lib/ids.js';
 import { IdleTaskRunner, TaskRepository, TaskService } from '../tasks/index.js';
-import { ContextAssembler, estimateTokens, fitHistory, toModelMessages } from './context-assembler.js';
-import { MessageRepository, type ContextMessage } from './message.repository.js';
+import {
+  ContextAssembler,
+  estimateTokens,
+  fitHistory,
+  PAST_TOOL_RESULT_CHARS,
+  toModelMessages,
+} from './context-assembler.js';
+import { MessageRepository, type ContextMessage, type ToolStep } from './message.repository.js';
 import { ProposalRepository } from './proposal.repository.js';
 import { NoProjectsYet, NoQuestionsYet } from './seams.js';
 
@@ -44,6 +50,80 @@ describe('toModelMessages', () => {
       { role: 'assistant', content: 'It failed.' },
       { role: 'user', content: '[event] a note without a task\n\nretry it' },
     ]);
+  });
+});
+
+describe('a reply’s tool calls in the context', () => {
+  const spawn: ToolStep = {
+    at: 'On it.'.length,
+    calls: [{ id: 'toolu_1', name: 'spawn_task', input: { title: 'Fix login', prompt: 'Safari.' } }],
+    results: [{ callId: 'toolu_1', name: 'spawn_task', content: '{"proposalId":"p1","status":"pending"}' }],
+  };
+
+  it('reach the model as the calls it made and their results, with the text around them, never as prose', () => {
+    const reply = {
+      ...message(2, 'assistant', 'On it.\n\nProposed: confirm the card.'),
+      toolSteps: [spawn],
+    };
+    expect(toModelMessages([message(1, 'user', 'Fix the login'), reply, message(3, 'user', 'thanks')])).toEqual([
+      { role: 'user', content: 'Fix the login' },
+      { role: 'assistant', content: 'On it.', toolCalls: spawn.calls },
+      { role: 'tool', results: spawn.results },
+      { role: 'assistant', content: 'Proposed: confirm the card.' },
+      { role: 'user', content: 'thanks' },
+    ]);
+  });
+
+  it('keep calls made without a word, several requests’ calls in order, and a reply that was only a call', () => {
+    const list: ToolStep = {
+      at: 0,
+      calls: [{ id: 'call_list', name: 'list_tasks', input: {} }],
+      results: [{ callId: 'call_list', name: 'list_tasks', content: '{"tasks":[]}' }],
+    };
+    const refused: ToolStep = {
+      at: 'No tasks yet.'.length,
+      calls: [{ id: 'call_get', name: 'get_task', input: { taskId: 'x' } }],
+      results: [{ callId: 'call_get', name: 'get_task', content: 'no task with id x', isError: true }],
+    };
+    expect(
+      toModelMessages([
+        message(1, 'user', 'what runs?'),
+        { ...message(2, 'assistant', 'No tasks yet.'), toolSteps: [list, refused] },
+        message(3, 'user', 'ok'),
+        { ...message(4, 'assistant', ''), toolSteps: [list] },
+        message(5, 'event', 'Task “X” failed.', 'task-9'),
+      ]),
+    ).toEqual([
+      { role: 'user', content: 'what runs?' },
+      { role: 'assistant', content: '', toolCalls: list.calls },
+      { role: 'tool', results: list.results },
+      { role: 'assistant', content: 'No tasks yet.', toolCalls: refused.calls },
+      { role: 'tool', results: refused.results },
+      { role: 'user', content: 'ok' },
+      { role: 'assistant', content: '', toolCalls: list.calls },
+      { role: 'tool', results: list.results },
+      { role: 'user', content: '[event · task task-9] Task “X” failed.' },
+    ]);
+  });
+
+  it('count towards the budget, an earlier turn’s long results cut to what the model can ask for again', () => {
+    const long = 'x'.repeat(PAST_TOOL_RESULT_CHARS * 5);
+    const recall: ToolStep = {
+      at: 0,
+      calls: [{ id: 'toolu_recall', name: 'recall', input: { query: 'deploy' } }],
+      results: [{ callId: 'toolu_recall', name: 'recall', content: long }],
+    };
+    const reply = { ...message(2, 'assistant', 'Found it.'), toolSteps: [recall] };
+    const newestFirst = [message(3, 'user', 'and?'), reply, message(1, 'user', 'find the deploy notes')];
+    // the cut result fits a budget the whole one would not
+    expect(fitHistory(newestFirst, estimateTokens(long) / 2).map((kept) => kept.id)).toEqual(['1', '2', '3']);
+    // but what is shown is still counted: a budget below it leaves the reply out
+    expect(fitHistory(newestFirst, 100).map((kept) => kept.id)).toEqual(['3']);
+    const [, , results] = toModelMessages(fitHistory(newestFirst, 10_000));
+    expect(results).toMatchObject({ role: 'tool' });
+    const shown = results!.role === 'tool' ? results!.results[0]!.content : '';
+    expect(shown.length).toBeLessThan(PAST_TOOL_RESULT_CHARS + 100);
+    expect(shown).toContain('call the tool again');
   });
 });
 
@@ -108,7 +188,7 @@ describe('ContextAssembler', () => {
     await testDatabase?.drop();
   });
 
-  async function exchange(userId: string, question: string, answer: string) {
+  async function exchange(userId: string, question: string, answer: string, toolSteps?: ToolStep[]) {
     const { message: user, reply } = (await messages.insertUserWithReply(database.db, {
       userId,
       clientId: `${userId}-${question}`,
@@ -122,6 +202,7 @@ describe('ContextAssembler', () => {
       content: answer,
       usage: null,
       error: null,
+      toolSteps,
     });
     return { user, reply };
   }
@@ -186,5 +267,32 @@ describe('ContextAssembler', () => {
     // one stored just after the message, read along with the history, is left to the next turn
     const raced = assembler.compose({ ...reads, history: [later, ...reads.history] }, message);
     expect(raced).toEqual({ ...ahead, system: expect.any(String) });
+  });
+
+  it('reads back the tool calls a reply made, as calls and results', async () => {
+    await new UserRepository().insert(database.db, { id: 'dee', username: 'dee', isOwner: false });
+    const step: ToolStep = {
+      at: 'Proposed.'.length,
+      calls: [{ id: 'toolu_db', name: 'spawn_task', input: { title: 'Ship it', prompt: 'Now.' } }],
+      results: [{ callId: 'toolu_db', name: 'spawn_task', content: '{"proposalId":"p9"}' }],
+    };
+    await exchange('dee', 'ship it', 'Proposed. Confirm the card.', [step]);
+    const { message: current, reply } = (await messages.insertUserWithReply(database.db, {
+      userId: 'dee',
+      clientId: 'dee-now',
+      content: 'did it start?',
+      turnIdPrefix: 'turn-',
+    }))!;
+
+    const context = await assembler.assemble({ userId: 'dee', userMessageId: current.id, replyId: reply.id });
+
+    expect(context.messages).toEqual([
+      { role: 'user', content: 'ship it' },
+      { role: 'assistant', content: 'Proposed.', toolCalls: step.calls },
+      { role: 'tool', results: step.results },
+      { role: 'assistant', content: 'Confirm the card.' },
+      { role: 'user', content: 'did it start?' },
+    ]);
+    expect(context.system).toContain('never write a tool call or its result as text');
   });
 });

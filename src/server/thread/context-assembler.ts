@@ -4,7 +4,7 @@ import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import type { ModelMessage } from '../models/index.js';
 import type { TaskService } from '../tasks/index.js';
-import type { HistoryMessage, MessageRepository } from './message.repository.js';
+import type { HistoryMessage, MessageRepository, ToolStep } from './message.repository.js';
 import type { ProposalRepository } from './proposal.repository.js';
 import type { OpenQuestion, ProjectContext, QuestionDesk } from './seams.js';
 
@@ -25,6 +25,13 @@ export const DEFAULT_CONTEXT_BUDGET: Readonly<ContextBudget> = Object.freeze({
 
 /** A rough token count: about four characters per token. */
 export const estimateTokens = (text: string) => Math.ceil(text.length / 4);
+
+/**
+ * The most of one tool result an earlier turn's reply shows the model: the call itself is kept
+ * whole, but a long result (a task list, what recall found) is cut, since the model can call the
+ * tool again for all of it. The current turn's results are never cut.
+ */
+export const PAST_TOOL_RESULT_CHARS = 2_000;
 
 export interface AssembledContext {
   system: string;
@@ -115,8 +122,7 @@ export class ContextAssembler {
       : reads.history;
     const fitted = fitHistory(history, this.budget.tokens - estimateTokens(system));
     const conversation = toModelMessages(fitted);
-    const estimatedTokens =
-      estimateTokens(system) + fitted.reduce((sum, message) => sum + estimateTokens(message.content), 0);
+    const estimatedTokens = estimateTokens(system) + fitted.reduce((sum, message) => sum + messageTokens(message), 0);
     return { system, messages: conversation, historyCount: fitted.length, estimatedTokens };
   }
 }
@@ -129,7 +135,7 @@ export function fitHistory(newestFirst: readonly HistoryMessage[], tokens: numbe
   const kept: HistoryMessage[] = [];
   let left = Math.max(tokens, 0);
   for (const message of newestFirst) {
-    const cost = estimateTokens(message.content) + 4;
+    const cost = messageTokens(message) + 4;
     if (kept.length === 0 && cost > left) {
       kept.push({ ...message, content: `${message.content.slice(0, Math.max(left - 4, 0) * 4)}\n[… cut to fit]` });
       break;
@@ -141,19 +147,65 @@ export function fitHistory(newestFirst: readonly HistoryMessage[], tokens: numbe
   return kept.reverse();
 }
 
+/** What a stored message costs in the context: its text, and its tool calls and (cut) results. */
+function messageTokens(message: HistoryMessage): number {
+  let tokens = estimateTokens(message.content);
+  for (const step of message.toolSteps ?? []) {
+    for (const call of step.calls) tokens += estimateTokens(call.name + JSON.stringify(call.input ?? {})) + 4;
+    for (const result of step.results) tokens += estimateTokens(pastResult(result.content)) + 4;
+  }
+  return tokens;
+}
+
+const pastResult = (content: string) =>
+  content.length > PAST_TOOL_RESULT_CHARS
+    ? `${content.slice(0, PAST_TOOL_RESULT_CHARS)}\n[… cut to fit the context: call the tool again for all of it]`
+    : content;
+
+/**
+ * A reply as the model wrote it: for each model request that called tools, its text with those
+ * calls, then their results; then the text written after the last of them. `content` is the
+ * reply's whole text, `steps` where in it each request's calls were made. `cut` shortens results
+ * (an earlier turn's, see PAST_TOOL_RESULT_CHARS); the current turn's go as they are.
+ */
+export function replyMessages(
+  content: string,
+  steps: readonly ToolStep[],
+  cut: (result: string) => string = (result) => result,
+): ModelMessage[] {
+  const messages: ModelMessage[] = [];
+  let from = 0;
+  for (const step of steps) {
+    messages.push(
+      { role: 'assistant', content: content.slice(from, step.at).trim(), toolCalls: step.calls },
+      { role: 'tool', results: step.results.map((result) => ({ ...result, content: cut(result.content) })) },
+    );
+    from = step.at;
+  }
+  const rest = content.slice(from).trim();
+  if (rest) messages.push({ role: 'assistant', content: rest });
+  return messages;
+}
+
 /**
  * Stored messages as the model reads them: `event` notes as user-side text marked `[event]`,
- * consecutive user-side messages joined (providers want the roles to alternate), empty replies
- * left out, and the conversation starting with the person.
+ * replies with the tool calls they made and their results (the model's own past actions, as
+ * actions: never retold as prose), consecutive user-side texts and assistant texts joined
+ * (providers want the roles to alternate), empty replies left out, and the conversation starting
+ * with the person.
  */
 export function toModelMessages(oldestFirst: readonly HistoryMessage[]): ModelMessage[] {
   const result: ModelMessage[] = [];
   for (const message of oldestFirst) {
     if (message.role === 'assistant') {
-      if (!message.content.trim() || result.length === 0) continue;
-      const last = result[result.length - 1]!;
-      if (last.role === 'assistant') last.content = `${last.content}\n\n${message.content}`;
-      else result.push({ role: 'assistant', content: message.content });
+      if (result.length === 0) continue;
+      for (const part of replyMessages(message.content, message.toolSteps ?? [], pastResult)) {
+        const last = result[result.length - 1]!;
+        if (part.role === 'assistant' && last.role === 'assistant' && !last.toolCalls?.length) {
+          last.content = [last.content, part.content].filter(Boolean).join('\n\n');
+          if (part.toolCalls) last.toolCalls = part.toolCalls;
+        } else result.push(part);
+      }
       continue;
     }
     const text =
@@ -176,7 +228,8 @@ How you work:
 - list_tasks and get_task tell you about tasks: use them rather than guessing.
 - When the person answers a worker's open question here in the chat, relay the answer with answer_question.
 - recall searches older parts of this conversation, by words or by a time range, when what you need is not in the recent messages.
-- Lines that start with [event] are notes from mainloop about tasks (a task failed, is ready for review, has a question), not the person's words.`;
+- Lines that start with [event] are notes from mainloop about tasks (a task failed, is ready for review, has a question), not the person's words.
+- Your earlier tool calls and what they returned are part of this conversation: a tool's result is what happened. To do something, call the tool; never write a tool call or its result as text, and never say you did something you did not call a tool for.`;
 
 function systemPrompt(parts: {
   now: Date;

@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Message, Usage } from '../../contract/thread.js';
 import type { Queryable } from '../db/database.js';
 import type { MessagesTable } from '../db/schema.js';
+import type { ToolCall, ToolResult } from '../models/index.js';
 
 export type MessageRole = MessagesTable['role'];
 export type MessageStatus = MessagesTable['status'];
@@ -25,8 +26,21 @@ export interface MessageRecord {
   proposalIds: string[];
 }
 
-/** What a turn's context holds of a message. */
-export type HistoryMessage = Pick<MessageRecord, 'id' | 'role' | 'content' | 'taskId'>;
+/**
+ * One model request of a turn that called tools: its calls, what each returned, and how much of
+ * the reply's content had been written when the model made them (the text before `at` goes with
+ * these calls, the text after it with the next request).
+ */
+export interface ToolStep {
+  at: number;
+  calls: ToolCall[];
+  results: ToolResult[];
+}
+
+/** What a turn's context holds of a message: for a reply, also the tool calls it made. */
+export type HistoryMessage = Pick<MessageRecord, 'id' | 'role' | 'content' | 'taskId'> & {
+  toolSteps?: readonly ToolStep[];
+};
 
 /** A message as recall finds it: what the context holds, and when it was written. */
 export type ContextMessage = HistoryMessage & Pick<MessageRecord, 'createdAt'>;
@@ -179,13 +193,19 @@ export class MessageRepository {
     // No created_at: nothing in the context needs it, and parsing 200 timestamps is most of reading them.
     let query = db
       .selectFrom('messages')
-      .select(['id', 'role', 'content', 'task_id'])
+      .select(['id', 'role', 'content', 'task_id', 'tool_steps'])
       .where('user_id', '=', userId)
       .where((eb) => eb.or([eb('role', '<>', 'assistant'), eb('status', '=', 'complete')]));
     if (options.upToId) query = query.where('id', '<=', options.upToId as never);
     if (options.excludeId) query = query.where('id', '<>', options.excludeId as never);
     const rows = await query.orderBy('id', 'desc').limit(options.limit).execute();
-    return rows.map((row) => ({ id: String(row.id), role: row.role, content: row.content, taskId: row.task_id }));
+    return rows.map((row) => ({
+      id: String(row.id),
+      role: row.role,
+      content: row.content,
+      taskId: row.task_id,
+      ...(row.tool_steps ? { toolSteps: row.tool_steps } : {}),
+    }));
   }
 
   /**
@@ -243,6 +263,7 @@ export class MessageRepository {
         completed_at: null,
         turn_id: turnId,
         turn_step: 1,
+        tool_steps: null,
       })
       .where('user_id', '=', userId)
       .where('id', '=', id as never)
@@ -298,6 +319,8 @@ export class MessageRepository {
       content?: string;
       usage: Usage | null;
       error: string | null;
+      /** the tool calls the turn made, with their results */
+      toolSteps?: readonly ToolStep[];
     },
   ): Promise<MessageRecord | undefined> {
     const row = await db
@@ -305,6 +328,7 @@ export class MessageRepository {
       .set({
         status: reply.status,
         ...(reply.content !== undefined ? { content: reply.content } : {}),
+        ...(reply.toolSteps?.length ? { tool_steps: JSON.stringify(reply.toolSteps) } : {}),
         usage: reply.usage ? JSON.stringify(reply.usage) : null,
         error: reply.error,
         completed_at: sql<Date>`now()`,

@@ -6,7 +6,11 @@ import type { Message } from '../../contract/thread.js';
 import { startTestServer, type TestServer } from '../../../test/support/server.js';
 import { settledReply } from './testing.js';
 
-/** No provider configured: what the person writes is still kept, and the thread says what to set and where. */
+/**
+ * No provider configured: what the person writes is still kept, and each reply says in one
+ * sentence that no model answered it. What to set and where is said once, by GET /api/providers
+ * (the chat's note above the composer and the settings page show it), never in every reply.
+ */
 let server: TestServer;
 let claudeConfigDir: string;
 
@@ -21,7 +25,7 @@ afterAll(async () => {
 });
 
 describe('with no model provider', () => {
-  it('stores the message and answers with a plain explanation of what to set, in error so Retry works later', async () => {
+  it('stores the message and ends its reply in error with one sentence, so Retry works later', async () => {
     const response = await server.app.inject({
       method: 'POST',
       url: '/api/thread/messages',
@@ -34,12 +38,10 @@ describe('with no model provider', () => {
 
     const reply = await settledReply(server, message.id);
     expect(reply.status).toBe('error');
-    expect(reply.content).toContain('No model is connected');
-    expect(reply.content).toContain('ANTHROPIC_API_KEY');
-    expect(reply.content).toContain('OPENAI_BASE_URL');
-    expect(reply.content).toContain('claude');
-    expect(reply.content).toContain('Retry');
-    expect(reply.error).toContain('No model provider is configured');
+    expect(reply.content).toBe('');
+    expect(reply.error).toBe(
+      'No model provider is configured: this message was not answered. Connect one (Settings → Model and workers), then retry.',
+    );
 
     // Retry is offered and runs (and says the same until a provider is connected)
     const retry = await server.app.inject({
@@ -48,10 +50,10 @@ describe('with no model provider', () => {
       headers: server.authHeaders,
     });
     expect(retry.statusCode).toBe(202);
-    expect((await settledReply(server, message.id)).content).toContain('No model is connected');
+    expect((await settledReply(server, message.id)).error).toContain('No model provider is configured');
   });
 
-  it('GET /api/providers says none is active and why', async () => {
+  it('GET /api/providers says none is active, why, and what to set', async () => {
     const response = await server.app.inject({ method: 'GET', url: '/api/providers', headers: server.authHeaders });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({
@@ -59,6 +61,9 @@ describe('with no model provider', () => {
       setting: 'auto',
       summary: expect.stringContaining('No model is connected'),
     });
+    for (const what of ['ANTHROPIC_API_KEY', 'OPENAI_BASE_URL', '`claude`']) {
+      expect(response.json().summary).toContain(what);
+    }
     expect(response.json().providers.every((provider: { available: boolean }) => !provider.available)).toBe(true);
   });
 });

@@ -588,6 +588,57 @@ describe('the tools', () => {
     const [empty] = toolResults(start + 3);
     expect(empty!.is_error).toBe(true);
   });
+
+  it('a later turn shows the model its earlier tool calls as tool_use and tool_result blocks, not as prose', async () => {
+    fake.enqueue(
+      anthropicScenario.toolCall({
+        id: 'toolu_earlier_spawn',
+        name: 'spawn_task',
+        input: { title: 'Tidy the README', prompt: 'Shorten the intro.' },
+        text: ['I will propose it.'],
+      }),
+      anthropicScenario.text('Proposed: confirm the card to start it.'),
+    );
+    const { reply } = await send('Tidy the README please');
+    expect(reply.content).toBe('I will propose it.\n\nProposed: confirm the card to start it.');
+
+    fake.enqueue(anthropicScenario.text('It waits for your confirmation.'));
+    await send('Is it running?');
+
+    const { messages } = fake.messageRequests.at(-1)!.body as {
+      messages: Array<{ role: string; content: Array<Record<string, unknown>> }>;
+    };
+    const asked = messages.findIndex((message) =>
+      message.content.some((block) => block.type === 'tool_use' && block.id === 'toolu_earlier_spawn'),
+    );
+    expect(messages[asked]).toMatchObject({
+      role: 'assistant',
+      content: [
+        { type: 'text', text: 'I will propose it.' },
+        {
+          type: 'tool_use',
+          id: 'toolu_earlier_spawn',
+          name: 'spawn_task',
+          input: { title: 'Tidy the README', prompt: 'Shorten the intro.' },
+        },
+      ],
+    });
+    const [result] = messages[asked + 1]!.content;
+    expect(messages[asked + 1]!.role).toBe('user');
+    expect(result).toMatchObject({ type: 'tool_result', tool_use_id: 'toolu_earlier_spawn' });
+    expect(JSON.parse(resultText(result as { content: unknown }))).toMatchObject({
+      proposalId: reply.proposalIds![0],
+      status: 'pending',
+    });
+    expect(messages[asked + 2]).toMatchObject({
+      role: 'assistant',
+      content: [{ type: 'text', text: 'Proposed: confirm the card to start it.' }],
+    });
+    expect(messages.at(-1)).toMatchObject({ role: 'user', content: [{ type: 'text', text: 'Is it running?' }] });
+    // the call is nowhere retold as text
+    const texts = messages.flatMap((message) => message.content.filter((block) => block.type === 'text'));
+    expect(JSON.stringify(texts)).not.toContain('spawn_task');
+  });
 });
 
 describe('workers report back', () => {

@@ -56,14 +56,13 @@ function setUp(model: ScriptedModel) {
       compose,
     },
     model,
-    providers: { summary: '', providers: [] },
     tools: { definitions: [], run: vi.fn() },
     logger: pino({ level: 'silent' }),
   } as unknown as TurnServiceDeps;
   return { turns: new TurnService(deps), publish, setContent };
 }
 
-const takeOver = (turns: TurnService) => turns.requestModel({ ...turn, step: 1, priorContent: '', exchanges: [] });
+const takeOver = (turns: TurnService) => turns.requestModel({ ...turn, step: 1, priorContent: '', toolSteps: [] });
 
 describe('a first model request begun while its reply is being stored', () => {
   it('goes out with the context read ahead and the person’s message, and publishes its first delta only once the reply has committed', async () => {

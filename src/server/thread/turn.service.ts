@@ -3,18 +3,10 @@ import type { Usage } from '../../contract/thread.js';
 import type { Db } from '../db/database.js';
 import type { EventService } from '../events/index.js';
 import { storable } from '../lib/storable-text.js';
-import {
-  ModelError,
-  type ModelClient,
-  type ModelMessage,
-  type ProvidersDescription,
-  type StopReason,
-  type ToolCall,
-  type ToolResult,
-} from '../models/index.js';
-import type { AssembledContext, ContextAssembler, ContextReads } from './context-assembler.js';
+import { ModelError, type ModelClient, type StopReason, type ToolCall, type ToolResult } from '../models/index.js';
+import { replyMessages, type AssembledContext, type ContextAssembler, type ContextReads } from './context-assembler.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
-import { toMessage, type ContextMessage, type MessageRepository } from './message.repository.js';
+import { toMessage, type ContextMessage, type MessageRepository, type ToolStep } from './message.repository.js';
 import type { ThreadTools } from './thread-tools.js';
 
 /** One turn's reply, as each step names it. */
@@ -31,8 +23,8 @@ export interface ModelRequestInput extends TurnReply {
   step: number;
   /** the reply's text checkpointed before this request */
   priorContent: string;
-  /** this turn's tool calls and their results so far */
-  exchanges: readonly ModelMessage[];
+  /** this turn's tool calls and their results so far, with where in `priorContent` each was made */
+  toolSteps: readonly ToolStep[];
 }
 
 export type ModelRequestResult =
@@ -67,8 +59,6 @@ export interface TurnServiceDeps {
   events: Pick<EventService, 'append' | 'publish'>;
   assembler: Pick<ContextAssembler, 'assemble' | 'read' | 'compose'>;
   model: ModelClient;
-  /** for the reply that explains how to connect a model when none is */
-  providers: Pick<ProvidersDescription, 'summary' | 'providers'>;
   tools: Pick<ThreadTools, 'run' | 'definitions'>;
   logger: Logger;
   /** the least time between two `message.delta` events of a reply (default 50 ms) */
@@ -85,13 +75,12 @@ const EARLY_REQUEST_TTL_MS = 60_000;
  * request's first delta to go out before it (see `firstDelta`).
  */
 const FIRST_DELTA_LEAD_MS = 20;
-const NO_PROVIDER_ERROR = 'No model provider is configured: connect one as described above, then retry.';
-
-const PROVIDER_NAMES: Record<string, string> = {
-  anthropic: 'Anthropic API',
-  'openai-compatible': 'OpenAI-compatible server (Ollama, vLLM, LM Studio)',
-  'claude-subscription': 'Claude subscription',
-};
+/**
+ * A reply without a model says only that: what to set is said once, where the person looks for it
+ * (the chat's note above the composer, the settings page, GET /api/providers), not in every reply.
+ */
+const NO_PROVIDER_ERROR =
+  'No model provider is configured: this message was not answered. Connect one (Settings → Model and workers), then retry.';
 
 /**
  * What a turn's durable steps do (turn.workflow.ts sequences them): one model request with
@@ -167,7 +156,7 @@ export class TurnService {
     let delivered!: () => void;
     const firstDelta = new Promise<void>((resolve) => (delivered = resolve));
     const result = this.runModelRequest(
-      { ...turn, step: 1, priorContent: '', exchanges: [] },
+      { ...turn, step: 1, priorContent: '', toolSteps: [] },
       { claimed: stored, signal: controller.signal, context, onFirstDelta: delivered },
     );
     result.then(delivered, delivered); // the step that takes it over sees a failure
@@ -246,7 +235,7 @@ export class TurnService {
       const context = await (options.context ?? assembler.assemble(input));
       for await (const event of model.stream({
         system: context.system,
-        messages: [...context.messages, ...input.exchanges],
+        messages: [...context.messages, ...replyMessages(input.priorContent, input.toolSteps)],
         tools: tools.definitions,
         abortSignal: controller.signal,
         maxOutputTokens: this.deps.maxOutputTokens,
@@ -280,12 +269,7 @@ export class TurnService {
       if (!(await claimed)) return { outcome: 'superseded' };
       await deltas.flush().catch(() => {});
       if (error instanceof ModelError && error.kind === 'not_configured') {
-        return {
-          outcome: 'failed',
-          kind: error.kind,
-          text: separator + this.noProviderExplanation(),
-          error: NO_PROVIDER_ERROR,
-        };
+        return { outcome: 'failed', kind: error.kind, text: '', error: NO_PROVIDER_ERROR };
       }
       if (!(error instanceof ModelError))
         logger.error({ err: error, replyId: input.replyId }, 'a model request failed');
@@ -330,9 +314,21 @@ export class TurnService {
     return this.deps.tools.run({ userId: reply.userId, replyId: reply.replyId }, call);
   }
 
-  /** Stores the finished reply with its usage and publishes `message.completed`. */
-  complete(reply: TurnReply, result: { content: string; usage: Usage | null }): Promise<void> {
-    return this.finish(reply, { status: 'complete', content: result.content, usage: result.usage, error: null });
+  /**
+   * Stores the finished reply with its usage and the tool calls it made (later turns show them to
+   * the model as calls, see context-assembler.ts), and publishes `message.completed`.
+   */
+  complete(
+    reply: TurnReply,
+    result: { content: string; usage: Usage | null; toolSteps: readonly ToolStep[] },
+  ): Promise<void> {
+    return this.finish(reply, {
+      status: 'complete',
+      content: result.content,
+      usage: result.usage,
+      error: null,
+      toolSteps: storable(result.toolSteps),
+    });
   }
 
   /** Ends the reply in `error` with a reason a person can read, keeping what it said; Retry runs it again. */
@@ -353,22 +349,19 @@ export class TurnService {
 
   private async finish(
     reply: TurnReply,
-    end: { status: 'complete' | 'error'; content?: string; usage: Usage | null; error: string | null },
+    end: {
+      status: 'complete' | 'error';
+      content?: string;
+      usage: Usage | null;
+      error: string | null;
+      toolSteps?: readonly ToolStep[];
+    },
   ): Promise<void> {
     const { db, messages, events } = this.deps;
     await db.transaction().execute(async (trx) => {
       const record = await messages.finish(trx, { id: reply.replyId, turnId: reply.turnId, ...end });
       if (record) await events.append(trx, reply.userId, 'message.completed', { message: toMessage(record) });
     });
-  }
-
-  /** What to set and where, from the model layer's own account of each provider. */
-  private noProviderExplanation(): string {
-    const { summary, providers } = this.deps.providers;
-    const reasons = providers.map(
-      (provider) => `- **${PROVIDER_NAMES[provider.name] ?? provider.name}**: ${provider.reason}`,
-    );
-    return `${summary}\n\n${reasons.join('\n')}\n\nOnce one is connected (and mainloop restarted), press **Retry** on this message.`;
   }
 }
 

@@ -1,6 +1,6 @@
 import { DBOS, type StepConfig } from '@dbos-inc/dbos-sdk';
 import type { Usage } from '../../contract/thread.js';
-import type { ModelMessage } from '../models/index.js';
+import type { ToolStep } from './message.repository.js';
 import { INTERNAL_ERROR, type ContextAhead, type TurnReply, type TurnService } from './turn.service.js';
 
 /** What starts a turn: the person's message and the reply (already stored, `streaming`) that answers it. */
@@ -63,14 +63,20 @@ async function runTurn(turns: TurnService, input: TurnInput): Promise<TurnOutcom
   const reply: TurnReply = { userId: input.userId, replyId: input.replyId, turnId: DBOS.workflowID! };
   let content = '';
   let usage: Usage | null = null;
-  const exchanges: ModelMessage[] = [];
+  const toolSteps: ToolStep[] = [];
   try {
     for (let step = 1; step <= MAX_MODEL_REQUESTS; step++) {
       const priorContent = content;
-      const history = [...exchanges];
+      const stepsSoFar = [...toolSteps];
       const result = await DBOS.runStep(
         () =>
-          turns.requestModel({ ...reply, userMessageId: input.userMessageId, step, priorContent, exchanges: history }),
+          turns.requestModel({
+            ...reply,
+            userMessageId: input.userMessageId,
+            step,
+            priorContent,
+            toolSteps: stepsSoFar,
+          }),
         { name: `model-request-${step}` },
       );
       if (result.outcome === 'superseded') return 'superseded';
@@ -90,13 +96,10 @@ async function runTurn(turns: TurnService, input: TurnInput): Promise<TurnOutcom
           await DBOS.runStep(() => turns.runTool(reply, call), { name: `tool-${call.name}`, ...WRITE_STEP }),
         );
       }
-      exchanges.push(
-        { role: 'assistant', content: result.text.trim(), toolCalls: result.toolCalls },
-        { role: 'tool', results },
-      );
+      toolSteps.push({ at: content.length, calls: result.toolCalls, results });
       if (step === MAX_MODEL_REQUESTS) content += LOOP_LIMIT_NOTE;
     }
-    const final = { content, usage };
+    const final = { content, usage, toolSteps };
     await DBOS.runStep(() => turns.complete(reply, final), { name: 'complete', ...WRITE_STEP });
     return 'complete';
   } catch (error) {

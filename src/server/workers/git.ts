@@ -186,10 +186,16 @@ const { execFile } = require('node:child_process');
 // What git writes in a task's git directory stays readable to the task's user (it reads it in the sandbox).
 process.umask(0o022);
 process.on('message', ({ id, file, args, options }) => {
-  execFile(file, args, options, (error, stdout, stderr) => {
-    const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-    process.send({ id, failed: !!error, code, message: error ? error.message : '', stdout, stderr });
-  });
+  // A cwd that is a file throws here rather than calling back: the call fails, not the helper
+  // (and with it every other git call in flight).
+  try {
+    execFile(file, args, options, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      process.send({ id, failed: !!error, code, message: error ? error.message : '', stdout, stderr });
+    });
+  } catch (error) {
+    process.send({ id, failed: true, code: null, message: error.message, stdout: '', stderr: '' });
+  }
 });
 process.on('disconnect', () => process.exit(0));
 `;

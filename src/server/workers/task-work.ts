@@ -21,6 +21,7 @@ import { CommandRuntime } from './runtimes/command.js';
 import type { RuntimeRegistry } from './runtimes/index.js';
 import type { EgressPolicy, EgressRoute } from './egress-proxy.js';
 import { SandboxUnavailable, type OpenSandbox, type Sandboxes } from './sandboxes.js';
+import { explainMissingProgram } from './missing-program.js';
 import type { TaskLogRepository } from './task-log.repository.js';
 import type { MergeResult, ProjectCheckout, WorkspaceManager } from './workspace.js';
 
@@ -319,14 +320,15 @@ export class TaskWork {
   }
 
   /**
-   * The task shows `failed` with the reason (an agent's words, or an error's, made storable) and
+   * The task shows `failed` with the reason (an agent's words, or an error's, made storable; a
+   * program that is not installed said as such, with how to install it) and
    * waits for a retry only: a decision still waiting (one whose taking failed) is dropped, or the
    * person's retry would be refused as a second decision.
    */
   async fail(taskId: string, error: string): Promise<void> {
     const { db, decisions, clock } = this.deps;
     const task = await this.task(taskId);
-    const reason = storable(error);
+    const reason = storable(explainMissingProgram(error));
     await decisions.dropPending(db, taskId, clock.now());
     await this.changeWithNote(
       task,

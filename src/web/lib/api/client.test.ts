@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiClient, ApiRequestError, NETWORK_ERROR } from './client.js';
+import { ApiClient, ApiRequestError, errorMessage, NETWORK_ERROR } from './client.js';
 
 function recordingFetch(respond: () => Response | Promise<Response>) {
   const calls: Array<{ url: string; init: RequestInit }> = [];
@@ -53,6 +53,35 @@ describe('ApiClient', () => {
       message: 'name is required',
       details: [{ path: 'name' }],
     });
+  });
+
+  it('says invalid input field by field, by the name the form gives it, never as a request path', () => {
+    const invalid = (...issues: Array<{ path: string; message: string }>) =>
+      new ApiRequestError(400, 'VALIDATION_FAILED', 'invalid request: …', { issues });
+    const labels = { 'repo.path': 'Repository path', checkCommand: 'Check command' };
+    expect(errorMessage(invalid({ path: 'body.repo.path', message: 'path must be absolute' }), labels)).toBe(
+      'Repository path must be absolute.',
+    );
+    expect(errorMessage(invalid({ path: 'repo.path', message: '/srv/app is not a git repository' }), labels)).toBe(
+      'Repository path: /srv/app is not a git repository.',
+    );
+    expect(
+      errorMessage(
+        invalid(
+          { path: 'body.defaultBranch', message: 'the repository has no branch trunk' },
+          { path: 'body.name', message: 'name is required' },
+        ),
+      ),
+    ).toBe('Default branch: the repository has no branch trunk. Name is required.');
+    expect(errorMessage(invalid({ path: 'body', message: 'Invalid input: expected object' }))).toBe(
+      'Invalid input: expected object.',
+    );
+    // other errors keep the server's sentence; a validation error without issues too
+    expect(errorMessage(new ApiRequestError(409, 'CONFLICT', 'the username ada is taken: choose another'))).toBe(
+      'the username ada is taken: choose another',
+    );
+    expect(errorMessage(new ApiRequestError(400, 'VALIDATION_FAILED', 'invalid request'))).toBe('invalid request');
+    expect(errorMessage(new Error('boom'))).toBe('Something went wrong. Try again.');
   });
 
   it('makes a readable error of an answer without an error body', async () => {

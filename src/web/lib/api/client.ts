@@ -15,6 +15,7 @@ import type {
   PlanDecisionRequest,
   PostMessageRequest,
   Project,
+  ProjectInspection,
   ProjectList,
   ProposalList,
   ProposalResponse,
@@ -27,6 +28,7 @@ import type {
   SessionInfo,
   Settings,
   SettingsPatch,
+  SetupLinkStatus,
   SetupRequest,
   UpdateProjectRequest,
   TaskDiffResponse,
@@ -35,6 +37,9 @@ import type {
   TaskResponse,
   User,
 } from '../../../contract/index.js';
+import { describeValidation, type FieldLabels } from './validation.js';
+
+export type { FieldLabels } from './validation.js';
 
 /**
  * The one typed client for the mainloop HTTP API. Plain TypeScript with no Svelte and no
@@ -96,6 +101,10 @@ export class ApiClient {
   }
   setup(body: SetupRequest): Promise<{ user: User }> {
     return this.request('POST', '/auth/setup', body);
+  }
+  /** Whether a set-up link still works (the set-up page asks when it opens). */
+  checkSetupLink(token: string): Promise<SetupLinkStatus> {
+    return this.request('POST', '/auth/setup/check', { token });
   }
   logout(): Promise<void> {
     return this.request('POST', '/auth/logout');
@@ -207,6 +216,10 @@ export class ApiClient {
   updateProject(id: string, body: UpdateProjectRequest): Promise<{ project: Project }> {
     return this.request('PATCH', `/projects/${encodeURIComponent(id)}`, body);
   }
+  /** The check command the repository at `path` suggests (the owner only; 404 for anyone else). */
+  inspectProject(path: string): Promise<ProjectInspection> {
+    return this.request('GET', `/projects/inspect${queryString({ path })}`);
+  }
   deleteProject(id: string): Promise<void> {
     return this.request('DELETE', `/projects/${encodeURIComponent(id)}`);
   }
@@ -292,8 +305,12 @@ function isErrorBody(body: unknown): body is { code: string; message: string; de
   );
 }
 
-/** A message a person can act on, for any error a call may throw. */
-export function errorMessage(error: unknown): string {
-  if (error instanceof ApiRequestError) return error.message;
-  return 'Something went wrong. Try again.';
+/**
+ * A message a person can act on, for any error a call may throw. Invalid input is said field by
+ * field, each by its name in the form (`labels`, else the field's own name in words).
+ */
+export function errorMessage(error: unknown, labels?: FieldLabels): string {
+  if (!(error instanceof ApiRequestError)) return 'Something went wrong. Try again.';
+  if (error.code === 'VALIDATION_FAILED') return describeValidation(error.details, labels) ?? error.message;
+  return error.message;
 }

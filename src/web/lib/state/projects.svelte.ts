@@ -1,5 +1,8 @@
-import type { Project } from '../../../contract/index.js';
+import type { Project, ProjectInspection } from '../../../contract/index.js';
 import { SettingsListState } from './settings-list.svelte.js';
+
+/** A check command read from a repository's build files, and which file says so. */
+export type CheckCommandSuggestion = NonNullable<ProjectInspection['checkCommand']>;
 
 /** What the add form sends: a repository path, and optionally a name and the command that checks a change. */
 export interface NewProject {
@@ -13,11 +16,22 @@ export interface NewProject {
 /**
  * The person's projects (local git repositories workers may work in): list, add, change the
  * name or the check command, remove with confirmation. The server says what is wrong with a
- * path (not absolute, not a git repository); that message is shown as it is.
+ * path (not absolute, not a git repository), said by the form's name for the field. While a path
+ * is typed, the server is asked which check command its repository suggests.
  */
 export class ProjectsState extends SettingsListState<Project> {
   /** The project being edited. */
   editingId: string | undefined = $state();
+  /** The check command the path being added suggests, and which file says so; undefined when none does. */
+  suggestion: CheckCommandSuggestion | undefined = $state();
+  #inspections = 0;
+
+  protected override readonly fieldLabels = {
+    'repo.path': 'Repository path',
+    name: 'Name',
+    checkCommand: 'Check command',
+    defaultBranch: 'Default branch',
+  };
 
   protected async fetch(): Promise<Project[]> {
     return (await this.api.listProjects()).projects;
@@ -36,6 +50,24 @@ export class ProjectsState extends SettingsListState<Project> {
       });
       this.items = [...this.items, project].sort((a, b) => a.name.localeCompare(b.name));
     });
+  }
+
+  /**
+   * Asks which check command the repository at `path` suggests (only for an absolute path); the
+   * answer to the latest question wins. A suggestion is a nicety: when none comes (the server
+   * cannot read the folder, the person is not its owner), nothing is said.
+   */
+  async inspect(path: string): Promise<void> {
+    const asked = ++this.#inspections;
+    const where = path.trim();
+    let suggestion: CheckCommandSuggestion | undefined;
+    if (where.startsWith('/')) {
+      suggestion = await this.api.inspectProject(where).then(
+        (inspection) => inspection.checkCommand ?? undefined,
+        () => undefined,
+      );
+    }
+    if (asked === this.#inspections) this.suggestion = suggestion;
   }
 
   edit(id: string): void {

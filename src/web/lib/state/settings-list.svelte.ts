@@ -1,4 +1,4 @@
-import { errorMessage, type ApiClient } from '../api/client.js';
+import { errorMessage, type ApiClient, type FieldLabels } from '../api/client.js';
 
 /**
  * A list in Settings (API tokens, projects): loaded from the API, changed by actions that run one
@@ -14,6 +14,8 @@ export abstract class SettingsListState<T extends { id: string }> {
   confirmingId: string | undefined = $state();
 
   protected readonly api: ApiClient;
+  /** the form's names for the fields it sends, for what the server says is wrong with them */
+  protected readonly fieldLabels: FieldLabels = {};
 
   constructor(api: ApiClient) {
     this.api = api;
@@ -54,7 +56,7 @@ export abstract class SettingsListState<T extends { id: string }> {
       await action();
       return true;
     } catch (error) {
-      this.error = errorMessage(error);
+      this.error = errorMessage(error, this.fieldLabels);
       return false;
     } finally {
       this.busy = false;

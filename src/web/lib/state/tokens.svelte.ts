@@ -5,6 +5,7 @@ import { SettingsListState } from './settings-list.svelte.js';
 export class ApiTokensState extends SettingsListState<ApiToken> {
   /** The secret of the token just created: shown once, then forgotten. */
   createdSecret: { name: string; token: string } | undefined = $state();
+  protected override readonly fieldLabels = { name: 'The token’s name' };
 
   protected async fetch(): Promise<ApiToken[]> {
     return (await this.api.listTokens()).tokens;
