@@ -134,40 +134,44 @@ true`,
 ];
 
 describe.skipIf(!BWRAP)('a task cannot make mainloop run its code through git', () => {
-  it.each(scenarios)('%s', async (_, command) => {
-    const task = await owner.createTask({ title: 'Plant', prompt: 'x', runtime: 'command', command, projectId });
-    const ready = await owner.waitForTask(task.id, (t) => t.status === 'awaiting_review' || t.status === 'failed', {
-      timeout: 150_000,
-    });
-    await expectNothingRan();
-    expect(ready.error).toBeUndefined();
-    // The diff, as the person opens it: text and JSON.
-    const text = await owner.call('GET', `/api/tasks/${task.id}/diff`);
-    expect(text.statusCode).toBe(200);
-    const added = /added-\d+\.txt/.exec(text.body)?.[0];
-    expect(added).toBeDefined();
-    const files = await server.app.inject({
-      method: 'GET',
-      url: `/api/tasks/${task.id}/diff`,
-      headers: { ...server.authHeaders, accept: 'application/json' },
-    });
-    expect(files.statusCode).toBe(200);
-    await expectNothingRan();
-    // Approve: the branch is published and merged into the project's checkout.
-    const approved = await owner.call('POST', `/api/tasks/${task.id}/review`, { decision: 'approve' });
-    expect(approved.statusCode).toBe(200);
-    const done = await owner.waitForTask(task.id, (t) => t.status === 'completed' || t.status === 'failed', {
-      timeout: 150_000,
-    });
-    expect(done.error).toBeUndefined();
-    expect(done.status).toBe('completed');
+  it.each(scenarios)(
+    '%s',
+    async (_, command) => {
+      const task = await owner.createTask({ title: 'Plant', prompt: 'x', runtime: 'command', command, projectId });
+      const ready = await owner.waitForTask(task.id, (t) => t.status === 'awaiting_review' || t.status === 'failed', {
+        timeout: 150_000,
+      });
+      await expectNothingRan();
+      expect(ready.error).toBeUndefined();
+      // The diff, as the person opens it: text and JSON.
+      const text = await owner.call('GET', `/api/tasks/${task.id}/diff`);
+      expect(text.statusCode).toBe(200);
+      const added = /added-\d+\.txt/.exec(text.body)?.[0];
+      expect(added).toBeDefined();
+      const files = await server.app.inject({
+        method: 'GET',
+        url: `/api/tasks/${task.id}/diff`,
+        headers: { ...server.authHeaders, accept: 'application/json' },
+      });
+      expect(files.statusCode).toBe(200);
+      await expectNothingRan();
+      // Approve: the branch is published and merged into the project's checkout.
+      const approved = await owner.call('POST', `/api/tasks/${task.id}/review`, { decision: 'approve' });
+      expect(approved.statusCode).toBe(200);
+      const done = await owner.waitForTask(task.id, (t) => t.status === 'completed' || t.status === 'failed', {
+        timeout: 150_000,
+      });
+      expect(done.error).toBeUndefined();
+      expect(done.status).toBe('completed');
 
-    await expectNothingRan();
-    // The project got the change, and nothing else: its checkout is clean, its config its own.
-    expect(await readFile(path.join(repo, added!), 'utf8')).toBe('new\n');
-    expect(git(repo, 'status', '--porcelain', '--ignore-submodules=all')).toBe('');
-    expect(git(repo, 'config', '--local', '--list')).not.toMatch(/evil|fsmonitor|hooksPath/);
-  }, 400_000);
+      await expectNothingRan();
+      // The project got the change, and nothing else: its checkout is clean, its config its own.
+      expect(await readFile(path.join(repo, added!), 'utf8')).toBe('new\n');
+      expect(git(repo, 'status', '--porcelain', '--ignore-submodules=all')).toBe('');
+      expect(git(repo, 'config', '--local', '--list')).not.toMatch(/evil|fsmonitor|hooksPath/);
+    },
+    400_000,
+  );
 });
 
 /** No planted program left its mark outside the sandbox, and the canary is as it was. */
