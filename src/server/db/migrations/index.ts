@@ -4,6 +4,7 @@ import { sql as workers } from './0003-workers.js';
 import { sql as inbox } from './0004-inbox.js';
 import { sql as eventOutbox } from './0005-event-outbox.js';
 import { sql as projectNetwork } from './0006-project-network.js';
+import { sql as inboxWaits } from './0008-inbox-waits.js';
 
 export interface Migration {
   version: number;
@@ -19,4 +20,5 @@ export const migrations: readonly Migration[] = [
   { version: 4, name: 'inbox', sql: inbox },
   { version: 5, name: 'event-outbox', sql: eventOutbox },
   { version: 6, name: 'project-network', sql: projectNetwork },
+  { version: 8, name: 'inbox-waits', sql: inboxWaits },
 ];
