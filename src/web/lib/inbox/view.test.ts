@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { InboxItem, InboxResponse, Task } from '../../../contract/index.js';
 import type { StorageLike } from '../state/outbox.js';
 import { MemoryStorage } from '../state/testing.js';
+import { runtimeChoices } from '../tasks/task-form.js';
 import {
   applyActions,
   keyCommand,
@@ -10,6 +11,7 @@ import {
   needsYouCount,
   openTarget,
   pageTitle,
+  proposalProblem,
   readCache,
   readFilter,
   selectedIn,
@@ -254,6 +256,20 @@ describe('keyboard triage', () => {
     });
     expect(triage(proposal, 'reply')).toEqual({ type: 'mode', mode: 'edit' });
     expect(triage(proposal, 'done')).toMatchObject({ text: expect.stringContaining('a confirms it, r edits it') });
+
+    // a proposal on a runtime that cannot run here is not confirmed as it is
+    const codex = {
+      ...proposal,
+      proposal: { ...proposal.proposal!, payload: { title: 'Tidy', prompt: 'x', runtime: 'codex' as const } },
+    };
+    const choices = runtimeChoices([
+      { name: 'claude-code', available: true, reason: '', default: true },
+      { name: 'codex', available: false, reason: 'not installed', default: false },
+      { name: 'command', available: true, reason: '', default: false },
+    ]);
+    expect(proposalProblem(codex, choices)).toBe('codex cannot run here: not installed. Choose another runtime.');
+    expect(proposalProblem(proposal, choices)).toBeUndefined();
+    expect(proposalProblem(item('n'), choices)).toBeUndefined();
 
     expect(triage(item('n'), 'done')).toEqual({ type: 'act', action: { type: 'done', itemId: 'n' } });
     expect(triage(item('n'), 'approve')).toBeUndefined();
