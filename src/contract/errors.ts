@@ -11,6 +11,8 @@ export const ErrorCode = z.enum([
   'SETUP_ALREADY_DONE',
   'NOT_FOUND',
   'CONFLICT',
+  /** done on an inbox item that still holds up work (a plan, a review, a question, a proposal): resolve it or snooze it */
+  'ITEM_STILL_WAITING',
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',
   /** the database is down, restarting, too slow or out of disk: 503 with Retry-After */

@@ -2,11 +2,13 @@ import { z } from 'zod';
 import { linkKind } from './links.js';
 import { Question } from './questions.js';
 import { Task } from './tasks.js';
+import { Proposal } from './thread.js';
 
 /**
  * The inbox: stored, typed items for everything that needs the person. Workers' items
- * (question, plan_review, review, failure, stuck) come and go with their tasks; anything else
- * (a script, a cron job, CI) adds `external` items through `POST /api/inbox/items`.
+ * (question, plan_review, review, failure, stuck) come and go with their tasks; `proposal` items
+ * with the main thread's pending proposals; anything else (a script, a cron job, CI) adds
+ * `external` items through `POST /api/inbox/items`.
  */
 export const INBOX_KINDS = [
   'question',
@@ -14,6 +16,7 @@ export const INBOX_KINDS = [
   'review',
   'failure',
   'stuck',
+  'proposal',
   'notification',
   'external',
 ] as const;
@@ -35,7 +38,10 @@ export type InboxState = z.infer<typeof InboxState>;
  * What the person can do from the item itself. Each maps onto an existing route:
  * answer → POST /api/questions/:questionId/answer; approve / revise → POST /api/tasks/:taskId/plan
  * (plan_review) or approve / request_changes → /review (review); retry, cancel → /api/tasks/:taskId/…;
- * open → the item's url; done, snooze → /api/inbox/items/:id/….
+ * confirm (with an edited payload or not), dismiss → /api/proposals/:proposalId/…; open → the
+ * item's url; done, snooze → /api/inbox/items/:id/…. An item that waits on the person for work
+ * to go on (a plan, a review, a question, a proposal) does not offer `done`: what resolves it
+ * does, or a snooze (decision 0012); `POST …/done` on it answers 409 `ITEM_STILL_WAITING`.
  */
 export const INBOX_REPLIES = [
   'answer',
@@ -44,6 +50,8 @@ export const INBOX_REPLIES = [
   'request_changes',
   'retry',
   'cancel',
+  'confirm',
+  'dismiss',
   'open',
   'done',
   'snooze',
@@ -62,6 +70,8 @@ export const InboxItem = z.object({
   source: z.string().optional(),
   taskId: z.string().optional(),
   questionId: z.string().optional(),
+  /** a `proposal` item's proposal */
+  proposalId: z.string().optional(),
   projectId: z.string().optional(),
   dedupeKey: z.string(),
   replies: z.array(InboxReply),
@@ -74,6 +84,8 @@ export const InboxItem = z.object({
   task: Task.optional(),
   /** in `needsYou`: the question a `question` item asks */
   question: Question.optional(),
+  /** in `needsYou`: the proposal a `proposal` item is about, as it is now */
+  proposal: Proposal.optional(),
 });
 export type InboxItem = z.infer<typeof InboxItem>;
 

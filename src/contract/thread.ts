@@ -90,6 +90,7 @@ export type CreateTaskRequest = z.infer<typeof CreateTaskRequest>;
 export const ProposalKind = z.enum(['spawn_task', 'cancel_task']);
 export const ProposalStatus = z.enum(['pending', 'confirmed', 'dismissed']);
 export const CancelTaskPayload = z.object({ taskId: z.string(), reason: z.string().optional() });
+export type CancelTaskPayload = z.infer<typeof CancelTaskPayload>;
 
 export const Proposal = z.object({
   id: z.string(),

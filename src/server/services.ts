@@ -190,6 +190,7 @@ export async function createServices(options: {
     db,
     items: new InboxRepository(),
     questions: questionRepository,
+    proposals: proposalRepository,
     events,
     clock,
     ids,
@@ -262,7 +263,15 @@ export async function createServices(options: {
     attention: inbox,
   });
   workers.attach(registerTaskWorkflow({ work, checkRounds: config.workers.checkRounds }));
-  const proposals = new ProposalService({ db, proposals: proposalRepository, tasks, events, clock, ids });
+  const proposals = new ProposalService({
+    db,
+    proposals: proposalRepository,
+    tasks,
+    events,
+    clock,
+    ids,
+    attention: inbox,
+  });
   const questions = {
     listOpen: (userId: string, limit: number) => workers.listOpen(userId, limit),
     answer: (userId: string, questionId: string, answer: string | string[]) =>

@@ -31,6 +31,7 @@ describe('chat (browser)', () => {
         MAINLOOP_MODEL_PROVIDER: 'anthropic',
         ANTHROPIC_API_KEY: fake.apiKey,
         ANTHROPIC_BASE_URL: fake.url,
+        CODEX_PATH: '/nonexistent/codex', // not installed here, whatever this machine has
       },
       // The chat, not the work: a confirmed task stays queued (its worker would talk to the same fake model).
       taskRunner: new IdleTaskRunner(),
@@ -158,7 +159,7 @@ describe('chat (browser)', () => {
     expect(await confirmed.textContent()).not.toContain(taskId);
   });
 
-  it('edits a proposal before confirming it', async () => {
+  it('edits a proposal before confirming it: only runtimes that can run here, and whether it plans first', async () => {
     fake.enqueue(
       anthropicScenario.toolCall({
         name: 'spawn_task',
@@ -174,24 +175,61 @@ describe('chat (browser)', () => {
     await card.getByRole('button', { name: 'Edit', exact: true }).click();
     const editor = card.getByTestId('proposal-editor');
     await editor.getByLabel('Title').fill('Fix the flaky login test');
-    await editor.getByLabel('Runtime').selectOption('codex');
-    await editor.getByLabel('Model').fill('gpt-5-codex');
+    // Codex is not installed: offered disabled, with why and how to install it.
+    const runtime = editor.getByLabel('Runtime');
+    await expect.poll(() => runtime.locator('option[value="codex"]').isDisabled()).toBe(true);
+    expect(await runtime.locator('option[value="claude-code"]').isDisabled()).toBe(false);
+    expect(await runtime.locator('option[value=""]').textContent()).toBe('default (claude-code)');
+    expect(await editor.locator('[data-testid="runtimes-unavailable"] [data-runtime="codex"]').textContent()).toMatch(
+      /codex:\s*the Codex CLI \(\/nonexistent\/codex\) is not installed: install it with npm i -g @openai\/codex/,
+    );
+    await runtime.selectOption('claude-code');
+    await editor.getByLabel('Model').fill('claude-opus-4-1');
+    const planFirst = editor.getByRole('switch', { name: /Plan first/ });
+    expect(await planFirst.isChecked()).toBe(true);
+    await planFirst.uncheck();
     await screenshot(page, 'chat-proposal-edit-mobile');
+    // a command has no plan: no switch
+    await runtime.selectOption('command');
+    await planFirst.waitFor({ state: 'detached' });
+    await runtime.selectOption('claude-code');
     await editor.getByRole('button', { name: 'Confirm with changes' }).click();
 
     const confirmed = page.locator(`[data-proposal-id="${proposalId}"][data-state="confirmed"]`);
     await confirmed.getByTestId('task-status').waitFor();
     const taskId = await confirmed.getByTestId('proposal-task').getAttribute('data-task-id');
-    const { task } = await api<{ task: { title: string; runtime: string; model?: string; prompt: string } }>(
-      'GET',
-      `/tasks/${taskId}`,
-    );
+    const { task } = await api<{
+      task: { title: string; runtime: string; model?: string; prompt: string; skipPlan: boolean };
+    }>('GET', `/tasks/${taskId}`);
     expect(task).toMatchObject({
       title: 'Fix the flaky login test',
-      runtime: 'codex',
-      model: 'gpt-5-codex',
+      runtime: 'claude-code',
+      model: 'claude-opus-4-1',
       prompt: 'Find out why login.test.ts fails now and then.',
+      skipPlan: true,
     });
+  });
+
+  it('a proposal on a runtime that cannot run here says so and is not confirmed as it is', async () => {
+    fake.enqueue(
+      anthropicScenario.toolCall({
+        name: 'spawn_task',
+        input: { title: 'Port the parser', prompt: 'Port it to Go.', runtime: 'codex' },
+      }),
+      anthropicScenario.text('Proposed.'),
+    );
+    const { page } = await openChat();
+    await send(page, 'port the parser with codex');
+    const card = page.locator('[data-testid="proposal-card"][data-state="pending"]').last();
+    await card.waitFor({ timeout: 20_000 });
+    await expect
+      .poll(async () => (await card.getByTestId('proposal-runtime-problem').textContent())?.trim())
+      .toBe(
+        'codex cannot run here: the Codex CLI (/nonexistent/codex) is not installed: install it with npm i -g @openai/codex. Choose another runtime.',
+      );
+    expect(await card.getByRole('button', { name: 'Confirm', exact: true }).isDisabled()).toBe(true);
+    await card.getByRole('button', { name: 'Dismiss', exact: true }).click();
+    await card.waitFor({ state: 'detached' });
   });
 
   it('dismissing a proposal folds its card', async () => {

@@ -2,9 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { InboxItem, InboxResponse, Question, Task } from '../../src/contract/index.js';
+import type { InboxItem, InboxResponse, Proposal, Question, Task, TaskSpec } from '../../src/contract/index.js';
+import { ownerIdOf } from '../../src/server/thread/testing.js';
 import { CommandRuntime } from '../../src/server/workers/runtimes/command.js';
-import { ScriptedRuntime } from '../support/scripted-runtime.js';
+import { ScriptedRuntime, untilAborted } from '../support/scripted-runtime.js';
 import type { TestServer } from '../support/server.js';
 import { DESKTOP, MOBILE, newContext, screenshot, startAppWithProject, type AppWithProject } from './browser.js';
 
@@ -34,9 +35,14 @@ describe('inbox (browser)', () => {
   }, 60_000);
 
   afterEach(async () => {
-    // Nothing left for the next test: every live item done, every unfinished task cancelled.
+    // Nothing left for the next test: every live item resolved (what waits on the person cannot
+    // just be put away: its proposal is dismissed, its task cancelled), every unfinished task cancelled.
     const inbox = await api<InboxResponse>('GET', '/inbox');
-    for (const item of [...inbox.needsYou, ...inbox.snoozed]) await api('POST', `/inbox/items/${item.id}/done`);
+    for (const item of [...inbox.needsYou, ...inbox.snoozed]) {
+      if (item.replies.includes('done')) await api('POST', `/inbox/items/${item.id}/done`);
+      else if (item.proposalId) await api('POST', `/proposals/${item.proposalId}/dismiss`).catch(() => {});
+      else if (item.taskId) await api('POST', `/tasks/${item.taskId}/cancel`).catch(() => {});
+    }
     for (const task of inbox.active) await api('POST', `/tasks/${task.id}/cancel`).catch(() => {});
     while (contexts.length)
       await contexts
@@ -118,26 +124,27 @@ describe('inbox (browser)', () => {
     expect(await card(page, plants.id).count()).toBe(0);
   });
 
+  const selected = (page: Page) =>
+    page.locator('[data-testid="inbox-item"][data-selected="true"]').getAttribute('data-item-id');
+  const focused = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('data-item-id'));
+
   it('triages from the keyboard: j/k move, e is done, s snoozes, ? lists the keys, never while typing', async () => {
     const page = await open();
     const first = await post('First thing');
     const second = await post('Second thing');
     const third = await post('Third thing', { url: 'https://example.com/third' });
     await card(page, third.id).waitFor();
-    const selected = () =>
-      page.locator('[data-testid="inbox-item"][data-selected="true"]').getAttribute('data-item-id');
-    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-item-id'));
 
+    expect(await selected(page)).toBe(first.id); // shown selected before any key
     await page.keyboard.press('j');
-    expect(await selected()).toBe(first.id);
-    expect(await focused()).toBe(first.id);
+    expect(await selected(page)).toBe(second.id);
+    expect(await focused(page)).toBe(second.id);
     await page.keyboard.press('j');
-    await page.keyboard.press('j');
-    expect(await focused()).toBe(third.id);
+    expect(await focused(page)).toBe(third.id);
     await page.keyboard.press('j'); // stays at the end
-    expect(await selected()).toBe(third.id);
+    expect(await selected(page)).toBe(third.id);
     await page.keyboard.press('k');
-    expect(await focused()).toBe(second.id);
+    expect(await focused(page)).toBe(second.id);
     // the focus ring shows where the keys act
     expect(await card(page, second.id).evaluate((element) => getComputedStyle(element).outlineStyle)).not.toBe('none');
     await screenshot(page, 'inbox-keyboard-desktop');
@@ -155,7 +162,7 @@ describe('inbox (browser)', () => {
     await card(page, second.id).waitFor({ state: 'detached' });
     await expect.poll(async () => (await itemState(second.id)).state).toBe('done');
     // the selection moves to the item now in its place
-    await expect.poll(selected).toBe(third.id);
+    await expect.poll(() => selected(page)).toBe(third.id);
 
     // Enter opens the item: an outside link in a new tab, with no way back to this page.
     await page.context().route('https://example.com/**', (route) => route.fulfill({ body: 'the third thing' }));
@@ -187,6 +194,179 @@ describe('inbox (browser)', () => {
     await page.keyboard.press('Escape');
     await help.waitFor({ state: 'hidden' });
     expect(await card(page, first.id).count()).toBe(1);
+  });
+
+  it('acts on the item shown selected from the first key, and on the one in its place once it leaves', async () => {
+    const first = await post('Sweep the path');
+    const second = await post('Rake the leaves');
+    const page = await open();
+    await card(page, second.id).waitFor();
+    // No j or k first: the first item looks selected, and e acts on it.
+    expect(await selected(page)).toBe(first.id);
+    await page.keyboard.press('e');
+    await card(page, first.id).waitFor({ state: 'detached' });
+    await expect.poll(async () => (await itemState(first.id)).state).toBe('done');
+    await expect.poll(() => selected(page)).toBe(second.id);
+    await page.keyboard.press('s');
+    await card(page, second.id).getByTestId('snooze-menu').waitFor();
+    await page.keyboard.press('Escape');
+
+    // Done with a click: the focus moves on to the item now in its place.
+    const third = await post('Mend the fence');
+    await card(page, third.id).waitFor();
+    await card(page, second.id).getByTestId('inbox-done').click();
+    await card(page, second.id).waitFor({ state: 'detached' });
+    await expect.poll(() => focused(page)).toBe(third.id);
+    await page.keyboard.press('e');
+    await card(page, third.id).waitFor({ state: 'detached' });
+  });
+
+  it('a plan waiting for the person cannot be put away: no Done, e says what resolves it, snooze hides it until its time', async () => {
+    agent.then(() => ({ kind: 'plan', plan: '## Plan\n\n1. Water the roses', sessionId: 'roses' }));
+    const page = await open();
+    const task = (
+      await api<{ task: Task }>('POST', '/tasks', { title: 'Water the roses', prompt: 'Water them', projectId })
+    ).task;
+    const plan = page.locator('[data-testid="inbox-item"][data-kind="plan_review"]');
+    await plan.filter({ hasText: 'Water the roses' }).waitFor();
+    expect(await plan.getByTestId('inbox-done').count()).toBe(0);
+    for (const offered of ['inbox-approve', 'inbox-revise', 'inbox-snooze', 'inbox-cancel'])
+      expect(await plan.getByTestId(offered).count()).toBe(1);
+
+    // e on it (shown selected from the start): it stays, and the inbox says which keys resolve it.
+    await page.keyboard.press('e');
+    await page
+      .getByTestId('inbox-note')
+      .filter({ hasText: 'This plan waits on you, so it stays: a approves it, r asks for a revision, s snoozes it.' })
+      .waitFor();
+    expect(await plan.count()).toBe(1);
+    const [item] = (await api<InboxResponse>('GET', '/inbox')).needsYou.filter((entry) => entry.taskId === task.id);
+    // The API refuses it too, saying what to do.
+    await expect(api('POST', `/inbox/items/${item!.id}/done`)).rejects.toThrow(
+      /409 .*ITEM_STILL_WAITING.*This plan still waits on you, so it cannot be put away: approve it, ask for a revision, cancel the task or snooze it/,
+    );
+    await screenshot(page, 'inbox-plan-stays-desktop');
+
+    // Snoozed, it leaves needs-you for the snoozed list (the task is still in view there).
+    await plan.getByTestId('inbox-snooze').click();
+    await plan.getByTestId('snooze-hour').click();
+    await plan.waitFor({ state: 'detached' });
+    const snoozed = page.getByTestId('inbox-snoozed');
+    await snoozed.locator('summary').click();
+    await snoozed.getByTestId('snoozed-item').filter({ hasText: 'Plan ready: Water the roses' }).waitFor();
+  });
+
+  it('pending proposals need the person: in needs you and counted; confirm, edit (only runtimes that can run) or dismiss there', async () => {
+    agent.then(untilAborted, untilAborted);
+    const ownerId = await ownerIdOf(server);
+    const { services } = server;
+    const message = await services.thread.postEvent(ownerId, { content: 'Proposals for the inbox test' });
+    let calls = 0;
+    const propose = (spec: TaskSpec) =>
+      services.proposals.proposeTask(ownerId, { messageId: message.id, toolCallId: `inbox-${++calls}` }, spec);
+    const proposalOf = async (id: string) => (await api<{ proposal: Proposal }>('GET', `/proposals/${id}`)).proposal;
+    const page = await open();
+
+    const tidy = await propose({ title: 'Tidy the shed', prompt: 'Sort the tools by size.', projectId });
+    const tidyCard = page
+      .locator('[data-testid="inbox-item"][data-kind="proposal"]')
+      .filter({ hasText: 'Tidy the shed' });
+    await tidyCard.waitFor();
+    expect(await tidyCard.getByTestId('inbox-item-title').textContent()).toContain('Proposed: Tidy the shed');
+    expect(await tidyCard.getByTestId('proposal-prompt').textContent()).toContain('Sort the tools by size.');
+    expect(await tidyCard.textContent()).toMatch(/project\s*garden/);
+    for (const name of ['Confirm', 'Edit', 'Dismiss', 'Snooze'])
+      expect((await tidyCard.getByRole('button', { name, exact: true }).boundingBox())!.height).toBeGreaterThanOrEqual(
+        44,
+      );
+    expect(await tidyCard.getByTestId('inbox-done').count()).toBe(0);
+    await expect.poll(() => page.title()).toBe('(1) mainloop');
+    await screenshot(page, 'inbox-proposal-desktop');
+    await tidyCard.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await tidyCard.waitFor({ state: 'detached' });
+    await expect.poll(async () => (await proposalOf(tidy.id)).status).toBe('confirmed');
+    const tidyTask = (await proposalOf(tidy.id)).taskId!;
+    await page.locator(`[data-testid="active-task"][data-task-id="${tidyTask}"]`).waitFor();
+    await expect.poll(() => page.title()).toBe('mainloop');
+
+    // Proposed on a runtime this server cannot run: not confirmed as it is; edited, it runs on one that can.
+    const port = await propose({ title: 'Port the sprinkler', prompt: 'To the new valve.', runtime: 'codex' });
+    const portCard = page
+      .locator('[data-testid="inbox-item"][data-kind="proposal"]')
+      .filter({ hasText: 'Port the sprinkler' });
+    await portCard.waitFor();
+    expect(await portCard.getByTestId('proposal-runtime-problem').textContent()).toContain(
+      'codex cannot run here: not built into this server. Choose another runtime.',
+    );
+    expect(await portCard.getByRole('button', { name: 'Confirm', exact: true }).isDisabled()).toBe(true);
+    await portCard.getByRole('button', { name: 'Edit', exact: true }).click();
+    const editor = portCard.getByTestId('proposal-editor');
+    const runtime = editor.getByLabel('Runtime');
+    expect(await runtime.inputValue()).toBe('codex');
+    expect(await runtime.locator('option[value="codex"]').isDisabled()).toBe(true);
+    expect(await editor.getByTestId('runtime-problem').textContent()).toContain('codex cannot run here');
+    expect(await editor.getByRole('button', { name: 'Confirm with changes' }).isDisabled()).toBe(true);
+    await runtime.selectOption('claude-code');
+    await editor.getByTestId('runtime-problem').waitFor({ state: 'detached' });
+    await editor.getByLabel('Title').fill('Port the sprinkler, carefully');
+    await editor.getByRole('switch', { name: /Plan first/ }).uncheck();
+    await screenshot(page, 'inbox-proposal-edit-desktop');
+    await editor.getByRole('button', { name: 'Confirm with changes' }).click();
+    await portCard.waitFor({ state: 'detached' });
+    await expect.poll(async () => (await proposalOf(port.id)).status).toBe('confirmed');
+    const { task: ported } = await api<{ task: Task }>('GET', `/tasks/${(await proposalOf(port.id)).taskId}`);
+    expect(ported).toMatchObject({ title: 'Port the sprinkler, carefully', runtime: 'claude-code', skipPlan: true });
+
+    const rename = await propose({ title: 'Rename the garden', prompt: 'Something grander.' });
+    const renameCard = page
+      .locator('[data-testid="inbox-item"][data-kind="proposal"]')
+      .filter({ hasText: 'Rename the garden' });
+    await renameCard.getByRole('button', { name: 'Dismiss', exact: true }).click();
+    await renameCard.waitFor({ state: 'detached' });
+    await expect.poll(async () => (await proposalOf(rename.id)).status).toBe('dismissed');
+  });
+
+  it('starts a new task without the chat, and its live log unfolds in its card', async () => {
+    const page = await open();
+    await page.getByTestId('new-task-open').click();
+    const form = page.getByTestId('new-task');
+    const editor = form.getByTestId('proposal-editor');
+    const runtime = editor.getByLabel('Runtime');
+    // Only runtimes that can run here are offered; the others say why not.
+    await expect.poll(() => runtime.locator('option[value="codex"]').isDisabled()).toBe(true);
+    expect(await editor.locator('[data-testid="runtimes-unavailable"] [data-runtime="codex"]').textContent()).toMatch(
+      /codex:\s*not built into this server/,
+    );
+    expect(await editor.getByRole('switch', { name: /Plan first/ }).isChecked()).toBe(true);
+    await editor.getByLabel('Title').fill('Count the seeds');
+    await editor.getByLabel('Prompt').fill('Count every seed packet.');
+    await editor.getByLabel('Project').selectOption(projectId);
+    await runtime.selectOption('command');
+    await editor.getByRole('switch', { name: /Plan first/ }).waitFor({ state: 'detached' }); // a command does not plan
+    await editor.getByLabel('Command').fill('echo counting seeds; sleep 60');
+    await screenshot(page, 'inbox-new-task-desktop');
+    await editor.getByRole('button', { name: 'Start task' }).click();
+    await form.waitFor({ state: 'detached' });
+    await page.getByTestId('inbox-note').filter({ hasText: 'Started “Count the seeds”.' }).waitFor();
+
+    const active = page.locator('[data-testid="active-task"]').filter({ hasText: 'Count the seeds' });
+    await active.waitFor();
+    const toggle = active.getByTestId('active-task-log-toggle');
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    expect((await toggle.boundingBox())!.height).toBeGreaterThanOrEqual(44);
+    await toggle.click();
+    await active
+      .locator('[data-testid="log-item"][data-kind="stdout"]')
+      .filter({ hasText: 'counting seeds' })
+      .waitFor();
+    // in place: still on the home page, the log inside the card
+    expect(new URL(page.url()).pathname).toBe('/');
+    const cardBox = (await active.boundingBox())!;
+    const logBox = (await active.getByTestId('log-scroller').boundingBox())!;
+    expect(logBox.y + logBox.height).toBeLessThanOrEqual(cardBox.y + cardBox.height + 1);
+    await screenshot(page, 'inbox-active-log-desktop');
+    await toggle.click();
+    await active.getByTestId('task-log').waitFor({ state: 'detached' });
   });
 
   it('on a phone: the count on the tab, in the title and on the icon; done in one tap', async () => {
@@ -230,6 +410,14 @@ describe('inbox (browser)', () => {
     await history.getByTestId('history-search').fill('milk');
     await history.getByRole('button', { name: 'Search' }).tap();
     await expect.poll(() => done.allTextContents()).toEqual([expect.stringContaining('Buy milk')]);
+
+    // A new task from the phone: the form fits the screen.
+    await page.getByTestId('new-task-open').tap();
+    await page.getByTestId('new-task').getByLabel('Title').waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(MOBILE.width);
+    await screenshot(page, 'inbox-new-task-mobile');
+    await page.getByTestId('new-task').getByRole('button', { name: 'Cancel' }).tap();
+    await page.getByTestId('new-task').waitFor({ state: 'detached' });
   });
 
   it('acting on one device shows on the other at once: answer a question, approve a review at a glance, done', async () => {
@@ -365,6 +553,39 @@ describe('inbox (browser)', () => {
     const failure = page.locator(`[data-testid="failure"][data-task-id="${failing.id}"]`);
     await failure.waitFor();
     await card(page, elsewhere.id).waitFor();
+
+    // The failure's reason and its buttons are inside its card.
+    const inside = async (testid: string) => {
+      const outer = (await failure.boundingBox())!;
+      const box = (await failure.getByTestId(testid).boundingBox())!;
+      return (
+        box.x >= outer.x &&
+        box.y >= outer.y &&
+        box.x + box.width <= outer.x + outer.width &&
+        box.y + box.height <= outer.y + outer.height
+      );
+    };
+    expect(await failure.getByTestId('failure-reason').textContent()).toContain('not yet');
+    for (const testid of ['failure-reason', 'failure-retry', 'failure-cancel']) expect(await inside(testid)).toBe(true);
+    // The heading sits level with the chat's; the filter, the section headings (folded ones too)
+    // and the cards start at one left edge.
+    const top = async (locator: ReturnType<Page['locator']>) => (await locator.boundingBox())!.y;
+    const left = async (locator: ReturnType<Page['locator']>) => Math.round((await locator.boundingBox())!.x);
+    expect(await top(page.getByTestId('inbox-heading'))).toBeCloseTo(
+      await top(page.getByTestId('chat-pane').locator('h2').first()),
+      0,
+    );
+    const edge = await left(page.locator('#needs-you-title'));
+    for (const locator of [
+      page.getByTestId('inbox-project'),
+      page.locator('#failures-title'),
+      failure,
+      page.locator('#active-tasks-title'),
+      page.getByTestId('inbox-snoozed').locator('summary'),
+      page.getByTestId('inbox-history').locator('summary'),
+    ])
+      expect(await left(locator)).toBe(edge);
+    await screenshot(page, 'inbox-failure-desktop');
 
     await page.getByTestId('inbox-project').selectOption(projectId);
     await card(page, elsewhere.id).waitFor({ state: 'detached' });

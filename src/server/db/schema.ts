@@ -225,6 +225,7 @@ export interface InboxItemsTable {
   source: string | null;
   task_id: string | null;
   question_id: string | null;
+  proposal_id: Generated<string | null>;
   project_id: string | null;
   dedupe_key: string;
   replies: Json<InboxReply[]>;

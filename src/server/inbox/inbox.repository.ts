@@ -30,6 +30,7 @@ export interface NewInboxItem {
   source?: string | null;
   taskId?: string | null;
   questionId?: string | null;
+  proposalId?: string | null;
   projectId?: string | null;
   dedupeKey: string;
   replies: InboxReply[];
@@ -145,14 +146,34 @@ export class InboxRepository {
     return Number(result.numUpdatedRows);
   }
 
-  async resolveQuestion(db: Queryable, questionId: string, at: Date): Promise<number> {
+  /** A question was answered, or a proposal decided: its live item is done. Returns how many. */
+  async resolveCause(db: Queryable, cause: { questionId: string } | { proposalId: string }, at: Date): Promise<number> {
+    const [column, id] =
+      'questionId' in cause
+        ? (['question_id', cause.questionId] as const)
+        : (['proposal_id', cause.proposalId] as const);
     const result = await db
       .updateTable('inbox_items')
       .set(doneAt(at, 'resolved'))
-      .where('question_id', '=', questionId)
+      .where(column, '=', id)
       .where('state', '<>', 'done')
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
+  }
+
+  /** The title and project of one of the user's tasks (what a proposal to cancel it is about). */
+  async taskSummary(
+    db: Queryable,
+    userId: string,
+    taskId: string,
+  ): Promise<{ title: string; projectId: string | null } | undefined> {
+    const row = await db
+      .selectFrom('tasks')
+      .select(['title', 'project_id'])
+      .where('user_id', '=', userId)
+      .where('id', '=', taskId)
+      .executeTakeFirst();
+    return row && { title: row.title, projectId: row.project_id };
   }
 
   /**
@@ -311,6 +332,7 @@ function toRow(item: NewInboxItem) {
     source: item.source ?? null,
     task_id: item.taskId ?? null,
     question_id: item.questionId ?? null,
+    proposal_id: item.proposalId ?? null,
     project_id: item.projectId ?? null,
     dedupe_key: item.dedupeKey,
     replies: JSON.stringify(item.replies),
@@ -331,6 +353,7 @@ export function toItem(row: Selectable<InboxItemsTable>): InboxItem {
     ...(row.source !== null ? { source: row.source } : {}),
     ...(row.task_id !== null ? { taskId: row.task_id } : {}),
     ...(row.question_id !== null ? { questionId: row.question_id } : {}),
+    ...(row.proposal_id ? { proposalId: row.proposal_id } : {}),
     ...(row.project_id !== null ? { projectId: row.project_id } : {}),
     dedupeKey: row.dedupe_key,
     replies: row.replies,

@@ -170,7 +170,7 @@ describe('worker items', () => {
       priority: 'high',
       title: `Plan ready: #${task.number} Paint the shed`,
       body: 'Write ok.txt',
-      replies: ['approve', 'revise', 'cancel', 'open', 'snooze', 'done'],
+      replies: ['approve', 'revise', 'cancel', 'open', 'snooze'],
       url: `/tasks/${task.id}`,
       projectId,
       task: { id: task.id, status: 'awaiting_plan_approval' },

@@ -12,12 +12,14 @@ import {
 } from '../../contract/inbox.js';
 import type { Question } from '../../contract/questions.js';
 import { taskReference, type Task } from '../../contract/tasks.js';
+import type { CancelTaskPayload, Proposal, TaskSpec } from '../../contract/thread.js';
 import type { Db, Queryable, Trx } from '../db/database.js';
 import type { PushState } from '../db/schema.js';
 import { DomainError, notFound } from '../errors.js';
 import type { EventService, NewEvent } from '../events/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Ids } from '../lib/ids.js';
+import type { ProposalRepository } from '../thread/proposal.repository.js';
 import type { QuestionRepository } from '../workers/question.repository.js';
 import { HISTORY_COUNT_CAP, type InboxRepository, type NewInboxItem } from './inbox.repository.js';
 
@@ -30,6 +32,7 @@ export interface InboxServiceDeps {
   db: Db;
   items: InboxRepository;
   questions: Pick<QuestionRepository, 'list' | 'byIds'>;
+  proposals: Pick<ProposalRepository, 'byIds'>;
   events: Pick<EventService, 'append'>;
   clock: Clock;
   ids: Ids;
@@ -46,8 +49,11 @@ const SECTION_LIMIT = 50;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const YEAR_MS = 366 * DAY_MS;
 
+/** The kinds of item a task's state makes (a question's item is made per question). */
+type TaskItemKind = Exclude<InboxKind, 'question' | 'proposal'>;
+
 /** What a task's state asks of the person, kind by kind: while the condition holds, its item is live. */
-const TASK_CONDITIONS: ReadonlyArray<{ kind: Exclude<InboxKind, 'question'>; holds: (task: Task) => boolean }> = [
+const TASK_CONDITIONS: ReadonlyArray<{ kind: TaskItemKind; holds: (task: Task) => boolean }> = [
   { kind: 'plan_review', holds: (task) => task.status === 'awaiting_plan_approval' },
   { kind: 'review', holds: (task) => task.status === 'awaiting_review' },
   { kind: 'failure', holds: (task) => task.status === 'failed' },
@@ -66,8 +72,8 @@ export class InboxService {
   async view(userId: string, filter: { projectId?: string } = {}): Promise<InboxResponse> {
     const { db, items, clock } = this.deps;
     const now = clock.now();
-    // Four statements at most, one after another on one connection: on a busy machine that
-    // beats many at once (bench/inbox.bench.ts).
+    // Four statements at most (five while proposals wait), one after another on one connection:
+    // on a busy machine that beats many at once (bench/inbox.bench.ts).
     return db.connection().execute(async (connection) => {
       const { queue, sleeping } = await items.live(connection, userId, now, {
         ...filter,
@@ -82,14 +88,23 @@ export class InboxService {
       });
       const questionIds = queue.flatMap((item) => (item.questionId ? [item.questionId] : []));
       const questions = questionIds.length ? await this.deps.questions.byIds(connection, userId, questionIds) : [];
+      const proposalIds = queue.flatMap((item) => (item.proposalId ? [item.proposalId] : []));
+      const proposals = proposalIds.length ? await this.deps.proposals.byIds(connection, userId, proposalIds) : [];
       // The badge counts every project, as `inbox.updated` does; the history count follows the filter.
       const { history, ...counts } = await items.summary(connection, userId, now, filter);
       const questionById = new Map(questions.map((question) => [question.id, question]));
+      const proposalById = new Map(proposals.map((proposal) => [proposal.id, proposal]));
       return {
         needsYou: queue.map((item) => {
           const task = item.taskId ? sections.byId.get(item.taskId) : undefined;
           const question = item.questionId ? questionById.get(item.questionId) : undefined;
-          return { ...item, ...(task ? { task } : {}), ...(question ? { question } : {}) };
+          const proposal = item.proposalId ? proposalById.get(item.proposalId) : undefined;
+          return {
+            ...item,
+            ...(task ? { task } : {}),
+            ...(question ? { question } : {}),
+            ...(proposal ? { proposal } : {}),
+          };
         }),
         active: sections.active,
         failures: sections.failed,
@@ -160,13 +175,19 @@ export class InboxService {
     return stored;
   }
 
-  /** The person is done with it: it leaves the queue on every device (done again changes nothing). */
+  /**
+   * The person is done with it: it leaves the queue on every device (done again changes nothing).
+   * An item that does not offer `done` waits on the person for work to go on (a plan, a review, a
+   * question, a proposal): putting it away would hide that work, so it answers 409 with what
+   * resolves it instead.
+   */
   async done(userId: string, id: string): Promise<InboxItem> {
     const { db, items, clock } = this.deps;
     return db.transaction().execute(async (trx) => {
       const current = await items.find(trx, userId, id, { forUpdate: true });
       if (!current) throw notFound(`inbox item ${id}`);
       if (current.state === 'done') return current;
+      if (!current.replies.includes('done')) throw stillWaiting(current);
       const done = (await items.markDone(trx, userId, id, clock.now()))!;
       await this.publishCounts(trx, userId);
       return done;
@@ -252,9 +273,28 @@ export class InboxService {
 
   /** A question was answered (or cancelled) inside the caller's transaction: its item is done. */
   async questionResolved(trx: Trx, userId: string, questionId: string): Promise<void> {
-    if ((await this.deps.items.resolveQuestion(trx, questionId, this.deps.clock.now())) > 0) {
+    if ((await this.deps.items.resolveCause(trx, { questionId }, this.deps.clock.now())) > 0) {
       await this.publishCounts(trx, userId);
     }
+  }
+
+  /**
+   * A proposal was made, confirmed or dismissed, inside the transaction that changes it: a pending
+   * proposal has its item (made once: the proposal's id is its dedupe key), a decided one's item is
+   * done. Answers the `inbox.updated` to publish, for the caller to append with `proposal.updated`.
+   */
+  async proposalChanged(trx: Trx, userId: string, proposal: Proposal): Promise<NewEvent[]> {
+    const { items, clock, ids } = this.deps;
+    const at = clock.now();
+    let changed: boolean;
+    if (proposal.status === 'pending') {
+      const item = await this.proposalItem(trx, userId, proposal, ids.id(), at);
+      changed = (await items.insert(trx, item)) !== undefined;
+    } else {
+      changed = (await items.resolveCause(trx, { proposalId: proposal.id }, at)) > 0;
+    }
+    if (!changed) return [];
+    return [{ type: 'inbox.updated', data: { counts: await items.counts(trx, userId, at) } }];
   }
 
   /** `inbox.updated` with the badge counts, in the caller's transaction. */
@@ -265,6 +305,46 @@ export class InboxService {
 
   private nudgeIf(added: readonly NewInboxItem[]): void {
     if (added.some((item) => item.pushState === 'pending')) this.deps.push?.nudge();
+  }
+
+  private async proposalItem(
+    db: Queryable,
+    userId: string,
+    proposal: Proposal,
+    id: string,
+    at: Date,
+  ): Promise<NewInboxItem> {
+    const common = {
+      id,
+      userId,
+      kind: 'proposal' as const,
+      priority: 'high' as const,
+      source: 'thread',
+      proposalId: proposal.id,
+      dedupeKey: `proposal:${proposal.id}`,
+      pushState: pushStateFor('proposal', 'high'),
+      at,
+    };
+    if (proposal.kind === 'cancel_task') {
+      const { taskId, reason } = proposal.payload as CancelTaskPayload;
+      const task = await this.deps.items.taskSummary(db, userId, taskId);
+      return {
+        ...common,
+        title: `Proposed: cancel “${task?.title ?? taskId}”`,
+        body: reason ?? null,
+        url: `/tasks/${taskId}`,
+        projectId: task?.projectId ?? null,
+        replies: ['confirm', 'dismiss', 'open', 'snooze'],
+      };
+    }
+    const spec = proposal.payload as TaskSpec;
+    return {
+      ...common,
+      title: `Proposed: ${spec.title}`,
+      body: clip(spec.prompt, 500),
+      projectId: spec.projectId ?? null,
+      replies: ['confirm', 'dismiss', 'snooze'],
+    };
   }
 
   private openQuestions(db: Queryable, userId: string, taskId: string): Promise<Question[]> {
@@ -283,22 +363,56 @@ function isFinished(task: Task): boolean {
   return task.status === 'completed' || task.status === 'cancelled';
 }
 
-const TASK_REPLIES: Record<Exclude<InboxKind, 'question'>, InboxReply[]> = {
-  plan_review: ['approve', 'revise', 'cancel', 'open', 'snooze', 'done'],
-  review: ['approve', 'request_changes', 'cancel', 'open', 'snooze', 'done'],
+/**
+ * What a task's item offers. A plan or a review holds its task until the person decides: no
+ * `done` (the task would vanish from every section), only what resolves it, or a snooze. A stuck
+ * task is still at work (it stays under active), so seeing it is enough.
+ */
+const TASK_REPLIES: Record<TaskItemKind, InboxReply[]> = {
+  plan_review: ['approve', 'revise', 'cancel', 'open', 'snooze'],
+  review: ['approve', 'request_changes', 'cancel', 'open', 'snooze'],
   failure: ['retry', 'cancel', 'open'],
   stuck: ['cancel', 'open', 'done'],
   notification: ['open', 'done'],
   external: ['done', 'snooze'],
 };
 
-function taskItem(
-  kind: Exclude<InboxKind, 'question'>,
-  userId: string,
-  task: Task,
-  id: string,
-  at: Date,
-): NewInboxItem {
+/** 409 for `done` on an item that still holds up work, saying what resolves it. */
+function stillWaiting(item: InboxItem): DomainError {
+  const offers = item.replies.filter((reply) => REPLY_WORDS[reply]).map((reply) => REPLY_WORDS[reply]!);
+  const what = WAITING_WORDS[item.kind] ?? 'This item';
+  return new DomainError(
+    'ITEM_STILL_WAITING',
+    `${what} still waits on you, so it cannot be put away: ${joinOr(offers)}.`,
+    { details: { kind: item.kind, replies: item.replies } },
+  );
+}
+
+const WAITING_WORDS: Partial<Record<InboxKind, string>> = {
+  plan_review: 'This plan',
+  review: 'This review',
+  question: 'This question',
+  proposal: 'This proposal',
+  failure: 'This failed task',
+};
+const REPLY_WORDS: Partial<Record<InboxReply, string>> = {
+  answer: 'answer it',
+  approve: 'approve it',
+  revise: 'ask for a revision',
+  request_changes: 'request changes',
+  retry: 'retry it',
+  cancel: 'cancel the task',
+  confirm: 'confirm it',
+  dismiss: 'dismiss it',
+  snooze: 'snooze it',
+};
+
+function joinOr(words: string[]): string {
+  if (words.length <= 1) return words.join('');
+  return `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
+}
+
+function taskItem(kind: TaskItemKind, userId: string, task: Task, id: string, at: Date): NewInboxItem {
   const priority: Priority = kind === 'failure' ? 'normal' : 'high';
   return {
     id,

@@ -60,6 +60,18 @@ export class ProposalRepository {
     return row && toProposal(row);
   }
 
+  /** The user's proposals with these ids, in no particular order (the inbox's proposal items). */
+  async byIds(db: Queryable, userId: string, ids: readonly string[]): Promise<Proposal[]> {
+    if (ids.length === 0) return [];
+    const rows = await db
+      .selectFrom('proposals')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('id', 'in', [...ids])
+      .execute();
+    return rows.map(toProposal);
+  }
+
   /** Oldest first. */
   async list(db: Queryable, userId: string, filter: { status?: ProposalStatus; limit: number }): Promise<Proposal[]> {
     let query = db.selectFrom('proposals').selectAll().where('user_id', '=', userId);

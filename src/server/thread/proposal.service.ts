@@ -2,19 +2,26 @@ import type { Task } from '../../contract/tasks.js';
 import type { CreateTaskRequest, Proposal, TaskSpec } from '../../contract/thread.js';
 import type { Db, Trx } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
-import type { EventService } from '../events/index.js';
+import type { EventService, NewEvent } from '../events/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Ids } from '../lib/ids.js';
 import type { TaskService } from '../tasks/index.js';
 import type { ProposalRepository } from './proposal.repository.js';
 
+/** Where a pending proposal waits for the person besides the chat (the inbox), told in the proposal's transaction. */
+export interface ProposalAttention {
+  /** answers the events to publish with `proposal.updated` (the inbox's new counts) */
+  proposalChanged(trx: Trx, userId: string, proposal: Proposal): Promise<NewEvent[]>;
+}
+
 export interface ProposalServiceDeps {
   db: Db;
   proposals: ProposalRepository;
   tasks: Pick<TaskService, 'create' | 'cancel'>;
-  events: Pick<EventService, 'append'>;
+  events: Pick<EventService, 'appendAll'>;
   clock: Clock;
   ids: Ids;
+  attention?: ProposalAttention;
 }
 
 const LIST_LIMIT = 500;
@@ -68,7 +75,7 @@ export class ProposalService {
         taskId: task.id,
         at: this.deps.clock.now(),
       });
-      await this.deps.events.append(trx, userId, 'proposal.updated', { proposal: confirmed });
+      await this.publish(trx, userId, confirmed);
     };
     if (proposal.kind === 'cancel_task') {
       if (request.payload) {
@@ -92,11 +99,11 @@ export class ProposalService {
 
   /** Says no. A proposal that is no longer pending answers 409. */
   async dismiss(userId: string, id: string): Promise<Proposal> {
-    const { db, proposals, events, clock } = this.deps;
+    const { db, proposals, clock } = this.deps;
     return db.transaction().execute(async (trx) => {
       await this.pending(trx, userId, id, { lock: true });
       const dismissed = await proposals.decide(trx, userId, id, { status: 'dismissed', at: clock.now() });
-      await events.append(trx, userId, 'proposal.updated', { proposal: dismissed });
+      await this.publish(trx, userId, dismissed);
       return dismissed;
     });
   }
@@ -106,12 +113,18 @@ export class ProposalService {
     made: { messageId: string; toolCallId: string },
     proposal: { kind: Proposal['kind']; payload: Record<string, unknown>; taskId: string | null },
   ): Promise<Proposal> {
-    const { db, proposals, events, ids } = this.deps;
+    const { db, proposals, ids } = this.deps;
     return db.transaction().execute(async (trx) => {
       const stored = await proposals.insert(trx, { id: ids.id(), userId, ...made, ...proposal });
-      if (stored.created) await events.append(trx, userId, 'proposal.updated', { proposal: stored.proposal });
+      if (stored.created) await this.publish(trx, userId, stored.proposal);
       return stored.proposal;
     });
+  }
+
+  /** `proposal.updated`, with the inbox's item made or resolved alongside, in the caller's transaction. */
+  private async publish(trx: Trx, userId: string, proposal: Proposal): Promise<void> {
+    const inbox = (await this.deps.attention?.proposalChanged(trx, userId, proposal)) ?? [];
+    await this.deps.events.appendAll(trx, userId, [...inbox, { type: 'proposal.updated', data: { proposal } }]);
   }
 
   /** The user's proposal, still pending: 404 when it is not theirs, 409 when it was decided already. */

@@ -5,6 +5,7 @@ import { sql as inbox } from './0004-inbox.js';
 import { sql as eventOutbox } from './0005-event-outbox.js';
 import { sql as projectNetwork } from './0006-project-network.js';
 import { sql as taskNumbers } from './0007-task-numbers.js';
+import { sql as inboxWaits } from './0008-inbox-waits.js';
 import { sql as messageToolSteps } from './0009-message-tool-steps.js';
 
 export interface Migration {
@@ -22,5 +23,6 @@ export const migrations: readonly Migration[] = [
   { version: 5, name: 'event-outbox', sql: eventOutbox },
   { version: 6, name: 'project-network', sql: projectNetwork },
   { version: 7, name: 'task-numbers', sql: taskNumbers },
+  { version: 8, name: 'inbox-waits', sql: inboxWaits },
   { version: 9, name: 'message-tool-steps', sql: messageToolSteps },
 ];

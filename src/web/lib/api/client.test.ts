@@ -128,6 +128,13 @@ describe('ApiClient', () => {
         method: 'GET',
         url: '/api/tasks?status=failed&projectId=p1',
       },
+      {
+        name: 'createTask',
+        call: (api) => api.createTask({ title: 'Tidy', prompt: 'Sort it', skipPlan: true }),
+        method: 'POST',
+        url: '/api/tasks',
+        body: { title: 'Tidy', prompt: 'Sort it', skipPlan: true },
+      },
       { name: 'getTask', call: (api) => api.getTask('t/1'), method: 'GET', url: '/api/tasks/t%2F1' },
       { name: 'cancelTask', call: (api) => api.cancelTask('t/1'), method: 'POST', url: '/api/tasks/t%2F1/cancel' },
       { name: 'retryTask', call: (api) => api.retryTask('t/1'), method: 'POST', url: '/api/tasks/t%2F1/retry' },

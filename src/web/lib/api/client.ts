@@ -156,6 +156,10 @@ export class ApiClient {
   listTasks(query: ListTasksQuery = {}): Promise<TaskList> {
     return this.request('GET', `/tasks${queryString(query)}`);
   }
+  /** Starts a task without a proposal (the inbox's "New task"). */
+  createTask(body: CreateTaskRequest): Promise<TaskResponse> {
+    return this.request('POST', '/tasks', body);
+  }
   getTask(id: string): Promise<TaskResponse> {
     return this.request('GET', `/tasks/${encodeURIComponent(id)}`);
   }

@@ -55,11 +55,19 @@ describe('ActionQueue', () => {
     queue.add({ id: 'a1', action: done('i1') });
     queue.add({ id: 'a2', action: answer('i2', 'blue') });
     queue.add({ id: 'a1', action: done('i1') }); // the same entry again: kept once
+    queue.add({
+      id: 'a3',
+      action: { type: 'confirm', itemId: 'i3', proposalId: 'p3', payload: { title: 'Edited', prompt: 'x' } },
+    });
+    queue.add({ id: 'a4', action: { type: 'dismiss', itemId: 'i4', proposalId: 'p4' } });
     const reloaded = new ActionQueue(storage, 'mainloop.inbox.queue.u1');
     expect(reloaded.entries().map((entry: QueuedAction) => [entry.id, entry.action.type])).toEqual([
       ['a1', 'done'],
       ['a2', 'answer'],
+      ['a3', 'confirm'],
+      ['a4', 'dismiss'],
     ]);
+    expect(reloaded.entries()[2]!.action).toMatchObject({ payload: { title: 'Edited' } });
     expect(new ActionQueue(storage, 'mainloop.inbox.queue.u2').entries()).toEqual([]);
   });
 
@@ -71,6 +79,7 @@ describe('ActionQueue', () => {
         { id: 'ok', action: { type: 'retry', taskId: 't1' } },
         { id: 'bad-type', action: { type: 'explode', itemId: 'x' } },
         { id: 'no-question', action: { type: 'answer', itemId: 'x', answer: 'y' } },
+        { id: 'no-proposal', action: { type: 'confirm', itemId: 'x' } },
         'junk',
       ]),
     );
@@ -160,6 +169,8 @@ describe('ActionDelivery', () => {
     expect(actionFailure(new ApiRequestError(401, 'UNAUTHENTICATED', 'x'))).toBe('retry');
     expect(actionFailure(new ApiRequestError(429, 'RATE_LIMITED', 'x'))).toBe('retry');
     expect(actionFailure(new ApiRequestError(409, 'CONFLICT', 'x'))).toBe('conflict');
+    // done on what still waits on the person is refused, not a race another device won
+    expect(actionFailure(new ApiRequestError(409, 'ITEM_STILL_WAITING', 'x'))).toBe('rejected');
     expect(actionFailure(new ApiRequestError(404, 'NOT_FOUND', 'x'))).toBe('rejected');
     expect(actionFailure(new TypeError('fetch failed'))).toBe('retry');
   });

@@ -24,7 +24,7 @@ export interface QueuedAction {
 
 export const INBOX_QUEUE_KEY_PREFIX = 'mainloop.inbox.queue.';
 
-const TYPES = new Set(['done', 'snooze', 'answer', 'plan', 'review', 'retry', 'cancel']);
+const TYPES = new Set(['done', 'snooze', 'answer', 'plan', 'review', 'retry', 'cancel', 'confirm', 'dismiss']);
 
 export class ActionQueue extends StoredList<QueuedAction> {
   constructor(storage: StorageLike | undefined, key: string) {
@@ -51,12 +51,13 @@ function readEntry({ id, action }: Record<string, unknown>): Pick<QueuedAction, 
 
 function isAction(value: unknown): value is InboxAction {
   if (typeof value !== 'object' || value === null) return false;
-  const { type, itemId, taskId, questionId } = value as Record<string, unknown>;
+  const { type, itemId, taskId, questionId, proposalId } = value as Record<string, unknown>;
   if (typeof type !== 'string' || !TYPES.has(type)) return false;
   if (type === 'retry' || type === 'cancel') return typeof taskId === 'string';
   if (typeof itemId !== 'string') return false;
   if (type === 'answer') return typeof questionId === 'string';
   if (type === 'plan' || type === 'review') return typeof taskId === 'string';
+  if (type === 'confirm' || type === 'dismiss') return typeof proposalId === 'string';
   return true;
 }
 

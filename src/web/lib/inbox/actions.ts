@@ -1,3 +1,4 @@
+import type { TaskSpec } from '../../../contract/index.js';
 import { ApiRequestError, type ApiClient } from '../api/client.js';
 
 /**
@@ -12,7 +13,10 @@ export type InboxAction =
   | { type: 'plan'; itemId: string; taskId: string; decision: 'approve' | 'revise'; feedback?: string }
   | { type: 'review'; itemId: string; taskId: string; decision: 'approve' | 'request_changes'; feedback?: string }
   | { type: 'retry'; taskId: string; itemId?: string }
-  | { type: 'cancel'; taskId: string; itemId?: string };
+  | { type: 'cancel'; taskId: string; itemId?: string }
+  /** a proposal said yes to, as proposed or with the person's edits (`payload`) */
+  | { type: 'confirm'; itemId: string; proposalId: string; payload?: TaskSpec }
+  | { type: 'dismiss'; itemId: string; proposalId: string };
 
 export type InboxActionType = InboxAction['type'];
 
@@ -41,13 +45,18 @@ export async function sendAction(api: ApiClient, action: InboxAction): Promise<u
       return api.retryTask(action.taskId);
     case 'cancel':
       return api.cancelTask(action.taskId);
+    case 'confirm':
+      return api.confirmProposal(action.proposalId, action.payload);
+    case 'dismiss':
+      return api.dismissProposal(action.proposalId);
   }
 }
 
 /**
  * How a failed send ends: `retry` keeps it queued (no network, the server down, 408/429, signed
  * out for a moment); `conflict` (409) means another device or the worker got there first, which
- * is fine: it is dropped with a note; `rejected` (any other 4xx) drops it and says why.
+ * is fine: it is dropped with a note; `rejected` (any other 4xx, and a done refused because the
+ * item still waits on the person) drops it and says why, on the item that comes back.
  */
 export function actionFailure(error: unknown): 'retry' | 'conflict' | 'rejected' {
   if (!(error instanceof ApiRequestError)) return 'retry';
@@ -55,7 +64,7 @@ export function actionFailure(error: unknown): 'retry' | 'conflict' | 'rejected'
   if (status === 0 || status >= 500 || status === 401 || status === 408 || status === 425 || status === 429) {
     return 'retry';
   }
-  if (status === 409) return 'conflict';
+  if (status === 409 && error.code !== 'ITEM_STILL_WAITING') return 'conflict';
   return 'rejected';
 }
 
@@ -76,5 +85,9 @@ export function describeAction(action: InboxAction): string {
       return 'Retry';
     case 'cancel':
       return 'Cancel task';
+    case 'confirm':
+      return action.payload ? 'Confirm with changes' : 'Confirm';
+    case 'dismiss':
+      return 'Dismiss';
   }
 }

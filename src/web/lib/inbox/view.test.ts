@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { InboxItem, InboxResponse, Task } from '../../../contract/index.js';
 import type { StorageLike } from '../state/outbox.js';
 import { MemoryStorage } from '../state/testing.js';
+import { runtimeChoices } from '../tasks/task-form.js';
 import {
   applyActions,
   keyCommand,
@@ -10,8 +11,11 @@ import {
   needsYouCount,
   openTarget,
   pageTitle,
+  proposalProblem,
   readCache,
   readFilter,
+  selectedIn,
+  triage,
   writeCache,
   writeFilter,
 } from './view.js';
@@ -79,6 +83,23 @@ describe('applyActions: what the person did shows at once', () => {
       ['c', 'snoozed', '2026-01-15T10:00:00Z'],
       ['z', 'snoozed', '2026-01-15T18:00:00Z'],
     ]);
+  });
+
+  it('a confirmed or dismissed proposal leaves needs-you', () => {
+    const view = applyActions(
+      response({
+        needsYou: [
+          item('a'),
+          item('p1', { kind: 'proposal', proposalId: 'x' }),
+          item('p2', { kind: 'proposal', proposalId: 'y' }),
+        ],
+      }),
+      [
+        { type: 'confirm', itemId: 'p1', proposalId: 'x', payload: { title: 'Edited', prompt: 'p' } },
+        { type: 'dismiss', itemId: 'p2', proposalId: 'y' },
+      ],
+    );
+    expect(view.needsYou.map((entry) => entry.id)).toEqual(['a']);
   });
 
   it('retry takes a task out of failures; cancel out of failures, active and its items', () => {
@@ -174,6 +195,85 @@ describe('keyboard triage', () => {
     expect(moveSelection(ids, 'a', -1)).toBe('a');
     expect(moveSelection(ids, 'gone', 1)).toBe('a');
     expect(moveSelection([], 'a', 1)).toBeUndefined();
+  });
+
+  it('acts on what is shown selected: the first before any choice, the one now in place of one that left', () => {
+    expect(selectedIn(['a', 'b', 'c'], undefined, 0)).toBe('a');
+    expect(selectedIn(['a', 'b', 'c'], 'b', 1)).toBe('b');
+    expect(selectedIn(['x', 'a', 'b', 'c'], 'b', 1)).toBe('b'); // one arrived above: still b
+    expect(selectedIn(['a', 'c'], 'b', 1)).toBe('c'); // b left: the one now at its place
+    expect(selectedIn(['a'], 'c', 2)).toBe('a'); // the last left: the one before it
+    expect(selectedIn([], 'a', 0)).toBeUndefined();
+  });
+
+  it('a approves or confirms, r answers, writes feedback or edits, e is done only where it may be, s snoozes', () => {
+    const plan = item('p', {
+      kind: 'plan_review',
+      taskId: 't1',
+      replies: ['approve', 'revise', 'cancel', 'open', 'snooze'],
+    });
+    expect(triage(plan, 'approve')).toEqual({
+      type: 'act',
+      action: { type: 'plan', itemId: 'p', taskId: 't1', decision: 'approve' },
+    });
+    expect(triage(plan, 'reply')).toEqual({ type: 'mode', mode: 'feedback' });
+    expect(triage(plan, 'snooze')).toEqual({ type: 'mode', mode: 'snooze' });
+    expect(triage(plan, 'done')).toEqual({
+      type: 'explain',
+      text: 'This plan waits on you, so it stays: a approves it, r asks for a revision, s snoozes it.',
+    });
+    const review = item('r', { kind: 'review', taskId: 't1', replies: ['approve', 'request_changes', 'snooze'] });
+    expect(triage(review, 'approve')).toMatchObject({ action: { type: 'review', decision: 'approve' } });
+    expect(triage(review, 'reply')).toEqual({ type: 'mode', mode: 'feedback' });
+
+    const question = item('q', { kind: 'question', questionId: 'q1', replies: ['answer', 'open', 'snooze'] });
+    expect(triage(question, 'reply')).toEqual({ type: 'mode', mode: 'reply' });
+    expect(triage(question, 'approve')).toBeUndefined();
+    expect(triage(question, 'done')).toEqual({
+      type: 'explain',
+      text: 'This question waits on you, so it stays: r answers it, s snoozes it.',
+    });
+
+    const proposal = item('x', {
+      kind: 'proposal',
+      proposalId: 'pr1',
+      replies: ['confirm', 'dismiss', 'snooze'],
+      proposal: {
+        id: 'pr1',
+        kind: 'spawn_task',
+        status: 'pending',
+        payload: { title: 'Tidy', prompt: 'Sort it' },
+        messageId: 'm1',
+        createdAt: '2026-01-15T09:00:00Z',
+      },
+    });
+    expect(triage(proposal, 'approve')).toEqual({
+      type: 'act',
+      action: { type: 'confirm', itemId: 'x', proposalId: 'pr1' },
+    });
+    expect(triage(proposal, 'approve', { confirmBlocked: 'codex cannot run here.' })).toEqual({
+      type: 'explain',
+      text: 'codex cannot run here.',
+    });
+    expect(triage(proposal, 'reply')).toEqual({ type: 'mode', mode: 'edit' });
+    expect(triage(proposal, 'done')).toMatchObject({ text: expect.stringContaining('a confirms it, r edits it') });
+
+    // a proposal on a runtime that cannot run here is not confirmed as it is
+    const codex = {
+      ...proposal,
+      proposal: { ...proposal.proposal!, payload: { title: 'Tidy', prompt: 'x', runtime: 'codex' as const } },
+    };
+    const choices = runtimeChoices([
+      { name: 'claude-code', available: true, reason: '', default: true },
+      { name: 'codex', available: false, reason: 'not installed', default: false },
+      { name: 'command', available: true, reason: '', default: false },
+    ]);
+    expect(proposalProblem(codex, choices)).toBe('codex cannot run here: not installed. Choose another runtime.');
+    expect(proposalProblem(proposal, choices)).toBeUndefined();
+    expect(proposalProblem(item('n'), choices)).toBeUndefined();
+
+    expect(triage(item('n'), 'done')).toEqual({ type: 'act', action: { type: 'done', itemId: 'n' } });
+    expect(triage(item('n'), 'approve')).toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
-import type { InboxItem, InboxResponse, Task } from '../../../contract/index.js';
+import type { InboxItem, InboxResponse, Task, TaskSpec } from '../../../contract/index.js';
 import { linkKind } from '../../../contract/links.js';
 import type { StorageLike } from '../state/outbox.js';
+import { runtimeProblem, type RuntimeChoice } from '../tasks/task-form.js';
 import type { InboxAction } from './actions.js';
 
 /**
@@ -107,6 +108,22 @@ export function openTarget(item: Pick<InboxItem, 'url' | 'taskId'>): { href: str
   );
 }
 
+/**
+ * The item the keys act on, which is also the one shown selected: the one the person chose while
+ * it is listed; once it leaves (done, answered, snoozed), the one now in its place; the first
+ * when none was chosen. So what looks selected is what `a`, `e`, `s`, `r` and Enter act on, from
+ * the first key.
+ */
+export function selectedIn(
+  ids: readonly string[],
+  chosen: string | undefined,
+  chosenIndex: number,
+): string | undefined {
+  if (chosen !== undefined && ids.includes(chosen)) return chosen;
+  if (ids.length === 0) return undefined;
+  return ids[Math.min(Math.max(0, chosenIndex), ids.length - 1)];
+}
+
 /** The id after (delta 1) or before (-1) `current` in `ids`; the first (or last) when none is selected; stays at the ends. */
 export function moveSelection(ids: readonly string[], current: string | undefined, delta: 1 | -1): string | undefined {
   if (ids.length === 0) return undefined;
@@ -116,6 +133,87 @@ export function moveSelection(ids: readonly string[], current: string | undefine
 }
 
 export type KeyCommand = 'next' | 'previous' | 'open' | 'approve' | 'reply' | 'done' | 'snooze' | 'help';
+
+/** What a triage key does to an item: an action, a form opened on it, or why it does nothing there. */
+export type Triage =
+  | { type: 'act'; action: InboxAction }
+  | { type: 'mode'; mode: 'reply' | 'feedback' | 'snooze' | 'edit' }
+  | { type: 'explain'; text: string };
+
+/**
+ * What `a` (approve, confirm), `r` (reply: answer, feedback, edit), `e` (done) and `s` (snooze) do
+ * to `item`, by what the item offers. `e` on an item that still waits on the person does not put
+ * it away: it says which keys resolve it. `confirmBlocked`: why a proposal cannot be confirmed as
+ * it is (its runtime cannot run here), said instead of confirming.
+ */
+export function triage(
+  item: InboxItem,
+  command: 'approve' | 'reply' | 'done' | 'snooze',
+  options: { confirmBlocked?: string } = {},
+): Triage | undefined {
+  const offers = new Set(item.replies);
+  const taskId = item.taskId;
+  switch (command) {
+    case 'approve':
+      if (offers.has('confirm') && item.proposalId) {
+        if (options.confirmBlocked) return { type: 'explain', text: options.confirmBlocked };
+        return { type: 'act', action: { type: 'confirm', itemId: item.id, proposalId: item.proposalId } };
+      }
+      if (!offers.has('approve') || !taskId) return undefined;
+      if (item.kind === 'plan_review')
+        return { type: 'act', action: { type: 'plan', itemId: item.id, taskId, decision: 'approve' } };
+      if (item.kind === 'review')
+        return { type: 'act', action: { type: 'review', itemId: item.id, taskId, decision: 'approve' } };
+      return undefined;
+    case 'reply':
+      if (offers.has('answer')) return { type: 'mode', mode: 'reply' };
+      if (offers.has('revise') || offers.has('request_changes')) return { type: 'mode', mode: 'feedback' };
+      if (editable(item)) return { type: 'mode', mode: 'edit' };
+      return undefined;
+    case 'done':
+      if (offers.has('done')) return { type: 'act', action: { type: 'done', itemId: item.id } };
+      return { type: 'explain', text: whyItStays(item) };
+    case 'snooze':
+      return offers.has('snooze') ? { type: 'mode', mode: 'snooze' } : undefined;
+  }
+}
+
+/** Why a proposed task cannot be confirmed as it is (its runtime cannot run here); undefined when it can. */
+export function proposalProblem(
+  item: Pick<InboxItem, 'proposal'>,
+  choices: readonly RuntimeChoice[],
+): string | undefined {
+  if (item.proposal?.kind !== 'spawn_task') return undefined;
+  return runtimeProblem({ runtime: (item.proposal.payload as TaskSpec).runtime ?? '' }, choices);
+}
+
+/** A proposal to start a task can be edited before it is confirmed (one to cancel a task cannot). */
+export function editable(item: Pick<InboxItem, 'replies' | 'proposal'>): boolean {
+  return item.replies.includes('confirm') && item.proposal?.kind === 'spawn_task';
+}
+
+const WAITING: Partial<Record<InboxItem['kind'], string>> = {
+  plan_review: 'This plan',
+  review: 'This review',
+  question: 'This question',
+  proposal: 'This proposal',
+};
+
+/** Why `e` leaves an item where it is, and which keys resolve it. */
+function whyItStays(item: InboxItem): string {
+  const offers = new Set(item.replies);
+  const keys: string[] = [];
+  if (offers.has('confirm')) keys.push('a confirms it');
+  if (offers.has('approve')) keys.push('a approves it');
+  if (offers.has('answer')) keys.push('r answers it');
+  if (offers.has('revise')) keys.push('r asks for a revision');
+  if (offers.has('request_changes')) keys.push('r requests changes');
+  if (editable(item)) keys.push('r edits it');
+  if (offers.has('snooze')) keys.push('s snoozes it');
+  const what = WAITING[item.kind] ?? 'This item';
+  if (keys.length === 0) return `${what} cannot be marked done here.`;
+  return `${what} waits on you, so it stays: ${keys.join(', ')}.`;
+}
 
 const KEYS: Record<string, KeyCommand> = {
   j: 'next',
@@ -133,9 +231,9 @@ export const KEY_HELP: ReadonlyArray<{ key: string; does: string }> = [
   { key: 'j', does: 'next item' },
   { key: 'k', does: 'previous item' },
   { key: 'Enter', does: 'open the item (its task or link)' },
-  { key: 'a', does: 'approve (a plan or a review)' },
-  { key: 'r', does: 'reply: answer the question, or write feedback' },
-  { key: 'e', does: 'done' },
+  { key: 'a', does: 'approve a plan or a review; confirm a proposal' },
+  { key: 'r', does: 'reply: answer the question, write feedback, edit a proposal' },
+  { key: 'e', does: 'done (not for what waits on you: resolve it or snooze it)' },
   { key: 's', does: 'snooze' },
   { key: '?', does: 'this list' },
   { key: 'Esc', does: 'close a menu or this list' },

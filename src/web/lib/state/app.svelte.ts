@@ -6,6 +6,7 @@ import { ChatState } from './chat.svelte.js';
 import { ConnectionState } from './connection.svelte.js';
 import { InboxState } from './inbox.svelte.js';
 import { Router } from './router.svelte.js';
+import { RuntimesState } from './runtimes.svelte.js';
 import { SessionState } from './session.svelte.js';
 import { SettingsState } from './settings.svelte.js';
 import { TasksState } from './tasks.svelte.js';
@@ -19,6 +20,8 @@ export class AppState {
   readonly connection: ConnectionState;
   readonly inbox: InboxState;
   readonly tasks: TasksState;
+  /** which agent runtimes can run here, for every runtime picker */
+  readonly runtimes: RuntimesState;
   readonly chat: ChatState;
   /** Set when the session could not be loaded at start (server unreachable). */
   startError: string | undefined = $state();
@@ -36,7 +39,8 @@ export class AppState {
     this.inbox = new InboxState(this.api, stream, target);
     this.connection = new ConnectionState(stream);
     this.tasks = new TasksState(this.api, stream);
-    this.chat = new ChatState(this.api, stream, target, this.tasks);
+    this.runtimes = new RuntimesState(this.api);
+    this.chat = new ChatState(this.api, stream, target, this.tasks, this.runtimes);
   }
 
   async start(): Promise<void> {

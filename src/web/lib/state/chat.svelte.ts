@@ -5,6 +5,7 @@ import type { ConnectionStatus, EventStream } from '../events/event-stream.js';
 import { subscribeThreadEvents } from '../events/thread-events.js';
 import { ComposerState } from './composer.svelte.js';
 import { ProposalsState } from './proposals.svelte.js';
+import type { RuntimesState } from './runtimes.svelte.js';
 import type { TasksState } from './tasks.svelte.js';
 import { ThreadState } from './thread.svelte.js';
 
@@ -26,11 +27,11 @@ export class ChatState {
   #userId: string | undefined;
   #stop: (() => void) | undefined;
 
-  constructor(api: ApiClient, stream: EventStream, target: Window, tasks: TasksState) {
+  constructor(api: ApiClient, stream: EventStream, target: Window, tasks: TasksState, runtimes: RuntimesState) {
     this.#api = api;
     this.#stream = stream;
     this.thread = new ThreadState(api);
-    this.proposals = new ProposalsState(api, tasks);
+    this.proposals = new ProposalsState(api, tasks, runtimes);
     this.composer = new ComposerState(api, target, (message) => this.thread.receive(message, 'snapshot'));
   }
 

@@ -1,5 +1,6 @@
 import type { Message, Proposal, Task, TaskSpec } from '../../../contract/index.js';
 import { errorMessage, type ApiClient, type ProjectSummary } from '../api/client.js';
+import type { RuntimesState } from './runtimes.svelte.js';
 import type { TasksState } from './tasks.svelte.js';
 
 /**
@@ -16,14 +17,18 @@ export class ProposalsState {
   /** undefined: not asked yet; null: the server has no projects API yet */
   projects: ProjectSummary[] | null | undefined = $state();
 
+  /** which runtimes the edit form offers */
+  readonly runtimes: RuntimesState;
+
   readonly #api: ApiClient;
   readonly #tasks: TasksState;
   readonly #requested = new Set<string>();
   #generation = 0;
 
-  constructor(api: ApiClient, tasks: TasksState) {
+  constructor(api: ApiClient, tasks: TasksState, runtimes: RuntimesState) {
     this.#api = api;
     this.#tasks = tasks;
+    this.runtimes = runtimes;
   }
 
   get tasks(): Record<string, Task> {
