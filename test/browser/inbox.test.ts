@@ -253,7 +253,7 @@ describe('inbox (browser)', () => {
     await plan.waitFor({ state: 'detached' });
     const snoozed = page.getByTestId('inbox-snoozed');
     await snoozed.locator('summary').click();
-    await snoozed.getByTestId('snoozed-item').filter({ hasText: 'Plan ready: Water the roses' }).waitFor();
+    await snoozed.getByTestId('snoozed-item').filter({ hasText: 'Water the roses' }).waitFor();
   });
 
   it('pending proposals need the person: in needs you and counted; confirm, edit (only runtimes that can run) or dismiss there', async () => {

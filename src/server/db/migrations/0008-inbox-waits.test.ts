@@ -28,10 +28,10 @@ describe('migration 8 (inbox-waits)', () => {
   it('reopens a review the person put away while it still waits, drops done from plans and reviews, and gives pending proposals their items', async () => {
     await pool.query(`
       insert into users (id, username) values ('u1', 'ada');
-      insert into tasks (id, user_id, title, prompt, status) values
-        ('waiting', 'u1', 'Waiting task', 'x', 'awaiting_review'),
-        ('planned', 'u1', 'Planned task', 'x', 'awaiting_plan_approval'),
-        ('moved-on', 'u1', 'Moved on', 'x', 'implementing');
+      insert into tasks (id, user_id, title, prompt, status, number) values
+        ('waiting', 'u1', 'Waiting task', 'x', 'awaiting_review', 1),
+        ('planned', 'u1', 'Planned task', 'x', 'awaiting_plan_approval', 2),
+        ('moved-on', 'u1', 'Moved on', 'x', 'implementing', 3);
       insert into inbox_items (id, user_id, kind, title, task_id, dedupe_key, replies, state, done_at, resolution, created_at) values
         ('old-round', 'u1', 'review', 'Ready for review: Waiting task', 'waiting', 'task:waiting:review',
          '["approve", "request_changes", "cancel", "open", "snooze", "done"]', 'done', now(), 'person', now() - interval '2 hours'),
@@ -51,7 +51,12 @@ describe('migration 8 (inbox-waits)', () => {
         ) as p (id, kind, status, payload, task_id, call);
     `);
 
-    expect(await migrate(pool)).toEqual([8]);
+    expect(
+      await migrate(
+        pool,
+        migrations.filter((migration) => migration.version <= 8),
+      ),
+    ).toEqual([8]);
 
     const { rows } = await pool.query(
       `select id, kind, title, body, url, state, resolution, replies, project_id, proposal_id, dedupe_key

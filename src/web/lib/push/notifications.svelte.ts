@@ -1,5 +1,6 @@
 import type { NotificationChannelsPatch, QuietHours, Settings } from '../../../contract/settings.js';
 import { ApiRequestError, errorMessage, type ApiClient } from '../api/client.js';
+import type { FieldLabels } from '../api/validation.js';
 import {
   browserPushEnvironment,
   currentSubscription,
@@ -9,6 +10,16 @@ import {
   type PushEnvironment,
   type PushSupport,
 } from './push-device.js';
+
+/** The form's names for what it sends (Settings → Notifications), for the server's validation errors. */
+const FIELD_LABELS: FieldLabels = {
+  'notifications.ntfyUrl': 'ntfy topic URL',
+  'notifications.slackWebhookUrl': 'Slack incoming webhook',
+  'notifications.webhookUrl': 'Webhook URL',
+  'notifications.webhookSecret': 'Webhook secret',
+  'quietHours.start': 'From',
+  'quietHours.end': 'Until',
+};
 
 /**
  * The Notifications section: Web Push on this device, the outbound channels (ntfy, Slack, a
@@ -100,7 +111,7 @@ export class NotificationsState {
       this.#onSaved(settings);
       this.saved = true;
     } catch (error) {
-      this.saveError = errorMessage(error);
+      this.saveError = errorMessage(error, FIELD_LABELS);
     } finally {
       this.saving = false;
     }
@@ -113,7 +124,7 @@ export class NotificationsState {
       this.#receive(settings);
       this.#onSaved(settings);
     } catch (error) {
-      this.saveError = errorMessage(error);
+      this.saveError = errorMessage(error, FIELD_LABELS);
     }
   }
 
