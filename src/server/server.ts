@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
+import { withAdvisoryLock } from './db/advisory-lock.js';
 import { EmbeddedPostgres } from './db/embedded-postgres.js';
 import type { Database } from './db/database.js';
 import type { SetupLinkPrinter } from './auth/index.js';
@@ -157,7 +158,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const [durable, app, owner] = await Promise.allSettled([
       durableRuntime.launch().finally(() => mark('durableLaunched')),
       http,
-      withAdvisoryLock(database, STARTUP_LOCK, () => services.beforeListen()).finally(() => mark('ownerReady')),
+      withAdvisoryLock(database.pool, STARTUP_LOCK, () => services.beforeListen()).finally(() => mark('ownerReady')),
     ]);
     if (durable.status === 'fulfilled') cleanups.push(() => durable.value.shutdown());
     if (durable.status === 'rejected') throw durable.reason;
@@ -171,7 +172,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     // The set-up link and the recovery sweep: not safe to run twice at once either.
-    await withAdvisoryLock(database, STARTUP_LOCK, () => services.afterListen({ url: config.publicUrl ?? url }));
+    await withAdvisoryLock(database.pool, STARTUP_LOCK, () => services.afterListen({ url: config.publicUrl ?? url }));
     mark('started');
     // What start-up compiled is kept for the next start (the bundle only; once per build).
     void loading.then((loaded) => loaded.keepCompiledCode());
@@ -186,24 +187,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await Promise.all(background);
     await cleanUp();
     throw error;
-  }
-}
-
-/** Polls rather than blocks, so that a waiting instance holds no statement open (see durable.ts). */
-async function withAdvisoryLock<T>(database: Database, key: bigint, action: () => Promise<T>): Promise<T> {
-  const client = await database.pool.connect();
-  const tryLock = async () =>
-    (await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [key.toString()])).rows[0]
-      ?.locked;
-  try {
-    while (!(await tryLock())) await new Promise((resolve) => setTimeout(resolve, 25));
-    try {
-      return await action();
-    } finally {
-      await client.query('select pg_advisory_unlock($1)', [key.toString()]).catch(() => {});
-    }
-  } finally {
-    client.release();
   }
 }
 

@@ -2,6 +2,7 @@ import { DBOS, type ContextualMetadata, type DLogger, type StackTrace } from '@d
 import { dbRetryConfig } from '@dbos-inc/dbos-sdk/internal/utils';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { withAdvisoryLock } from '../db/advisory-lock.js';
 import { openConnections } from '../db/database.js';
 import { LogThrottle, messageKind } from '../lib/log-throttle.js';
 
@@ -35,7 +36,11 @@ export interface DurableRuntimeOptions {
 
 /** DBOS's system tables live beside mainloop's own, in this schema of the same database. */
 export const DURABLE_SCHEMA = 'dbos';
-/** Serialises DBOS's schema migrations across instances starting together (DBOS does not lock). */
+/**
+ * DBOS migrates its schema at launch without a lock, and two instances starting together on an
+ * empty database would race on it: this advisory lock makes them take turns; the second then finds
+ * the schema current.
+ */
 const LAUNCH_LOCK = 0x6d6c2d64626f73n; // "ml-dbos"
 /** What DBOS sets itself on each connection it opens; set here at connect time instead (see below). */
 const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
@@ -116,7 +121,7 @@ export function prepareDurableRuntime(options: DurableRuntimeOptions): PreparedD
       });
       try {
         await connect();
-        await withLaunchLock(pool, () => DBOS.launch());
+        await withAdvisoryLock(pool, LAUNCH_LOCK, () => DBOS.launch());
       } catch (error) {
         await DBOS.shutdown().catch(() => {});
         await pool.end().catch(() => {});
@@ -137,33 +142,6 @@ export function prepareDurableRuntime(options: DurableRuntimeOptions): PreparedD
       await pool.end().catch(() => {});
     },
   };
-}
-
-/**
- * DBOS migrates its schema at launch without a lock, and two instances starting together on an
- * empty database would race on it. A session advisory lock makes them take turns; the second
- * then finds the schema current. The waiting side polls (`pg_try_advisory_lock`) rather than
- * blocking in `pg_advisory_lock`: some DBOS migrations `create index concurrently`, which waits
- * for every statement in flight, the blocked lock call included, and the two would deadlock.
- */
-async function withLaunchLock<T>(pool: pg.Pool, action: () => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    for (;;) {
-      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [
-        LAUNCH_LOCK.toString(),
-      ]);
-      if (rows[0]?.locked) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    try {
-      return await action();
-    } finally {
-      await client.query('select pg_advisory_unlock($1)', [LAUNCH_LOCK.toString()]).catch(() => {});
-    }
-  } finally {
-    client.release();
-  }
 }
 
 /**
