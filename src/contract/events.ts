@@ -27,10 +27,6 @@ export const ServerEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('task.log'), data: z.object({ taskId: z.string(), entries: z.array(LogEntry) }) }),
   z.object({ type: z.literal('question.created'), data: z.object({ question: Question }) }),
   z.object({ type: z.literal('question.answered'), data: z.object({ question: Question }) }),
-  z.object({
-    type: z.literal('example.progressed'),
-    data: z.object({ workflowId: z.string(), step: z.number(), done: z.boolean() }),
-  }),
 ]);
 export type ServerEvent = z.infer<typeof ServerEvent>;
 export type EventType = ServerEvent['type'];

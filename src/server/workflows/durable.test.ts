@@ -1,9 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dbRetryConfig } from '@dbos-inc/dbos-sdk/internal/utils';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { createTestDatabase } from '../../../test/support/database.js';
 import { captureLogs } from '../../../test/support/logs.js';
-import { PinoDbosLogger } from './durable.js';
+import { launchDurableRuntime, PinoDbosLogger } from './durable.js';
+
+describe('the durable runtime', () => {
+  it("writes DBOS's log lines through our logger, none to the console", async () => {
+    const console_ = ['log', 'info', 'warn', 'error', 'debug'].map((method) =>
+      vi.spyOn(console, method as 'log').mockImplementation(() => {}),
+    );
+    const testDatabase = await createTestDatabase();
+    const { lines, logger } = captureLogs('debug');
+    try {
+      const runtime = await launchDurableRuntime({ databaseUrl: testDatabase.url, logger, applicationVersion: 'test' });
+      await runtime.shutdown();
+      expect(lines.some((line) => line.component === 'dbos')).toBe(true);
+      for (const spy of console_) expect(spy).not.toHaveBeenCalled();
+    } finally {
+      for (const spy of console_) spy.mockRestore();
+      await testDatabase.drop();
+    }
+  });
+});
 
 describe('DBOS with its database gone', () => {
   it('logs each kind of warning from its loops once, not at every turn', () => {

@@ -55,7 +55,7 @@ const DBOS_LONGEST_RETRY_WAIT_SECONDS = 4;
 /**
  * DBOS on mainloop's own Postgres, in its own schema (`dbos`), so one database (embedded or
  * DATABASE_URL) holds everything. Register workflows (`DBOS.registerWorkflow`, e.g.
- * `registerExampleWorkflow`) before calling this; queues (`DBOS.registerQueue`) after it.
+ * `registerTaskWorkflow`) before calling this; queues (`DBOS.registerQueue`) after it.
  * Launching recovers the workflows this executor left PENDING (a crash, a kill, a restart).
  */
 export async function launchDurableRuntime(options: DurableRuntimeOptions): Promise<DurableRuntime> {

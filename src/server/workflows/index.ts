@@ -7,10 +7,3 @@ export {
   type DurableRuntimeOptions,
   type PreparedDurableRuntime,
 } from './durable.js';
-export {
-  registerExampleWorkflow,
-  ExampleStepRepository,
-  type ExampleWorkflow,
-  type CountInput,
-  type CountResult,
-} from './example.workflow.js';
