@@ -272,11 +272,6 @@ export async function createServices(options: {
     ids,
     attention: inbox,
   });
-  const questions = {
-    listOpen: (userId: string, limit: number) => workers.listOpen(userId, limit),
-    answer: (userId: string, questionId: string, answer: string | string[]) =>
-      workers.answerFromThread(userId, questionId, answer),
-  };
   const turns = new TurnService({
     db,
     messages,
@@ -288,11 +283,11 @@ export async function createServices(options: {
       messages,
       proposals: proposalRepository,
       tasks,
-      questions,
+      questions: workers,
       projects,
       clock,
     }),
-    tools: new ThreadTools({ db, messages, tasks, proposals, questions }),
+    tools: new ThreadTools({ db, messages, tasks, proposals, questions: workers }),
   });
   // Registered with DBOS here, before it launches (server.ts launches it after createServices).
   const turnWorkflow = registerTurnWorkflow({ turns });

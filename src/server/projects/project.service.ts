@@ -117,7 +117,7 @@ export class ProjectService {
     if (!(await this.deps.projects.delete(this.deps.db, userId, id))) throw notFound(`project ${id}`);
   }
 
-  /** The projects as a few lines for the main thread's system prompt (the ProjectContext seam). */
+  /** The projects as a few lines for the main thread's system prompt. */
   async describe(userId: string): Promise<string | undefined> {
     const projects = await this.list(userId);
     if (!projects.length) return undefined;

@@ -16,7 +16,6 @@ import {
 } from './context-assembler.js';
 import { MessageRepository, type ContextMessage, type ToolStep } from './message.repository.js';
 import { ProposalRepository } from './proposal.repository.js';
-import { NoProjectsYet, NoQuestionsYet } from './seams.js';
 
 const at = new Date('2026-01-01T00:00:00Z');
 const message = (
@@ -177,8 +176,8 @@ describe('ContextAssembler', () => {
       messages,
       proposals: new ProposalRepository(),
       tasks,
-      questions: new NoQuestionsYet(),
-      projects: new NoProjectsYet(),
+      questions: { listOpen: async () => [] },
+      projects: { describe: async () => undefined },
       clock,
       budget: { tokens: 2_000, maxMessages: 6 },
     });

@@ -3,10 +3,11 @@ import type { Proposal } from '../../contract/thread.js';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import type { ModelMessage } from '../models/index.js';
+import type { ProjectService } from '../projects/index.js';
 import type { TaskService } from '../tasks/index.js';
+import type { OpenQuestion, WorkerService } from '../workers/index.js';
 import type { HistoryMessage, MessageRepository, ToolStep } from './message.repository.js';
 import type { ProposalRepository } from './proposal.repository.js';
-import type { OpenQuestion, ProjectContext, QuestionDesk } from './seams.js';
 
 export interface ContextBudget {
   /** tokens for the system prompt and the conversation together (tool definitions not counted) */
@@ -57,8 +58,8 @@ export interface ContextAssemblerDeps {
   messages: MessageRepository;
   proposals: ProposalRepository;
   tasks: Pick<TaskService, 'listOpen'>;
-  questions: Pick<QuestionDesk, 'listOpen'>;
-  projects: ProjectContext;
+  questions: Pick<WorkerService, 'listOpen'>;
+  projects: Pick<ProjectService, 'describe'>;
   clock: Clock;
   budget?: Partial<ContextBudget>;
 }

@@ -20,7 +20,6 @@ export { ContextAssembler, DEFAULT_CONTEXT_BUDGET, estimateTokens, type ContextB
 export { ThreadTools, THREAD_TOOLS } from './thread-tools.js';
 export { MessageRepository, toMessage, type MessageRecord } from './message.repository.js';
 export { ProposalRepository } from './proposal.repository.js';
-export { NoQuestionsYet, NoProjectsYet, type QuestionDesk, type ProjectContext, type OpenQuestion } from './seams.js';
 export { DeltaCoalescer } from './delta-coalescer.js';
 export { threadRoutes } from './thread.routes.js';
 export { proposalRoutes } from './proposal.routes.js';

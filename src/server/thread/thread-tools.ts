@@ -4,9 +4,9 @@ import { CreateTaskRequest, TaskSpec } from '../../contract/thread.js';
 import type { Db } from '../db/database.js';
 import type { ModelTool, ToolCall, ToolResult } from '../models/index.js';
 import { FINISHED_TASK_STATUSES, type TaskService } from '../tasks/index.js';
+import type { WorkerService } from '../workers/index.js';
 import type { ContextMessage, MessageRepository } from './message.repository.js';
 import type { ProposalService } from './proposal.service.js';
-import type { QuestionDesk } from './seams.js';
 
 const isoTime = (what: string) =>
   z.iso.datetime({ offset: true, message: `${what} must be an ISO-8601 time such as 2026-03-01T09:00:00Z` });
@@ -82,7 +82,7 @@ export interface ThreadToolsDeps {
   messages: MessageRepository;
   tasks: Pick<TaskService, 'list' | 'find'>;
   proposals: Pick<ProposalService, 'proposeTask' | 'proposeCancel'>;
-  questions: Pick<QuestionDesk, 'answer'>;
+  questions: Pick<WorkerService, 'answerFromThread'>;
 }
 
 /** Who is calling: the user, and the reply the tool call belongs to (a proposal is linked to it). */
@@ -166,7 +166,7 @@ export class ThreadTools {
       }
       case 'answer_question': {
         const { questionId, answer } = parse(call, AnswerQuestionInput);
-        const outcome = await this.deps.questions.answer(userId, questionId, answer);
+        const outcome = await this.deps.questions.answerFromThread(userId, questionId, answer);
         if (!outcome.ok) throw new ToolRefusal(outcome.error);
         return { answered: questionId };
       }

@@ -3,7 +3,7 @@ export { QuestionRepository } from './question.repository.js';
 export { TaskLogRepository } from './task-log.repository.js';
 export { TaskWork } from './task-work.js';
 export { registerTaskWorkflow, registerWorkerQueue, type TaskWorkflow } from './task.workflow.js';
-export { WorkerService } from './worker.service.js';
+export { WorkerService, type OpenQuestion } from './worker.service.js';
 export { workerRoutes } from './worker.routes.js';
 export { WorkspaceManager } from './workspace.js';
 export { RuntimeRegistry } from './runtimes/index.js';

@@ -15,13 +15,15 @@ import type { Clock } from '../lib/clock.js';
 import { within } from '../lib/deadline.js';
 import type { TaskRepository } from '../tasks/task.repository.js';
 import type { TaskService } from '../tasks/task.service.js';
-import type { OpenQuestion } from '../thread/seams.js';
 import type { DecisionKind, DecisionRepository } from './decision.repository.js';
 import type { QuestionRepository } from './question.repository.js';
 import type { TaskLogRepository } from './task-log.repository.js';
 import { scratchSetup, type TaskWork } from './task-work.js';
 import type { TaskWorkflow } from './task.workflow.js';
 import type { WorkspaceManager } from './workspace.js';
+
+/** An open question as the main thread's context lists it. */
+export type OpenQuestion = Pick<Question, 'id' | 'taskId' | 'text'>;
 
 export interface WorkerServiceDeps {
   db: Db;
@@ -253,7 +255,7 @@ export class WorkerService {
     }
   }
 
-  /** Open questions for the main thread's context and its answer_question tool (the QuestionDesk seam). */
+  /** Open questions for the main thread's context (its answer_question tool answers them through answerFromThread). */
   async listOpen(userId: string, limit: number): Promise<OpenQuestion[]> {
     const open = await this.deps.questions.list(this.deps.db, userId, { status: 'open', limit });
     return open.map((question) => ({ id: question.id, taskId: question.taskId, text: question.text }));
