@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { Settings } from './settings.js';
 import { Question } from './questions.js';
 import { LogEntry, Task } from './tasks.js';
-import { Message, Proposal } from './thread.js';
+import { Message } from './thread.js';
+import { Proposal } from './proposals.js';
 
 /**
  * Every event on GET /api/events: name and payload, one discriminated union shared by

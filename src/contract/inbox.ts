@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { linkKind } from './links.js';
 import { Question } from './questions.js';
 import { Task } from './tasks.js';
-import { Proposal } from './thread.js';
+import { Proposal } from './proposals.js';
 
 /**
  * The inbox: stored, typed items for everything that needs the person. Workers' items

@@ -1,8 +1,23 @@
 import { z } from 'zod';
-import { Task } from './tasks.js';
-import { CreateTaskRequest, Proposal, ProposalStatus } from './thread.js';
+import { CreateTaskRequest, Task, TaskSpec } from './tasks.js';
 
-/** The Proposals routes' requests and answers (the `Proposal` itself is in thread.ts). */
+/** What the main thread proposes (a task to start or to cancel), and the Proposals routes' requests and answers. */
+
+export const ProposalKind = z.enum(['spawn_task', 'cancel_task']);
+export const ProposalStatus = z.enum(['pending', 'confirmed', 'dismissed']);
+export const CancelTaskPayload = z.object({ taskId: z.string(), reason: z.string().optional() });
+export type CancelTaskPayload = z.infer<typeof CancelTaskPayload>;
+
+export const Proposal = z.object({
+  id: z.string(),
+  kind: ProposalKind,
+  status: ProposalStatus,
+  payload: z.union([TaskSpec, CancelTaskPayload]),
+  taskId: z.string().optional(),
+  messageId: z.string(),
+  createdAt: z.string(),
+});
+export type Proposal = z.infer<typeof Proposal>;
 
 /** GET /api/proposals?status= */
 export const ListProposalsQuery = z.object({ status: ProposalStatus.optional() });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Runtime, Usage } from './thread.js';
+import { MAX_MESSAGE_LENGTH, Usage } from './thread.js';
 
 export const TASK_STATUSES = [
   'queued',
@@ -14,6 +14,40 @@ export const TASK_STATUSES = [
 ] as const;
 export const TaskStatus = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatus>;
+
+export const RUNTIMES = ['claude-code', 'codex', 'command'] as const;
+export const Runtime = z.enum(RUNTIMES);
+export type Runtime = z.infer<typeof Runtime>;
+
+/** What a task is asked to be: `spawn_task`'s input, a proposal's payload, `POST /api/tasks`'s body. */
+export const TaskSpec = z.object({
+  title: z.string().trim().min(1, 'title is required').max(200, 'title is at most 200 characters'),
+  prompt: z.string().trim().min(1, 'prompt is required').max(MAX_MESSAGE_LENGTH),
+  projectId: z.string().min(1).optional(),
+  runtime: Runtime.optional(),
+  model: z.string().min(1).max(200).optional(),
+  skipPlan: z.boolean().optional(),
+  command: z.string().min(1).max(10_000).optional(),
+});
+export type TaskSpec = z.infer<typeof TaskSpec>;
+
+/**
+ * A TaskSpec that can become a task: `POST /api/tasks`'s body, an edited proposal's payload and
+ * what `spawn_task` is checked against. A `command` task names its command; no other runtime takes one.
+ */
+export const CreateTaskRequest = TaskSpec.superRefine((spec, context) => {
+  if (spec.runtime === 'command' && !spec.command) {
+    context.addIssue({ code: 'custom', path: ['command'], message: 'a task with runtime "command" needs `command`' });
+  }
+  if (spec.command && spec.runtime !== 'command') {
+    context.addIssue({
+      code: 'custom',
+      path: ['runtime'],
+      message: '`command` is only for runtime "command" (set runtime to "command", or leave command out)',
+    });
+  }
+});
+export type CreateTaskRequest = z.infer<typeof CreateTaskRequest>;
 
 /** One file of a task's change against its base: `GET /api/tasks/:id/diff` (JSON) and the review summary. */
 export const DiffFile = z.object({

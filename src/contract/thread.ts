@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The main thread and what it proposes: the wire format of API.md's Thread and Proposals. */
+/** The main thread: the wire format of API.md's Thread. */
 
 export const MessageRole = z.enum(['user', 'assistant', 'event']);
 export const MessageStatus = z.enum(['streaming', 'complete', 'error']);
@@ -52,56 +52,6 @@ export type ListMessagesQuery = z.infer<typeof ListMessagesQuery>;
 
 export const MessagePage = z.object({ messages: z.array(Message), hasMore: z.boolean() });
 export type MessagePage = z.infer<typeof MessagePage>;
-
-export const RUNTIMES = ['claude-code', 'codex', 'command'] as const;
-export const Runtime = z.enum(RUNTIMES);
-export type Runtime = z.infer<typeof Runtime>;
-
-/** What a task is asked to be: `spawn_task`'s input, a proposal's payload, `POST /api/tasks`'s body. */
-export const TaskSpec = z.object({
-  title: z.string().trim().min(1, 'title is required').max(200, 'title is at most 200 characters'),
-  prompt: z.string().trim().min(1, 'prompt is required').max(MAX_MESSAGE_LENGTH),
-  projectId: z.string().min(1).optional(),
-  runtime: Runtime.optional(),
-  model: z.string().min(1).max(200).optional(),
-  skipPlan: z.boolean().optional(),
-  command: z.string().min(1).max(10_000).optional(),
-});
-export type TaskSpec = z.infer<typeof TaskSpec>;
-
-/**
- * A TaskSpec that can become a task: `POST /api/tasks`'s body, an edited proposal's payload and
- * what `spawn_task` is checked against. A `command` task names its command; no other runtime takes one.
- */
-export const CreateTaskRequest = TaskSpec.superRefine((spec, context) => {
-  if (spec.runtime === 'command' && !spec.command) {
-    context.addIssue({ code: 'custom', path: ['command'], message: 'a task with runtime "command" needs `command`' });
-  }
-  if (spec.command && spec.runtime !== 'command') {
-    context.addIssue({
-      code: 'custom',
-      path: ['runtime'],
-      message: '`command` is only for runtime "command" (set runtime to "command", or leave command out)',
-    });
-  }
-});
-export type CreateTaskRequest = z.infer<typeof CreateTaskRequest>;
-
-export const ProposalKind = z.enum(['spawn_task', 'cancel_task']);
-export const ProposalStatus = z.enum(['pending', 'confirmed', 'dismissed']);
-export const CancelTaskPayload = z.object({ taskId: z.string(), reason: z.string().optional() });
-export type CancelTaskPayload = z.infer<typeof CancelTaskPayload>;
-
-export const Proposal = z.object({
-  id: z.string(),
-  kind: ProposalKind,
-  status: ProposalStatus,
-  payload: z.union([TaskSpec, CancelTaskPayload]),
-  taskId: z.string().optional(),
-  messageId: z.string(),
-  createdAt: z.string(),
-});
-export type Proposal = z.infer<typeof Proposal>;
 
 /** POST /api/thread/messages → 202, POST /api/thread/messages/:id/retry → 202 */
 export const MessageResponse = z.object({ message: Message });

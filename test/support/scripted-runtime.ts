@@ -1,5 +1,5 @@
 import type { AgentOutcome, AgentRequest, AgentRuntime } from '../../src/server/workers/runtime.js';
-import type { Runtime } from '../../src/contract/thread.js';
+import type { Runtime } from '../../src/contract/tasks.js';
 
 /**
  * An agent runtime whose runs a test scripts, for the workflow's own logic (plan ⇄ approve,

@@ -11,8 +11,8 @@ import {
   type Priority,
 } from '../../contract/inbox.js';
 import type { Question } from '../../contract/questions.js';
-import { taskReference, type Task } from '../../contract/tasks.js';
-import type { CancelTaskPayload, Proposal, TaskSpec } from '../../contract/thread.js';
+import { taskReference, type Task, type TaskSpec } from '../../contract/tasks.js';
+import type { CancelTaskPayload, Proposal } from '../../contract/proposals.js';
 import type { Db, Queryable, Trx } from '../db/database.js';
 import type { PushState } from '../db/schema.js';
 import { DomainError, notFound } from '../errors.js';

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
-import type { Task, TaskMerge, TaskReview, TaskStatus } from '../../contract/tasks.js';
-import type { CreateTaskRequest, Runtime, Usage } from '../../contract/thread.js';
+import type { CreateTaskRequest, Runtime, Task, TaskMerge, TaskReview, TaskStatus } from '../../contract/tasks.js';
+import type { Usage } from '../../contract/thread.js';
 import type { Queryable } from '../db/database.js';
 import type { TasksTable } from '../db/schema.js';
 

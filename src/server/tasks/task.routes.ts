@@ -1,5 +1,4 @@
-import { ListTasksQuery, TaskIdParams, TaskList, TaskResponse } from '../../contract/tasks.js';
-import { CreateTaskRequest } from '../../contract/thread.js';
+import { CreateTaskRequest, ListTasksQuery, TaskIdParams, TaskList, TaskResponse } from '../../contract/tasks.js';
 import type { RoutePlugin } from '../http/app.js';
 import { principalOf } from '../http/request-context.js';
 import type { TaskService } from './task.service.js';

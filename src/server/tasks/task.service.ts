@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import { taskReference, type Task, type TaskStatus } from '../../contract/tasks.js';
-import { CreateTaskRequest, type Runtime } from '../../contract/thread.js';
+import { CreateTaskRequest, taskReference, type Runtime, type Task, type TaskStatus } from '../../contract/tasks.js';
 import type { Db, Trx } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
 import type { EventService, NewEvent } from '../events/index.js';

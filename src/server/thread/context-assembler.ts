@@ -1,5 +1,5 @@
 import type { Task } from '../../contract/tasks.js';
-import type { Proposal } from '../../contract/thread.js';
+import type { Proposal } from '../../contract/proposals.js';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import type { ModelMessage } from '../models/index.js';

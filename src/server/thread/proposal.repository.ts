@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { Proposal } from '../../contract/thread.js';
+import type { Proposal } from '../../contract/proposals.js';
 import type { Queryable } from '../db/database.js';
 import type { ProposalsTable } from '../db/schema.js';
 

@@ -1,5 +1,5 @@
-import type { Task } from '../../contract/tasks.js';
-import type { CreateTaskRequest, Proposal, TaskSpec } from '../../contract/thread.js';
+import type { CreateTaskRequest, Task, TaskSpec } from '../../contract/tasks.js';
+import type { Proposal } from '../../contract/proposals.js';
 import type { Db, Trx } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
 import type { EventService, NewEvent } from '../events/index.js';

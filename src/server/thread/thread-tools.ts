@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { TaskStatus, type Task } from '../../contract/tasks.js';
-import { CreateTaskRequest, TaskSpec } from '../../contract/thread.js';
+import { CreateTaskRequest, TaskSpec, TaskStatus, type Task } from '../../contract/tasks.js';
 import type { Db } from '../db/database.js';
 import type { ModelTool, ToolCall, ToolResult } from '../models/index.js';
 import { FINISHED_TASK_STATUSES, type TaskService } from '../tasks/index.js';

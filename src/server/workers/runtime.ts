@@ -1,6 +1,6 @@
 import type { QuestionOption } from '../../contract/questions.js';
-import type { LogKind } from '../../contract/tasks.js';
-import type { Runtime, Usage } from '../../contract/thread.js';
+import type { LogKind, Runtime } from '../../contract/tasks.js';
+import type { Usage } from '../../contract/thread.js';
 import type { EgressRoute } from './egress-proxy.js';
 import type { Sandbox } from './sandbox.js';
 

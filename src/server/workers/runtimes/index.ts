@@ -1,4 +1,4 @@
-import type { Runtime } from '../../../contract/thread.js';
+import type { Runtime } from '../../../contract/tasks.js';
 import type { AgentRuntime, RuntimeAvailability } from '../runtime.js';
 
 /** The agent runtimes this server has, by name: the workflow asks here, never for a concrete class. */
