@@ -223,4 +223,48 @@ describe('settings page (browser)', () => {
     await context.close();
     await rm(repo, { recursive: true, force: true });
   });
+
+  it("shows a project added, renamed or removed in Settings at once in the inbox's filter, without a reload", async () => {
+    const repo = await makeRepository();
+    const context = await newContext(browser, server.url);
+    await signIn(context);
+    const page = await context.newPage();
+    await page.goto('/');
+    const filter = page.getByTestId('inbox-project');
+    const offered = () => filter.locator('option').allTextContents();
+    const inSettings = async (change: () => Promise<void>) => {
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.getByTestId('projects').waitFor();
+      await change();
+      await page.getByRole('link', { name: /back/ }).click();
+      await page.getByTestId('inbox').waitFor();
+    };
+    await page.getByTestId('inbox').waitFor();
+    expect(await filter.count()).toBe(0); // no projects, no filter
+
+    await inSettings(async () => {
+      await page.getByLabel('Repository path').fill(repo);
+      await page.getByLabel('Name (optional)').fill('garden');
+      await page.getByRole('button', { name: 'Add project' }).click();
+      await page.getByTestId('project').waitFor();
+    });
+    await expect.poll(offered).toEqual(['all projects', 'garden']);
+
+    await inSettings(async () => {
+      await page.getByRole('button', { name: 'Edit garden' }).click();
+      await page.getByTestId('project').getByLabel('Name').fill('orchard');
+      await page.getByTestId('project').getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('button', { name: 'Edit orchard' }).waitFor();
+    });
+    await expect.poll(offered).toEqual(['all projects', 'orchard']);
+
+    await inSettings(async () => {
+      await page.getByRole('button', { name: 'Remove orchard' }).click();
+      await page.getByRole('button', { name: 'Yes, remove' }).click();
+      await page.getByTestId('project').waitFor({ state: 'detached' });
+    });
+    await expect.poll(() => filter.count()).toBe(0);
+    await context.close();
+    await rm(repo, { recursive: true, force: true });
+  });
 });

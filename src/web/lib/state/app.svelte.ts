@@ -5,6 +5,7 @@ import { ROUTES } from '../router/routes.js';
 import { ChatState } from './chat.svelte.js';
 import { ConnectionState } from './connection.svelte.js';
 import { InboxState } from './inbox.svelte.js';
+import { ProjectList } from './project-list.svelte.js';
 import { Router } from './router.svelte.js';
 import { RuntimesState } from './runtimes.svelte.js';
 import { SessionState } from './session.svelte.js';
@@ -18,6 +19,8 @@ export class AppState {
   readonly session: SessionState;
   readonly settings: SettingsState;
   readonly connection: ConnectionState;
+  /** the person's projects, for everything that shows or picks one */
+  readonly projects: ProjectList;
   readonly inbox: InboxState;
   readonly tasks: TasksState;
   /** which agent runtimes can run here, for every runtime picker */
@@ -36,11 +39,12 @@ export class AppState {
       onUnauthorized: () => this.signedOut(),
     });
     stream.on('settings.updated', ({ settings }) => this.settings.receive(settings));
-    this.inbox = new InboxState(this.api, stream, target);
+    this.projects = new ProjectList(this.api, stream);
+    this.inbox = new InboxState(this.api, stream, target, this.projects);
     this.connection = new ConnectionState(stream);
-    this.tasks = new TasksState(this.api, stream);
+    this.tasks = new TasksState(this.api, stream, this.projects);
     this.runtimes = new RuntimesState(this.api);
-    this.chat = new ChatState(this.api, stream, target, this.tasks, this.runtimes);
+    this.chat = new ChatState(this.api, stream, target, this.tasks, this.runtimes, this.projects);
   }
 
   async start(): Promise<void> {
@@ -79,11 +83,13 @@ export class AppState {
     this.chat.stop();
     this.tasks.stop();
     this.inbox.stop();
+    this.projects.stop();
     this.session.signedOut();
   }
 
   #whileSignedIn(user: User): void {
     this.connection.start();
+    this.projects.start();
     this.tasks.start();
     this.inbox.start(user.id);
     this.chat.start(user);

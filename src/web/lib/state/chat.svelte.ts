@@ -4,6 +4,7 @@ import { providerNotice, type ProviderNotice } from '../chat/providers.js';
 import type { ConnectionStatus, EventStream } from '../events/event-stream.js';
 import { subscribeThreadEvents } from '../events/thread-events.js';
 import { ComposerState } from './composer.svelte.js';
+import type { ProjectList } from './project-list.svelte.js';
 import { ProposalsState } from './proposals.svelte.js';
 import type { RuntimesState } from './runtimes.svelte.js';
 import type { TasksState } from './tasks.svelte.js';
@@ -27,11 +28,18 @@ export class ChatState {
   #userId: string | undefined;
   #stop: (() => void) | undefined;
 
-  constructor(api: ApiClient, stream: EventStream, target: Window, tasks: TasksState, runtimes: RuntimesState) {
+  constructor(
+    api: ApiClient,
+    stream: EventStream,
+    target: Window,
+    tasks: TasksState,
+    runtimes: RuntimesState,
+    projects: ProjectList,
+  ) {
     this.#api = api;
     this.#stream = stream;
     this.thread = new ThreadState(api);
-    this.proposals = new ProposalsState(api, tasks, runtimes);
+    this.proposals = new ProposalsState(api, tasks, runtimes, projects);
     this.composer = new ComposerState(api, target, (message) => this.thread.receive(message, 'snapshot'));
   }
 

@@ -14,6 +14,7 @@ import {
   type InboxView,
 } from '../inbox/view.js';
 import { newClientId, type StorageLike } from './outbox.js';
+import type { ProjectList } from './project-list.svelte.js';
 
 type Counts = EventData<'inbox.updated'>['counts'];
 
@@ -52,7 +53,10 @@ export class InboxState {
   loadError: string | undefined = $state();
   /** the project filter ('' or undefined: every project), remembered on this device */
   projectId: string | undefined = $state();
-  projects: ProjectSummary[] = $state.raw([]);
+  /** for the filter, the task form and the cards: the app's list, or what this device kept until it is fetched */
+  readonly projects: ProjectSummary[] = $derived.by(() =>
+    this.#projectList.loaded ? this.#projectList.summaries : this.#keptProjects,
+  );
   /** actions on this device not yet accepted by the server, oldest first */
   queued: QueuedAction[] = $state.raw([]);
   /** the queued action whose request is out */
@@ -79,6 +83,8 @@ export class InboxState {
   readonly #stream: EventStream;
   readonly #window: Window;
   readonly #timers: Timers;
+  readonly #projectList: ProjectList;
+  #keptProjects: ProjectSummary[] = $state.raw([]);
   #userId: string | undefined;
   #queue: ActionQueue | undefined;
   #delivery: ActionDelivery | undefined;
@@ -92,10 +98,11 @@ export class InboxState {
   #again = false;
   #noteId = 0;
 
-  constructor(api: ApiClient, stream: EventStream, target: Window, timers: Timers = realTimers) {
+  constructor(api: ApiClient, stream: EventStream, target: Window, projects: ProjectList, timers: Timers = realTimers) {
     this.#api = api;
     this.#stream = stream;
     this.#window = target;
+    this.#projectList = projects;
     this.#timers = timers;
     this.history = new InboxHistory(api);
   }
@@ -116,7 +123,7 @@ export class InboxState {
       this.fetchedAt = cached.at;
       this.stale = !this.online;
       this.counts = cached.response.counts;
-      if (cached.projects?.length) this.projects = cached.projects;
+      if (cached.projects?.length) this.#keptProjects = cached.projects;
     }
 
     const queue = new ActionQueue(storage, INBOX_QUEUE_KEY_PREFIX + userId);
@@ -158,7 +165,7 @@ export class InboxState {
       this.#stream.onStatus((status) => {
         if (status === 'live' && previous !== 'live') {
           void this.#delivery?.flush();
-          void this.load();
+          void this.refresh();
         }
         previous = status;
       }),
@@ -182,7 +189,7 @@ export class InboxState {
       this.#window.removeEventListener('offline', offline);
       this.#window.removeEventListener('storage', storageChanged);
     };
-    void this.load();
+    void this.refresh();
     void this.#delivery.flush();
   }
 
@@ -205,6 +212,7 @@ export class InboxState {
     this.errors = {};
     this.notes = [];
     this.counts = { needsYou: 0, active: 0, failures: 0 };
+    this.#keptProjects = [];
     this.history.reset();
   }
 
@@ -213,18 +221,6 @@ export class InboxState {
     if (this.#userId) clearDeviceInbox(this.#storage(), this.#userId);
     this.stop();
     this.#userId = undefined;
-  }
-
-  /** The inbox and the projects (for the filter). */
-  async load(): Promise<void> {
-    const generation = this.#generation;
-    const projects = this.#api.listProjects().then(
-      ({ projects }) => projects.map(({ id, name }) => ({ id, name })),
-      () => undefined,
-    );
-    await this.refresh();
-    const list = await projects;
-    if (list && generation === this.#generation) this.projects = list;
   }
 
   /** Fetch again in a moment; calls within the moment make one fetch. */
@@ -267,7 +263,7 @@ export class InboxState {
     this.fetchedAt = undefined;
     this.stale = false;
     this.history.reset();
-    await this.load();
+    await this.refresh();
   }
 
   /** Takes an action: written to the queue, shown at once, sent when it can be. */

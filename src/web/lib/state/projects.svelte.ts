@@ -1,4 +1,6 @@
 import type { Project, ProjectInspection } from '../../../contract/index.js';
+import type { ApiClient } from '../api/client.js';
+import type { ProjectList } from './project-list.svelte.js';
 import { SettingsListState } from './settings-list.svelte.js';
 
 /** A check command read from a repository's build files, and which file says so. */
@@ -17,7 +19,8 @@ export interface NewProject {
  * The person's projects (local git repositories workers may work in): list, add, change the
  * name or the check command, remove with confirmation. The server says what is wrong with a
  * path (not absolute, not a git repository), said by the form's name for the field. While a path
- * is typed, the server is asked which check command its repository suggests.
+ * is typed, the server is asked which check command its repository suggests. The list is the
+ * app's one ProjectList: what changes here shows everywhere at once.
  */
 export class ProjectsState extends SettingsListState<Project> {
   /** The project being edited. */
@@ -25,6 +28,7 @@ export class ProjectsState extends SettingsListState<Project> {
   /** The check command the path being added suggests, and which file says so; undefined when none does. */
   suggestion: CheckCommandSuggestion | undefined = $state();
   #inspections = 0;
+  readonly #list: ProjectList;
 
   protected override readonly fieldLabels = {
     'repo.path': 'Repository path',
@@ -33,8 +37,22 @@ export class ProjectsState extends SettingsListState<Project> {
     defaultBranch: 'Default branch',
   };
 
+  constructor(api: ApiClient, list: ProjectList) {
+    super(api);
+    this.#list = list;
+  }
+
+  get items(): Project[] {
+    return this.#list.items;
+  }
+
+  set items(items: Project[]) {
+    this.#list.items = items;
+  }
+
   protected async fetch(): Promise<Project[]> {
-    return (await this.api.listProjects()).projects;
+    await this.#list.load();
+    return this.#list.items;
   }
 
   /** Returns whether the project was added (so the form can clear itself). */

@@ -1,5 +1,6 @@
 import type { Message, Proposal, Task, TaskSpec } from '../../../contract/index.js';
 import { errorMessage, type ApiClient, type ProjectSummary } from '../api/client.js';
+import type { ProjectList } from './project-list.svelte.js';
 import type { RuntimesState } from './runtimes.svelte.js';
 import type { TasksState } from './tasks.svelte.js';
 
@@ -14,25 +15,30 @@ export class ProposalsState {
   unavailable: Record<string, boolean> = $state({});
   busy: Record<string, 'confirm' | 'dismiss' | undefined> = $state({});
   errors: Record<string, string | undefined> = $state({});
-  /** undefined: not asked yet; null: the server has no projects API yet */
-  projects: ProjectSummary[] | null | undefined = $state();
-
   /** which runtimes the edit form offers */
   readonly runtimes: RuntimesState;
 
   readonly #api: ApiClient;
   readonly #tasks: TasksState;
+  readonly #projects: ProjectList;
   readonly #requested = new Set<string>();
   #generation = 0;
 
-  constructor(api: ApiClient, tasks: TasksState, runtimes: RuntimesState) {
+  constructor(api: ApiClient, tasks: TasksState, runtimes: RuntimesState, projects: ProjectList) {
     this.#api = api;
     this.#tasks = tasks;
+    this.#projects = projects;
     this.runtimes = runtimes;
   }
 
   get tasks(): Record<string, Task> {
     return this.#tasks.tasks;
+  }
+
+  /** For the edit form's project select and a card's project name: undefined while not fetched, null when it could not be */
+  get projects(): ProjectSummary[] | null | undefined {
+    const list = this.#projects;
+    return list.loaded ? list.summaries : list.failed ? null : undefined;
   }
 
   /** The cards under one assistant message: its proposalIds, plus any proposal that names it. */
@@ -100,14 +106,9 @@ export class ProposalsState {
     });
   }
 
-  /** For the edit form's project select; the projects API may not exist yet (issue 4). */
+  /** Fetches the projects unless they are here; when they cannot be, the form offers the proposal's own project, or none. */
   async loadProjects(): Promise<void> {
-    if (this.projects !== undefined) return;
-    try {
-      this.projects = (await this.#api.listProjects()).projects;
-    } catch {
-      this.projects = null; // the form then offers the proposal's own project, or none
-    }
+    if (!this.#projects.loaded) await this.#projects.load().catch(() => {});
   }
 
   reset(): void {
@@ -117,7 +118,6 @@ export class ProposalsState {
     this.unavailable = {};
     this.busy = {};
     this.errors = {};
-    this.projects = undefined;
   }
 
   async #act(id: string, action: 'confirm' | 'dismiss', run: () => Promise<void>): Promise<boolean> {

@@ -6,7 +6,7 @@ import { errorMessage, type ApiClient, type FieldLabels } from '../api/client.js
  * and a removal that waits for a yes (`confirmingId`).
  */
 export abstract class SettingsListState<T extends { id: string }> {
-  items: T[] = $state([]);
+  abstract items: T[];
   loaded = $state(false);
   busy = $state(false);
   error: string | undefined = $state();

@@ -10,6 +10,7 @@ import { errorMessage, type ApiClient } from '../api/client.js';
 import type { ConnectionStatus, EventStream } from '../events/event-stream.js';
 import { subscribeTaskEvents } from '../events/task-events.js';
 import { activeTasks } from '../tasks/status.js';
+import type { ProjectList } from './project-list.svelte.js';
 import { TaskLogState } from './task-log.svelte.js';
 
 /**
@@ -21,7 +22,6 @@ import { TaskLogState } from './task-log.svelte.js';
 export class TasksState {
   tasks: Record<string, Task> = $state({});
   questions: Record<string, Question> = $state({});
-  projects: Record<string, Project> = $state({});
   /** the list has been loaded once */
   loaded = $state(false);
   loadError: string | undefined = $state();
@@ -29,14 +29,21 @@ export class TasksState {
 
   readonly #api: ApiClient;
   readonly #stream: EventStream;
+  readonly #projects: ProjectList;
   readonly #logs = new Map<string, { log: TaskLogState; watchers: number }>();
   readonly #requested = new Set<string>();
   #stop: (() => void) | undefined;
   #generation = 0;
 
-  constructor(api: ApiClient, stream: EventStream) {
+  constructor(api: ApiClient, stream: EventStream, projects: ProjectList) {
     this.#api = api;
     this.#stream = stream;
+    this.#projects = projects;
+  }
+
+  /** the projects by id, for names on cards */
+  get projects(): Record<string, Project> {
+    return this.#projects.byId;
   }
 
   start(): void {
@@ -68,18 +75,13 @@ export class TasksState {
     this.#logs.clear();
     this.tasks = {};
     this.questions = {};
-    this.projects = {};
     this.loaded = false;
     this.loadError = undefined;
   }
 
-  /** The task list, the open questions and the projects (for names on cards). */
+  /** The task list and the open questions. */
   async load(): Promise<void> {
     const generation = this.#generation;
-    const projects = this.#api.listProjects().then(
-      (answer) => answer.projects,
-      () => undefined, // names fall back to ids
-    );
     try {
       const [{ tasks }, { questions }] = await Promise.all([
         this.#api.listTasks(),
@@ -98,10 +100,6 @@ export class TasksState {
       this.loadError = undefined;
     } catch (error) {
       if (generation === this.#generation) this.loadError = errorMessage(error);
-    }
-    const list = await projects;
-    if (list && generation === this.#generation) {
-      this.projects = Object.fromEntries(list.map((project) => [project.id, project]));
     }
   }
 

@@ -3,6 +3,7 @@ import { SettingsListState } from './settings-list.svelte.js';
 
 /** The person's API tokens: list, create (the secret is shown once), revoke with confirmation. */
 export class ApiTokensState extends SettingsListState<ApiToken> {
+  items: ApiToken[] = $state([]);
   /** The secret of the token just created: shown once, then forgotten. */
   createdSecret: { name: string; token: string } | undefined = $state();
   protected override readonly fieldLabels = { name: 'The token’s name' };
