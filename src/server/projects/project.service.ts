@@ -9,7 +9,7 @@ import type { Db } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Ids } from '../lib/ids.js';
-import { hasBranch, inspectRepository } from '../workers/workspace.js';
+import { hasBranch, inspectRepository } from '../git/index.js';
 import { suggestCheckCommand } from './check-command.js';
 import type { ProjectRepository } from './project.repository.js';
 

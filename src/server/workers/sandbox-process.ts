@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Readable, Writable } from 'node:stream';
-import { HelperProcess } from './helper-process.js';
+import { HelperProcess } from '../lib/helper-process.js';
 import type { Sandbox } from './sandbox.js';
 
 /** How long a process tree has after SIGTERM before it gets SIGKILL. */

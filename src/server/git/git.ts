@@ -1,4 +1,4 @@
-import { HelperProcess } from './helper-process.js';
+import { HelperProcess } from '../lib/helper-process.js';
 
 /** Who mainloop's own commits are by (the agent's commits keep whatever its environment says). */
 export const COMMITTER = { name: 'mainloop', email: 'mainloop@localhost' };
