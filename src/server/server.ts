@@ -9,7 +9,7 @@ import type { Database } from './db/database.js';
 import type { SetupLinkPrinter } from './auth/index.js';
 import type { Services } from './services.js';
 import type { TaskRunner } from './tasks/index.js';
-import type { AgentRuntime } from './workers/runtime.js';
+import type { AgentRuntime } from './workers/index.js';
 import { loadCore } from './core-loader.js';
 
 export interface RunningServer {

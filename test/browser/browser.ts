@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { TaskRunner } from '../../src/server/tasks/index.js';
-import type { AgentRuntime } from '../../src/server/workers/runtime.js';
+import type { AgentRuntime } from '../../src/server/workers/index.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makeRepository } from '../support/tasks.js';
 

@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playw
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { InboxItem, InboxResponse, Proposal, Question, Task, TaskSpec } from '../../src/contract/index.js';
 import { ownerIdOf } from '../../src/server/thread/testing.js';
-import { CommandRuntime } from '../../src/server/workers/runtimes/command.js';
+import { CommandRuntime } from '../../src/server/workers/index.js';
 import { ScriptedRuntime, untilAborted } from '../support/scripted-runtime.js';
 import type { TestServer } from '../support/server.js';
 import { DESKTOP, MOBILE, newContext, screenshot, startAppWithProject, type AppWithProject } from './browser.js';

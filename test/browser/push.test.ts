@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page, Worker } fro
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { InboxResponse, Task } from '../../src/contract/index.js';
 import type { PushPayload } from '../../src/contract/push.js';
-import { CommandRuntime } from '../../src/server/workers/runtimes/command.js';
+import { CommandRuntime } from '../../src/server/workers/index.js';
 import { FakePushService, type FakeDevice } from '../fakes/push-service.js';
 import type { TestServer } from '../support/server.js';
 import { ScriptedRuntime } from '../support/scripted-runtime.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/contract/index.js';
-import { CommandRuntime } from '../../src/server/workers/runtimes/command.js';
+import { CommandRuntime } from '../../src/server/workers/index.js';
 import { ScriptedRuntime, untilAborted } from '../support/scripted-runtime.js';
 import type { TestServer } from '../support/server.js';
 import { git } from '../support/tasks.js';

@@ -1,8 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import pino from 'pino';
-import type { EgressRoute } from '../../src/server/workers/egress-proxy.js';
-import { findBubblewrap } from '../../src/server/workers/sandbox.js';
-import { Sandboxes, type OpenSandbox } from '../../src/server/workers/sandboxes.js';
+import { findBubblewrap, Sandboxes, type EgressRoute, type OpenSandbox } from '../../src/server/workers/index.js';
 
 /** bubblewrap's path on this machine, if it is installed (the sandbox's tests skip without it). */
 export const BWRAP = findBubblewrap();

@@ -1,4 +1,4 @@
-import type { AgentOutcome, AgentRequest, AgentRuntime } from '../../src/server/workers/runtime.js';
+import type { AgentOutcome, AgentRequest, AgentRuntime } from '../../src/server/workers/index.js';
 import type { Runtime } from '../../src/contract/tasks.js';
 
 /**

@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../../src/server/config/index.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { PasswordHasher, UserRepository, type SetupLinkPrinter } from '../../src/server/auth/index.js';
 import type { TaskRunner } from '../../src/server/tasks/index.js';
-import type { AgentRuntime } from '../../src/server/workers/runtime.js';
+import type { AgentRuntime } from '../../src/server/workers/index.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const TEST_API_TOKEN = 'test-owner-token-0123456789abcdef';

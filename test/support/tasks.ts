@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Task } from '../../src/contract/tasks.js';
-import { CommandRuntime } from '../../src/server/workers/runtimes/command.js';
+import { CommandRuntime } from '../../src/server/workers/index.js';
 import { ScriptedRuntime } from './scripted-runtime.js';
 import { startTestServer, type TestServer } from './server.js';
 

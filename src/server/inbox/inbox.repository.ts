@@ -11,7 +11,7 @@ import {
 import type { Task, TaskStatus } from '../../contract/tasks.js';
 import type { Queryable } from '../db/database.js';
 import type { InboxItemsTable, PushState, TasksTable } from '../db/schema.js';
-import { toTask } from '../tasks/task.repository.js';
+import { toTask } from '../tasks/index.js';
 
 /** The history count is exact up to this; past it, the inbox says "more". */
 export const HISTORY_COUNT_CAP = 1_000;

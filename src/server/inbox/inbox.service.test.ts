@@ -4,7 +4,7 @@ import { startTestServer, type TestServer } from '../../../test/support/server.j
 import { ownerApi } from '../../../test/support/tasks.js';
 import { EventStreamClient, ownerIdOf } from '../thread/testing.js';
 import { IdleTaskRunner } from '../tasks/index.js';
-import { QuestionRepository } from '../workers/question.repository.js';
+import { QuestionRepository } from '../workers/index.js';
 
 /**
  * The inbox's side of task changes, driven through TaskService as the task workflow drives it

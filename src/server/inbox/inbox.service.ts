@@ -19,8 +19,8 @@ import { DomainError, notFound } from '../errors.js';
 import type { EventService, NewEvent } from '../events/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Ids } from '../lib/ids.js';
-import type { ProposalRepository } from '../thread/proposal.repository.js';
-import type { QuestionRepository } from '../workers/question.repository.js';
+import type { ProposalRepository } from '../thread/index.js';
+import type { QuestionRepository } from '../workers/index.js';
 import { HISTORY_COUNT_CAP, type InboxRepository, type NewInboxItem } from './inbox.repository.js';
 
 /** Where new items worth a push are announced (the push dispatcher); it sends what is committed. */

@@ -26,5 +26,5 @@ export { RetryingModelClient, type RetryOptions } from './retrying.client.js';
 export { AnthropicModelClient } from './anthropic.client.js';
 export { OpenAiCompatibleModelClient } from './openai-compatible.client.js';
 export { ClaudeSubscriptionModelClient, type ClaudeSubscriptionOptions } from './claude-subscription.client.js';
-export { ClaudeSignInProbe, type ClaudeSignIn } from './claude-credentials.js';
+export { ClaudeSignInProbe, hasOauthEntry, type ClaudeSignIn } from './claude-credentials.js';
 export { estimateCostUsd } from './pricing.js';

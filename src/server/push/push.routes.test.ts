@@ -6,7 +6,7 @@ import { FakePushService, type FakeDevice } from '../../../test/fakes/push-servi
 import { startTestServer, type TestServer } from '../../../test/support/server.js';
 import { makeRepository, ownerApi } from '../../../test/support/tasks.js';
 import { addUser } from '../thread/testing.js';
-import { CommandRuntime } from '../workers/runtimes/command.js';
+import { CommandRuntime } from '../workers/index.js';
 
 let server: TestServer;
 let pushService: FakePushService;

@@ -11,5 +11,6 @@ export { CommandRuntime } from './runtimes/command.js';
 export { CodexRuntime } from './runtimes/codex.js';
 export { ClaudeCodeRuntime } from './runtimes/claude-code.js';
 export { findBubblewrap } from './sandbox.js';
-export { Sandboxes } from './sandboxes.js';
-export type { AgentRuntime } from './runtime.js';
+export { Sandboxes, type OpenSandbox } from './sandboxes.js';
+export type { EgressRoute } from './egress-proxy.js';
+export type { AgentOutcome, AgentRequest, AgentRuntime } from './runtime.js';

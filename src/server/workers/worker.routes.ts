@@ -17,7 +17,7 @@ import {
 } from '../../contract/tasks.js';
 import type { RoutePlugin } from '../http/app.js';
 import { principalOf } from '../http/request-context.js';
-import type { TaskService } from '../tasks/task.service.js';
+import type { TaskService } from '../tasks/index.js';
 import type { WorkerService } from './worker.service.js';
 
 /**

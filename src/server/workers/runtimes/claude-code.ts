@@ -19,7 +19,7 @@ import { KILL_GRACE_MS, killTree, spawnInSandbox, type SandboxProcess } from '..
 import { routeOf, type EgressRoute } from '../egress-proxy.js';
 import { readTaskFile, writeTaskFile } from '../task-files.js';
 import type { AgentOutcome, AgentRequest, AgentRuntime, AskedQuestion, RuntimeAvailability } from '../runtime.js';
-import { hasOauthEntry } from '../../models/claude-credentials.js';
+import { hasOauthEntry } from '../../models/index.js';
 
 type AgentSdk = typeof import('@anthropic-ai/claude-agent-sdk');
 /** Loaded at the first run: the SDK is large and many set-ups never use it (start-up time). */
